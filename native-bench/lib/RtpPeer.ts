@@ -1,0 +1,115 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import { decodeProbe, decodeRtp, encodeProbe, encodeRtp } from './rtp.js';
+
+export interface Address {
+  ip: string;
+  port: number;
+}
+
+export interface ReceivedProbe {
+  senderId: number;
+  counter: number;
+  sentAtMs: number;
+  receivedAtMs: number;
+  /** SSRC as re-sent by the SFU (one per consumed participant). */
+  ssrc: number;
+  payloadType: number;
+}
+
+export interface SendOptions {
+  to: Address;
+  payloadType: number;
+  ssrc: number;
+  /** Packet interval; 20 ms is one Opus frame. */
+  intervalMs: number;
+  payloadBytes?: number;
+}
+
+/** Monotonic wall-clock-ish time in ms, comparable across peers in one process. */
+export const nowMs = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * A plain-RTP endpoint on 127.0.0.1: streams probe packets to the SFU and records every probe
+ * it receives. Used by the integration tests and the bench; real UDP, nothing simulated.
+ */
+export class RtpPeer {
+  readonly received: ReceivedProbe[] = [];
+  /** Counter of the next packet to be sent: every packet with a counter ≥ this was sent later. */
+  nextCounter = 0;
+  private socket: Socket;
+  private timer: NodeJS.Timeout | null = null;
+  private sequenceNumber = Math.floor(Math.random() * 0xffff);
+  private timestamp = Math.floor(Math.random() * 0xffffffff);
+
+  private constructor(
+    readonly senderId: number,
+    socket: Socket,
+  ) {
+    this.socket = socket;
+    socket.on('message', (msg) => this.onMessage(msg));
+  }
+
+  static async open(senderId: number, ip = '127.0.0.1'): Promise<RtpPeer> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, ip, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    return new RtpPeer(senderId, socket);
+  }
+
+  get address(): Address {
+    const { address, port } = this.socket.address();
+    return { ip: address, port };
+  }
+
+  /** Sends one probe packet now. */
+  sendOne(opts: Omit<SendOptions, 'intervalMs'>, samplesPerPacket = 960): void {
+    const payload = encodeProbe({ senderId: this.senderId, counter: this.nextCounter++, sentAtMs: nowMs() }, opts.payloadBytes);
+    const packet = encodeRtp({
+      payloadType: opts.payloadType,
+      sequenceNumber: this.sequenceNumber++ & 0xffff,
+      timestamp: (this.timestamp += samplesPerPacket) >>> 0,
+      ssrc: opts.ssrc,
+      marker: false,
+      payload,
+    });
+    this.socket.send(packet, opts.to.port, opts.to.ip);
+  }
+
+  /** Streams probe packets until stop(). */
+  start(opts: SendOptions): void {
+    this.stop();
+    const samples = Math.round((48000 * opts.intervalMs) / 1000);
+    this.sendOne(opts, samples);
+    this.timer = setInterval(() => this.sendOne(opts, samples), opts.intervalMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Probes received from one sender. */
+  from(senderId: number): ReceivedProbe[] {
+    return this.received.filter((p) => p.senderId === senderId);
+  }
+
+  close(): void {
+    this.stop();
+    this.socket.close();
+  }
+
+  private onMessage(msg: Buffer): void {
+    const receivedAtMs = nowMs();
+    const rtp = decodeRtp(msg);
+    if (!rtp) return;
+    const probe = decodeProbe(rtp.payload);
+    if (!probe) return;
+    this.received.push({ ...probe, receivedAtMs, ssrc: rtp.ssrc, payloadType: rtp.payloadType });
+  }
+}

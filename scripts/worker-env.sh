@@ -1,0 +1,11 @@
+# Sourced by the setup scripts: where the mediasoup worker binary for this checkout lives.
+# The cache sits outside the clone, keyed by mediasoup version and platform/arch, so fresh
+# clones on the same machine reuse one build. src/media/workerBinary.ts computes the same path
+# at run time; keep the two in step.
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MUTEGATE_CACHE_DIR=${MUTEGATE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mutegate}
+# The version pinned in package.json, so this works before `npm ci` has run.
+MUTEGATE_MEDIASOUP_VERSION=$(node -p "require('$repo_root/package.json').dependencies.mediasoup")
+MUTEGATE_WORKER_ARCH=$(node -p "process.platform + '-' + process.arch")
+MUTEGATE_WORKER_BIN="$MUTEGATE_CACHE_DIR/mediasoup-worker/$MUTEGATE_MEDIASOUP_VERSION-$MUTEGATE_WORKER_ARCH/mediasoup-worker"
+export MUTEGATE_CACHE_DIR MUTEGATE_MEDIASOUP_VERSION MUTEGATE_WORKER_ARCH MUTEGATE_WORKER_BIN

@@ -1,0 +1,83 @@
+import type { Call } from '../../control/Call.js';
+import type { Operation } from '../../control/Operation.js';
+import type { Participant } from '../../control/Participant.js';
+
+/**
+ * Graph cloud-communications representations of the domain objects, shared by every adapter
+ * that speaks Graph (HTTP responses, roster notifications). Plain JSON, no transport concerns.
+ */
+
+export const callsPath = '/communications/calls';
+export const callPath = (callId: string) => `${callsPath}/${callId}`;
+export const participantsPath = (callId: string) => `${callPath(callId)}/participants`;
+export const participantPath = (callId: string, participantId: string) => `${participantsPath(callId)}/${participantId}`;
+export const operationPath = (callId: string, operationId: string) => `${callPath(callId)}/operations/${operationId}`;
+
+export function callResource(call: Call) {
+  const app = call.appParticipant();
+  return {
+    '@odata.type': '#microsoft.graph.call',
+    id: call.id,
+    state: call.state,
+    direction: 'outgoing',
+    subject: call.subject ?? null,
+    callbackUri: call.callbackUri ?? null,
+    tenantId: call.tenantId ?? null,
+    requestedModalities: ['audio'],
+    source: call.source ? { '@odata.type': '#microsoft.graph.participantInfo', ...call.source } : null,
+    targets: call.targets.map((t) => ({ '@odata.type': '#microsoft.graph.invitationParticipantInfo', ...t })),
+    myParticipantId: app?.id ?? null,
+    mediaState: { '@odata.type': '#microsoft.graph.callMediaState', audio: call.mediaLost ? 'inactive' : 'active' },
+    /** mutegate: whether participant mute is allowed (Graph: group calls only). */
+    callType: call.kind,
+    createdDateTime: call.createdDateTime.toISOString(),
+  };
+}
+
+export function participantResource(participant: Participant) {
+  const media = participant.media;
+  return {
+    '@odata.type': '#microsoft.graph.participant',
+    id: participant.id,
+    info: { '@odata.type': '#microsoft.graph.participantInfo', identity: participant.identity },
+    isMuted: participant.isMuted,
+    isInLobby: false,
+    mediaStreams: [
+      {
+        '@odata.type': '#microsoft.graph.mediaStream',
+        mediaType: 'audio',
+        label: 'main-audio',
+        sourceId: String(participant.mediaSpec.ssrc),
+        direction: 'sendReceive',
+        serverMuted: participant.isMuted,
+      },
+    ],
+    /** mutegate extension: the plain-RTP media of this participant. */
+    media: {
+      kind: participant.mediaSpec.kind,
+      state: media ? 'connected' : 'disconnected',
+      payloadType: participant.mediaSpec.payloadType,
+      ssrc: participant.mediaSpec.ssrc,
+      /** Where to send RTP. */
+      send: media?.sendAddress ?? null,
+      /** Where others' audio goes (null until comedia has seen the first RTP packet). */
+      receive: participant.mediaSpec.receive ?? media?.receiveAddress() ?? null,
+      /** The streams this participant receives, one per other participant. */
+      receiveStreams: media?.receivedStreams() ?? [],
+    },
+  };
+}
+
+export function operationResource(operation: Operation) {
+  return {
+    '@odata.type': `#microsoft.graph.${operation.type}Operation`,
+    id: operation.id,
+    status: operation.status,
+    clientContext: operation.clientContext ?? null,
+    resultInfo: operation.resultInfo ? { '@odata.type': '#microsoft.graph.resultInfo', ...operation.resultInfo } : null,
+    /** mutegate: which participant the operation acted on. */
+    participantId: operation.participantId,
+    createdDateTime: operation.createdDateTime.toISOString(),
+    lastActionDateTime: operation.lastActionDateTime.toISOString(),
+  };
+}

@@ -1,0 +1,24 @@
+import { callParamsSchema, identitySetSchema, rtpMediaSchema } from '../shared.schema.js';
+
+export const createCallSchema = {
+  body: {
+    type: 'object',
+    properties: {
+      subject: { type: 'string', maxLength: 1024 },
+      callbackUri: { type: 'string', maxLength: 2048, pattern: '^https?://' },
+      tenantId: { type: 'string', maxLength: 256 },
+      source: { type: 'object', required: ['identity'], properties: { identity: identitySetSchema } },
+      targets: {
+        type: 'array',
+        maxItems: 256,
+        items: { type: 'object', required: ['identity'], properties: { identity: identitySetSchema } },
+      },
+      requestedModalities: { type: 'array', items: { type: 'string', enum: ['audio'] } },
+      meetingInfo: { type: 'object' },
+      chatInfo: { type: 'object' },
+      media: rtpMediaSchema,
+    },
+  },
+} as const;
+
+export const callIdSchema = { params: callParamsSchema } as const;

@@ -1,0 +1,18 @@
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+
+export interface HealthSource {
+  /** Live media workers; 0 means no call can be created right now. */
+  liveWorkers(): number;
+}
+
+export function healthRoutes(app: FastifyInstance, health: HealthSource, metrics: Registry): void {
+  app.get('/healthz', async (_request, reply) => {
+    const workers = health.liveWorkers();
+    return reply.status(workers > 0 ? 200 : 503).send({ status: workers > 0 ? 'ok' : 'degraded', workers });
+  });
+
+  app.get('/metrics', async (_request, reply) =>
+    reply.header('Content-Type', metrics.contentType).send(await metrics.metrics()),
+  );
+}

@@ -1,0 +1,154 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { Ajv, type ErrorObject } from 'ajv';
+import { configSchema, type GatewayConfig, type GatewayConfigInput } from './schema.js';
+
+/** Thrown for any invalid configuration; the message names the bad key and where it came from. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const ENV_PREFIX = 'MUTEGATE_';
+/** Names a JSON config file merged over the embedded defaults. */
+export const CONFIG_FILE_ENV = 'MUTEGATE_CONFIG';
+const DEFAULT_CONFIG_URL = new URL('../../config/default.json', import.meta.url);
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `media.rtcMinPort` → `MUTEGATE_MEDIA_RTC_MIN_PORT`. */
+export function envNameFor(path: readonly string[]): string {
+  return ENV_PREFIX + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+}
+
+/** Every leaf key of the defaults, which is exactly the set of keys the environment can set. */
+function leafPaths(obj: JsonObject, prefix: string[] = []): string[][] {
+  return Object.entries(obj).flatMap(([key, value]) =>
+    isObject(value) ? leafPaths(value, [...prefix, key]) : [[...prefix, key]],
+  );
+}
+
+/** Environment values are strings; numbers and `null` are recognised, the schema checks the rest. */
+function parseEnvValue(raw: string): Json {
+  const trimmed = raw.trim();
+  if (/^-?\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
+  if (trimmed === 'null') return null;
+  return raw;
+}
+
+function deepMerge(base: JsonObject, over: JsonObject): JsonObject {
+  const out: JsonObject = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isObject(current) && isObject(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+function setPath(obj: JsonObject, path: readonly string[], value: Json): void {
+  let node = obj;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (!isObject(next)) throw new Error(`config path ${path.join('.')} is not an object`);
+    node = next;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+function readJsonFile(path: string | URL, what: string): JsonObject {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read ${what} ${String(path)}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${what} ${String(path)} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isObject(parsed)) throw new ConfigError(`${what} ${String(path)} must hold a JSON object`);
+  return parsed;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+const validate = ajv.compile<GatewayConfigInput>(configSchema);
+
+function describeError(err: ErrorObject, sources: Map<string, string>): string {
+  const segments = err.instancePath.split('/').filter(Boolean);
+  if (err.keyword === 'additionalProperty' || err.keyword === 'additionalProperties') {
+    segments.push(String((err.params as { additionalProperty: string }).additionalProperty));
+    return `unknown config key "${segments.join('.')}"`;
+  }
+  if (err.keyword === 'required') {
+    segments.push(String((err.params as { missingProperty: string }).missingProperty));
+    return `config key "${segments.join('.')}" is required`;
+  }
+  const key = segments.join('.');
+  const source = sources.get(key);
+  const allowed = err.keyword === 'enum' ? ` (${(err.params as { allowedValues: unknown[] }).allowedValues.join(', ')})` : '';
+  // oneOf's own message ("must match exactly one schema") says nothing; the schema describes it.
+  const described = (err.parentSchema as { description?: string } | undefined)?.description;
+  const message = err.keyword === 'oneOf' && described ? `must be ${described}` : (err.message ?? 'is invalid');
+  return `config key "${key}"${source ? ` (from ${source})` : ''} ${message}${allowed}`;
+}
+
+/**
+ * Embedded defaults (config/default.json) ← optional file named by MUTEGATE_CONFIG ← environment
+ * (MUTEGATE_<SECTION>_<KEY>, e.g. MUTEGATE_HTTP_PORT). Throws ConfigError naming the bad key.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const defaults = readJsonFile(DEFAULT_CONFIG_URL, 'embedded default config');
+  const sources = new Map<string, string>();
+  let merged = defaults;
+
+  const file = env[CONFIG_FILE_ENV];
+  if (file) {
+    const fromFile = readJsonFile(file, `config file (${CONFIG_FILE_ENV})`);
+    merged = deepMerge(merged, fromFile);
+    for (const path of leafPaths(fromFile)) sources.set(path.join('.'), file);
+  }
+
+  for (const path of leafPaths(defaults)) {
+    const name = envNameFor(path);
+    const raw = env[name];
+    if (raw === undefined) continue;
+    setPath(merged, path, parseEnvValue(raw));
+    sources.set(path.join('.'), `env ${name}`);
+  }
+
+  if (!validate(merged)) {
+    const errors = (validate.errors ?? [])
+      // oneOf reports each failed branch and then itself; the summary line is enough.
+      .filter((e) => !e.schemaPath.includes('/oneOf/'))
+      .map((e) => describeError(e, sources));
+    throw new ConfigError(`invalid configuration: ${[...new Set(errors)].join('; ')}`);
+  }
+  const input: GatewayConfigInput = merged;
+
+  const where = (key: string) => (sources.has(key) ? ` (from ${sources.get(key)})` : '');
+  for (const key of ['listenIp', 'announcedIp'] as const) {
+    const value = input.media[key];
+    if (value !== null && isIP(value) === 0) {
+      throw new ConfigError(`invalid configuration: config key "media.${key}"${where(`media.${key}`)} must be an IP address, got "${value}"`);
+    }
+  }
+  if (input.media.rtcMinPort > input.media.rtcMaxPort) {
+    throw new ConfigError(
+      `invalid configuration: config key "media.rtcMinPort"${where('media.rtcMinPort')} (${input.media.rtcMinPort}) must not exceed media.rtcMaxPort (${input.media.rtcMaxPort})`,
+    );
+  }
+
+  return {
+    ...input,
+    media: {
+      ...input.media,
+      announcedIp: input.media.announcedIp ?? input.media.listenIp,
+      numWorkers: input.media.numWorkers === 'auto' ? availableParallelism() : input.media.numWorkers,
+    },
+  };
+}

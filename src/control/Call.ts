@@ -1,0 +1,80 @@
+import type { IdentitySet } from './identity.js';
+import type { CallMedia } from './mediaPlane.js';
+import { OperationStore } from './Operation.js';
+import type { Participant } from './Participant.js';
+import { Speaker } from './Speaker.js';
+
+/**
+ * Graph distinguishes group calls from peer-to-peer calls; participant mute is for group calls
+ * only. A call is peer-to-peer when it was created with exactly one target and neither
+ * meetingInfo nor chatInfo.
+ */
+export type CallKind = 'group' | 'peerToPeer';
+export type CallState = 'established' | 'terminated';
+
+export interface CallOptions {
+  id: string;
+  kind: CallKind;
+  subject?: string;
+  callbackUri?: string;
+  tenantId?: string;
+  /** The application's identity (Graph `source`): its participant is the one `/calls/{id}/mute` acts on. */
+  source?: { identity: IdentitySet };
+  appIdentityKey?: string;
+  targets?: { identity: IdentitySet }[];
+  operationsCapacity: number;
+}
+
+export class Call {
+  readonly id: string;
+  readonly kind: CallKind;
+  readonly subject?: string;
+  readonly callbackUri?: string;
+  readonly tenantId?: string;
+  readonly source?: { identity: IdentitySet };
+  readonly targets: { identity: IdentitySet }[];
+  readonly appIdentityKey?: string;
+  readonly createdDateTime = new Date();
+  state: CallState = 'established';
+  /** Set when the media worker under this call died: participants have no media until rebuilt. */
+  mediaLost = false;
+  readonly participants = new Map<string, Participant>();
+  readonly operations: OperationStore;
+  private readonly speakers = new Map<string, Speaker>();
+
+  constructor(
+    options: CallOptions,
+    readonly media: CallMedia,
+  ) {
+    this.id = options.id;
+    this.kind = options.kind;
+    this.subject = options.subject;
+    this.callbackUri = options.callbackUri;
+    this.tenantId = options.tenantId;
+    this.source = options.source;
+    this.targets = options.targets ?? [];
+    this.appIdentityKey = options.appIdentityKey;
+    this.operations = new OperationStore(options.operationsCapacity);
+  }
+
+  speakerFor(identityKey: string): Speaker {
+    let speaker = this.speakers.get(identityKey);
+    if (!speaker) {
+      speaker = new Speaker(identityKey);
+      this.speakers.set(identityKey, speaker);
+    }
+    return speaker;
+  }
+
+  participantOf(identityKey: string): Participant | undefined {
+    for (const participant of this.participants.values()) {
+      if (participant.speaker.identityKey === identityKey) return participant;
+    }
+    return undefined;
+  }
+
+  /** The application's own participant, if it has joined. */
+  appParticipant(): Participant | undefined {
+    return this.appIdentityKey ? this.participantOf(this.appIdentityKey) : undefined;
+  }
+}

@@ -1,0 +1,347 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { Call, type CallKind } from './Call.js';
+import { DomainError, notFound } from './errors.js';
+import { identityKey, type IdentitySet } from './identity.js';
+import type { MediaPlane } from './mediaPlane.js';
+import { newOperation, type Operation, type OperationType } from './Operation.js';
+import { Participant, type RtpMediaSpec } from './Participant.js';
+
+export interface CreateCallInput {
+  subject?: string;
+  callbackUri?: string;
+  tenantId?: string;
+  source?: { identity: IdentitySet };
+  targets?: { identity: IdentitySet }[];
+  /** Present (any value) for meeting calls; only its presence matters here. */
+  meetingInfo?: unknown;
+  chatInfo?: unknown;
+  /** Joins the application's own participant (identity = source.identity) with the call. */
+  media?: RtpMediaSpec;
+}
+
+export interface JoinInput {
+  identity: IdentitySet;
+  media: RtpMediaSpec;
+}
+
+export type LeaveReason = 'removed' | 'replaced' | 'callEnded';
+
+export interface CallServiceEvents {
+  callCreated: [call: Call];
+  callEnded: [call: Call];
+  participantJoined: [call: Call, participant: Participant];
+  participantLeft: [call: Call, participant: Participant, reason: LeaveReason];
+  /** The participant's confirmed mute state changed. */
+  participantUpdated: [call: Call, participant: Participant];
+  /** A mute/unmute operation finished (completed or failed); duration from request to worker confirmation. */
+  operationFinished: [operation: Operation, durationSeconds: number];
+  callMediaLost: [call: Call, reason: string];
+}
+
+export interface CallServiceOptions {
+  operationsPerCall: number;
+}
+
+export interface CallStats {
+  calls: number;
+  participants: number;
+  mutedParticipants: number;
+}
+
+/**
+ * The domain: calls, participants and their mute state. The mute state of each identity is
+ * authoritative and every change to it, and to that identity's media, runs in the identity's
+ * own queue (see Speaker). A mute completes only after the media plane confirmed it.
+ */
+export class CallService extends EventEmitter<CallServiceEvents> {
+  private readonly calls = new Map<string, Call>();
+
+  constructor(
+    private readonly mediaPlane: MediaPlane,
+    private readonly options: CallServiceOptions,
+  ) {
+    super();
+  }
+
+  async createCall(input: CreateCallInput): Promise<Call> {
+    let appIdentityKey: string | undefined;
+    if (input.source) appIdentityKey = this.keyOf(input.source.identity, 'source.identity');
+    if (input.media && !appIdentityKey) {
+      throw new DomainError('invalidRequest', 'sourceIdentityRequired', 'media for the application participant needs source.identity');
+    }
+    for (const [i, target] of (input.targets ?? []).entries()) this.keyOf(target.identity, `targets[${i}].identity`);
+
+    const kind: CallKind = input.targets?.length === 1 && !input.meetingInfo && !input.chatInfo ? 'peerToPeer' : 'group';
+    const id = randomUUID();
+    const media = await this.mediaPlane.openCall(id);
+    const call = new Call(
+      {
+        id,
+        kind,
+        subject: input.subject,
+        callbackUri: input.callbackUri,
+        tenantId: input.tenantId,
+        source: input.source,
+        appIdentityKey,
+        targets: input.targets,
+        operationsCapacity: this.options.operationsPerCall,
+      },
+      media,
+    );
+    media.onLost((reason) => this.onMediaLost(call, reason));
+    this.calls.set(id, call);
+    this.emit('callCreated', call);
+
+    if (input.media && input.source) {
+      try {
+        await this.join(call, { identity: input.source.identity, media: input.media });
+      } catch (err) {
+        // Nothing half-done: no call without the participant the request asked for.
+        this.endCall(call);
+        throw err;
+      }
+    }
+    return call;
+  }
+
+  getCall(callId: string): Call {
+    const call = this.calls.get(callId);
+    if (!call) throw notFound('call', callId);
+    return call;
+  }
+
+  listCalls(): Call[] {
+    return [...this.calls.values()];
+  }
+
+  deleteCall(callId: string): void {
+    this.endCall(this.getCall(callId));
+  }
+
+  async addParticipant(callId: string, input: JoinInput): Promise<Participant> {
+    return this.join(this.getCall(callId), input);
+  }
+
+  getParticipant(callId: string, participantId: string): Participant {
+    const participant = this.getCall(callId).participants.get(participantId);
+    if (!participant) throw notFound('participant', participantId);
+    return participant;
+  }
+
+  async removeParticipant(callId: string, participantId: string): Promise<void> {
+    const call = this.getCall(callId);
+    const participant = this.getParticipant(callId, participantId);
+    await participant.speaker.queue.run(async () => {
+      if (call.participants.get(participantId) !== participant) throw notFound('participant', participantId);
+      this.detach(call, participant, 'removed');
+    });
+  }
+
+  /** Replaces a participant's send stream (e.g. a SIP re-INVITE with a new SSRC); a muted one stays silent. */
+  async replaceParticipantMedia(callId: string, participantId: string, spec: { payloadType: number; ssrc: number }): Promise<Participant> {
+    const call = this.getCall(callId);
+    const participant = this.getParticipant(callId, participantId);
+    return participant.speaker.queue.run(async () => {
+      this.assertLive(call, participant);
+      const media = participant.media;
+      if (!media) throw this.mediaLostError(call);
+      await media.replaceSendStream(spec, { sendPaused: participant.speaker.muted });
+      participant.mediaSpec = { ...participant.mediaSpec, payloadType: spec.payloadType, ssrc: spec.ssrc };
+      return participant;
+    });
+  }
+
+  async muteParticipant(callId: string, participantId: string, clientContext?: string): Promise<Operation> {
+    return this.runMuteOperation('muteParticipant', this.getCall(callId), participantId, clientContext, true);
+  }
+
+  async unmuteParticipant(callId: string, participantId: string, clientContext?: string): Promise<Operation> {
+    return this.runMuteOperation('unmuteParticipant', this.getCall(callId), participantId, clientContext, true);
+  }
+
+  /** Graph `POST /calls/{id}/mute`: the application mutes its own participant (any call kind). */
+  async muteApp(callId: string, clientContext?: string): Promise<Operation> {
+    const call = this.getCall(callId);
+    return this.runMuteOperation('muteParticipant', call, this.appParticipantOf(call).id, clientContext, false);
+  }
+
+  async unmuteApp(callId: string, clientContext?: string): Promise<Operation> {
+    const call = this.getCall(callId);
+    return this.runMuteOperation('unmuteParticipant', call, this.appParticipantOf(call).id, clientContext, false);
+  }
+
+  getOperation(callId: string, operationId: string): Operation {
+    const operation = this.getCall(callId).operations.get(operationId);
+    if (!operation) throw notFound('operation', operationId);
+    return operation;
+  }
+
+  stats(): CallStats {
+    let participants = 0;
+    let mutedParticipants = 0;
+    for (const call of this.calls.values()) {
+      for (const participant of call.participants.values()) {
+        participants++;
+        if (participant.isMuted) mutedParticipants++;
+      }
+    }
+    return { calls: this.calls.size, participants, mutedParticipants };
+  }
+
+  /** Ends every call (shutdown). */
+  close(): void {
+    for (const call of [...this.calls.values()]) this.endCall(call);
+  }
+
+  private async join(call: Call, input: JoinInput): Promise<Participant> {
+    const key = this.keyOf(input.identity, 'info.identity');
+    const speaker = call.speakerFor(key);
+    return speaker.queue.run(async () => {
+      if (call.state !== 'established') throw notFound('call', call.id);
+      if (call.mediaLost) throw this.mediaLostError(call);
+      // One leg per identity: a rejoin replaces the old leg and keeps the identity's mute state.
+      const previous = call.participantOf(key);
+      if (previous) this.detach(call, previous, 'replaced');
+
+      const participant = new Participant(randomUUID(), call.id, input.identity, speaker, input.media);
+      // Fail closed: a muted identity's new producer is paused before its first packet.
+      const media = await call.media.addRtpEndpoint(participant.id, input.media, { sendPaused: speaker.muted });
+      if (call.state !== 'established') {
+        media.close();
+        throw notFound('call', call.id);
+      }
+      participant.media = media;
+      call.participants.set(participant.id, participant);
+      this.emit('participantJoined', call, participant);
+      return participant;
+    });
+  }
+
+  private async runMuteOperation(
+    type: OperationType,
+    call: Call,
+    participantId: string,
+    clientContext: string | undefined,
+    groupCallsOnly: boolean,
+  ): Promise<Operation> {
+    const started = process.hrtime.bigint();
+    const participant = this.getParticipant(call.id, participantId);
+    if (groupCallsOnly && call.kind === 'peerToPeer') {
+      throw new DomainError(
+        'invalidRequest',
+        'groupCallsOnly',
+        `participant ${type === 'muteParticipant' ? 'mute' : 'unmute'} is only supported in group calls; call ${call.id} is peer-to-peer`,
+      );
+    }
+    const operation = newOperation(type, call.id, participantId, clientContext);
+    call.operations.add(operation);
+    const finish = (status: 'completed' | 'failed', message?: string) => {
+      operation.status = status;
+      operation.lastActionDateTime = new Date();
+      if (message) operation.resultInfo = { code: 503, subcode: 0, message };
+      this.emit('operationFinished', operation, Number(process.hrtime.bigint() - started) / 1e9);
+    };
+
+    const mute = type === 'muteParticipant';
+    try {
+      await participant.speaker.queue.run(async () => {
+        this.assertLive(call, participant);
+        const wasMuted = participant.speaker.muted;
+        if (participant.media) {
+          if (mute) await this.enforceMute(call, participant);
+          else await participant.media.resumeSend();
+        }
+        // No media: nothing flows, so the state alone is the truth; a producer created later
+        // starts paused if muted.
+        participant.speaker.muted = mute;
+        if (wasMuted !== mute) this.emit('participantUpdated', call, participant);
+      });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      finish('failed', message);
+      if (err instanceof DomainError) throw new DomainError(err.kind, err.code, err.message, operation.id);
+      throw new DomainError('mediaUnavailable', 'mediaOperationFailed', `${type} failed: ${message}`, operation.id);
+    }
+    finish('completed');
+    return operation;
+  }
+
+  /**
+   * Pauses the participant's send stream. If the worker cannot confirm the pause, the media is
+   * torn down so that nothing can be forwarded, the identity is recorded as muted, and the
+   * operation fails (fail closed).
+   */
+  private async enforceMute(call: Call, participant: Participant): Promise<void> {
+    const media = participant.media as NonNullable<Participant['media']>;
+    try {
+      await media.pauseSend();
+    } catch (err) {
+      media.close();
+      participant.media = null;
+      const wasMuted = participant.speaker.muted;
+      participant.speaker.muted = true;
+      if (!wasMuted) this.emit('participantUpdated', call, participant);
+      throw new DomainError(
+        'mediaUnavailable',
+        'muteNotConfirmed',
+        `the media worker did not confirm the mute (${(err as Error).message}); the participant's media was torn down so nothing is forwarded, and the participant stays muted`,
+      );
+    }
+  }
+
+  private appParticipantOf(call: Call): Participant {
+    const participant = call.appParticipant();
+    if (!participant) {
+      throw new DomainError(
+        'notFound',
+        'participantNotFound',
+        call.appIdentityKey
+          ? `the application (${call.appIdentityKey}) has no participant in call ${call.id}`
+          : `call ${call.id} was created without source.identity, so it has no application participant`,
+      );
+    }
+    return participant;
+  }
+
+  private assertLive(call: Call, participant: Participant): void {
+    if (call.state !== 'established') throw notFound('call', call.id);
+    if (call.participants.get(participant.id) !== participant) throw notFound('participant', participant.id);
+  }
+
+  private mediaLostError(call: Call): DomainError {
+    return new DomainError('mediaUnavailable', 'callMediaLost', `the media of call ${call.id} was lost when its media worker died`);
+  }
+
+  private keyOf(identity: IdentitySet, where: string): string {
+    try {
+      return identityKey(identity);
+    } catch (err) {
+      throw new DomainError('invalidRequest', 'invalidIdentity', `${where}: ${(err as Error).message}`);
+    }
+  }
+
+  private detach(call: Call, participant: Participant, reason: LeaveReason): void {
+    participant.media?.close();
+    participant.media = null;
+    call.participants.delete(participant.id);
+    this.emit('participantLeft', call, participant, reason);
+  }
+
+  private endCall(call: Call): void {
+    if (call.state === 'terminated') return;
+    call.state = 'terminated';
+    this.calls.delete(call.id);
+    for (const participant of [...call.participants.values()]) this.detach(call, participant, 'callEnded');
+    call.media.close();
+    this.emit('callEnded', call);
+  }
+
+  private onMediaLost(call: Call, reason: string): void {
+    if (call.state !== 'established') return;
+    call.mediaLost = true;
+    // Nothing can flow without a router; mute state stays as it is.
+    for (const participant of call.participants.values()) participant.media = null;
+    this.emit('callMediaLost', call, reason);
+  }
+}

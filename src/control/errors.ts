@@ -1,0 +1,23 @@
+/**
+ * What went wrong, in domain terms. Each API adapter maps `kind` to its own error shape and
+ * status (Graph: 400/404/409/503), so the domain never speaks HTTP.
+ */
+export type DomainErrorKind = 'invalidRequest' | 'notFound' | 'conflict' | 'mediaUnavailable';
+
+export class DomainError extends Error {
+  override name = 'DomainError';
+
+  constructor(
+    readonly kind: DomainErrorKind,
+    /** Stable machine-readable code, e.g. "participantNotFound". */
+    readonly code: string,
+    message: string,
+    /** Operation recorded for this request, when one was (failed operations are kept too). */
+    readonly operationId?: string,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: 'call' | 'participant' | 'operation', id: string): DomainError =>
+  new DomainError('notFound', `${what}NotFound`, `${what} ${id} was not found`);

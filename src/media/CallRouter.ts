@@ -1,0 +1,93 @@
+import type { types } from 'mediasoup';
+import type { CallMedia, RtpEndpointSpec } from '../control/mediaPlane.js';
+import { SerialQueue } from '../lib/SerialQueue.js';
+import { RtpEndpoint } from './RtpEndpoint.js';
+
+export interface MediaListenOptions {
+  listenIp: string;
+  announcedIp: string;
+}
+
+/**
+ * The media of one call: a mediasoup Router on one worker, with every participant's endpoint.
+ * Fan-out rule of this SFU: every participant consumes every other participant's producer.
+ */
+export class CallRouter implements CallMedia {
+  private readonly endpoints = new Map<string, RtpEndpoint>();
+  private readonly lostListeners: ((reason: string) => void)[] = [];
+  /**
+   * Endpoint additions and producer fan-outs run one at a time, so that two participants joining
+   * at once each end up consuming the other exactly once.
+   */
+  private readonly wiring = new SerialQueue();
+  private closed = false;
+
+  constructor(
+    readonly callId: string,
+    private readonly router: types.Router,
+    private readonly listen: MediaListenOptions,
+  ) {
+    // The worker died under us: every transport is gone already.
+    router.observer.once('close', () => {
+      if (this.closed) return;
+      this.closed = true;
+      this.endpoints.clear();
+      for (const listener of this.lostListeners) listener('media worker closed');
+    });
+  }
+
+  addRtpEndpoint(participantId: string, spec: RtpEndpointSpec, opts: { sendPaused: boolean }): Promise<RtpEndpoint> {
+    return this.wiring.run(() => this.createEndpoint(participantId, spec, opts));
+  }
+
+  private async createEndpoint(participantId: string, spec: RtpEndpointSpec, opts: { sendPaused: boolean }): Promise<RtpEndpoint> {
+    if (this.closed) throw new Error(`media of call ${this.callId} is closed`);
+    if (this.endpoints.has(participantId)) throw new Error(`participant ${participantId} already has media`);
+
+    const transport = await this.router.createPlainTransport({
+      listenInfo: { protocol: 'udp', ip: this.listen.listenIp, announcedIp: this.listen.announcedIp },
+      rtcpMux: true,
+      comedia: !spec.receive,
+      enableSrtp: false,
+    });
+    const endpoint = new RtpEndpoint(participantId, transport, spec.payloadType, {
+      onProducer: (ep, producer) => this.wiring.run(() => this.fanOut(ep, producer)),
+      onClose: (ep) => {
+        if (this.endpoints.get(ep.participantId) === ep) this.endpoints.delete(ep.participantId);
+      },
+    });
+    try {
+      if (spec.receive) await transport.connect({ ip: spec.receive.ip, port: spec.receive.port });
+      const producer = await endpoint.produce(spec, opts);
+      this.endpoints.set(participantId, endpoint);
+      // Everyone hears the newcomer, the newcomer hears everyone.
+      await this.fanOut(endpoint, producer);
+      await Promise.all(
+        [...this.endpoints.values()]
+          .filter((other) => other !== endpoint && other.currentProducer)
+          .map((other) => endpoint.consume(other.participantId, other.currentProducer as types.Producer)),
+      );
+      return endpoint;
+    } catch (err) {
+      endpoint.close();
+      throw err;
+    }
+  }
+
+  onLost(listener: (reason: string) => void): void {
+    this.lostListeners.push(listener);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.endpoints.clear();
+    this.router.close();
+  }
+
+  private async fanOut(source: RtpEndpoint, producer: types.Producer): Promise<void> {
+    await Promise.all(
+      [...this.endpoints.values()].filter((ep) => ep !== source).map((ep) => ep.consume(source.participantId, producer)),
+    );
+  }
+}

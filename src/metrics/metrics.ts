@@ -1,0 +1,66 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CallService } from '../control/CallService.js';
+
+/** The part of the worker pool the metrics watch. */
+export interface WorkerEventSource {
+  on(event: 'workerDied', listener: (info: { pid: number }) => void): unknown;
+  on(event: 'workerReplaced', listener: (info: { deadPid: number; newPid: number }) => void): unknown;
+}
+
+/** Latency buckets from 100 µs to 5 s: a worker-confirmed pause usually takes about a millisecond. */
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/** A Prometheus registry with process metrics and mutegate's own, fed by domain and pool events. */
+export function createMetrics(service: CallService, workers: WorkerEventSource): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const operations = new Counter({
+    name: 'mutegate_mute_operations_total',
+    help: 'Mute and unmute operations, by operation and result (completed: confirmed by the media worker).',
+    labelNames: ['operation', 'result'] as const,
+    registers: [registry],
+  });
+  const enforcement = new Histogram({
+    name: 'mutegate_mute_enforcement_seconds',
+    help: 'Time from a mute/unmute request reaching the domain to the media worker confirming it.',
+    labelNames: ['operation'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const workerDeaths = new Counter({
+    name: 'mutegate_worker_deaths_total',
+    help: 'mediasoup worker processes that died unexpectedly.',
+    registers: [registry],
+  });
+  const workerRestarts = new Counter({
+    name: 'mutegate_worker_restarts_total',
+    help: 'Replacement mediasoup workers started after a death.',
+    registers: [registry],
+  });
+  // Gauges are read from the domain at scrape time, so they can never drift from it.
+  const gauges = [
+    ['mutegate_calls', 'Calls in progress.', 'calls'],
+    ['mutegate_participants', 'Participants in all calls.', 'participants'],
+    ['mutegate_muted_participants', 'Participants currently muted (confirmed by the media worker).', 'mutedParticipants'],
+  ] as const;
+  for (const [name, help, stat] of gauges) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(service.stats()[stat]);
+      },
+    });
+  }
+
+  service.on('operationFinished', (operation, seconds) => {
+    const name = operation.type === 'muteParticipant' ? 'mute' : 'unmute';
+    operations.inc({ operation: name, result: operation.status });
+    if (operation.status === 'completed') enforcement.observe({ operation: name }, seconds);
+  });
+  workers.on('workerDied', () => workerDeaths.inc());
+  workers.on('workerReplaced', () => workerRestarts.inc());
+  return registry;
+}

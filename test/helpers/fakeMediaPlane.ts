@@ -1,0 +1,134 @@
+import type { CallMedia, EndpointMedia, MediaPlane, ReceivedStream, RtpEndpointSpec, RtpSendSpec, TransportAddress } from '../../src/control/mediaPlane.js';
+
+/**
+ * In-memory MediaPlane for control-plane unit tests (no worker). It records what the domain
+ * asked for, and each pause/resume can be held open or made to fail to probe ordering and
+ * failure handling. Integration tests use the real mediasoup worker instead.
+ */
+export class FakeMediaPlane implements MediaPlane {
+  readonly calls: FakeCallMedia[] = [];
+  openCalls = 0;
+
+  async openCall(callId: string): Promise<CallMedia> {
+    const call = new FakeCallMedia(callId);
+    this.calls.push(call);
+    this.openCalls++;
+    return call;
+  }
+
+  endpoint(participantId: string): FakeEndpoint {
+    for (const call of this.calls) {
+      const ep = call.endpoints.find((e) => e.participantId === participantId);
+      if (ep) return ep;
+    }
+    throw new Error(`no fake endpoint for ${participantId}`);
+  }
+}
+
+export class FakeCallMedia implements CallMedia {
+  readonly endpoints: FakeEndpoint[] = [];
+  closed = false;
+  private lost: ((reason: string) => void)[] = [];
+
+  constructor(readonly callId: string) {}
+
+  async addRtpEndpoint(participantId: string, spec: RtpEndpointSpec, opts: { sendPaused: boolean }): Promise<EndpointMedia> {
+    const ep = new FakeEndpoint(participantId, spec, opts.sendPaused);
+    this.endpoints.push(ep);
+    return ep;
+  }
+
+  onLost(listener: (reason: string) => void): void {
+    this.lost.push(listener);
+  }
+
+  /** Simulates the worker dying under the call. */
+  loseMedia(reason = 'worker died'): void {
+    for (const ep of this.endpoints) ep.closed = true;
+    for (const l of this.lost) l(reason);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const ep of this.endpoints) ep.close();
+  }
+}
+
+type Gate = { promise: Promise<void>; release: () => void; fail: (err: Error) => void };
+
+function gate(): Gate {
+  let release!: () => void;
+  let fail!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    release = res;
+    fail = rej;
+  });
+  return { promise, release, fail };
+}
+
+export class FakeEndpoint implements EndpointMedia {
+  readonly sendAddress: TransportAddress = { ip: '127.0.0.1', port: 40000 };
+  /** What the "worker" currently does with this endpoint's send stream. */
+  sendPaused: boolean;
+  closed = false;
+  /** Every media call, in order: 'pause', 'resume', 'replace:<paused>'. */
+  readonly log: string[] = [];
+  /** When set, the next pause/resume waits on this gate. */
+  private held: Gate | null = null;
+  failNext: Error | null = null;
+
+  constructor(
+    readonly participantId: string,
+    public spec: RtpSendSpec,
+    startPaused: boolean,
+  ) {
+    this.sendPaused = startPaused;
+  }
+
+  /** Holds the next pause/resume until the returned gate is released or failed. */
+  hold(): Gate {
+    this.held = gate();
+    return this.held;
+  }
+
+  async pauseSend(): Promise<void> {
+    await this.step('pause');
+    this.sendPaused = true;
+  }
+
+  async resumeSend(): Promise<void> {
+    await this.step('resume');
+    this.sendPaused = false;
+  }
+
+  async replaceSendStream(spec: RtpSendSpec, opts: { sendPaused: boolean }): Promise<void> {
+    this.log.push(`replace:${opts.sendPaused}`);
+    this.spec = spec;
+    this.sendPaused = opts.sendPaused;
+  }
+
+  receiveAddress(): TransportAddress | null {
+    return null;
+  }
+
+  receivedStreams(): ReceivedStream[] {
+    return [];
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private async step(name: string): Promise<void> {
+    this.log.push(name);
+    if (this.closed) throw new Error('endpoint closed');
+    const held = this.held;
+    this.held = null;
+    if (held) await held.promise;
+    if (this.failNext) {
+      const err = this.failNext;
+      this.failNext = null;
+      throw err;
+    }
+  }
+}
