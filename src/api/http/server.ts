@@ -35,6 +35,8 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     const clientRequestId = request.headers['client-request-id'];
     if (typeof clientRequestId === 'string') void reply.header('client-request-id', clientRequestId);
   });
+  // The API speaks JSON only: any other body type is a 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(graphErrorHandler);
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send(graphErrorBody(request, 404, `no route for ${request.method} ${request.url}`, 'routeNotFound')),

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
+import { RtpPeer, type Address } from '../../native-bench/lib/RtpPeer.js';
+import type { apiClient } from './gateway.js';
+
+type Api = ReturnType<typeof apiClient>;
+
+let nextSenderId = 1;
+let nextSsrc = 0x1000;
+
+export const PAYLOAD_TYPE = 100;
+export const PACKET_INTERVAL_MS = 20;
+
+/** A plain-RTP participant driven by a real UDP socket on 127.0.0.1. */
+export interface RtpParticipant {
+  id: string;
+  userId: string;
+  peer: RtpPeer;
+  ssrc: number;
+  send: Address;
+  /** Streams 20 ms Opus-sized probe packets to the SFU. */
+  startStreaming(): void;
+}
+
+export async function joinRtp(
+  api: Api,
+  callId: string,
+  opts: { userId?: string; explicitReceive?: boolean; peer?: RtpPeer } = {},
+): Promise<RtpParticipant> {
+  const peer = opts.peer ?? (await RtpPeer.open(nextSenderId++));
+  const userId = opts.userId ?? randomUUID();
+  const ssrc = nextSsrc++;
+  const res = await api.post(`/communications/calls/${callId}/participants`, {
+    '@odata.type': '#microsoft.graph.invitationParticipantInfo',
+    info: { identity: { user: { id: userId, displayName: `user ${userId.slice(0, 8)}` } } },
+    media: {
+      kind: 'rtp',
+      payloadType: PAYLOAD_TYPE,
+      ssrc,
+      ...(opts.explicitReceive ? { receive: peer.address } : {}),
+    },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  const send = res.body.media.send as Address;
+  return {
+    id: res.body.id,
+    userId,
+    peer,
+    ssrc,
+    send,
+    startStreaming: () => peer.start({ to: send, payloadType: PAYLOAD_TYPE, ssrc, intervalMs: PACKET_INTERVAL_MS, payloadBytes: 80 }),
+  };
+}
+
+export async function createGroupCall(api: Api, body: Record<string, unknown> = {}): Promise<string> {
+  const res = await api.post('/communications/calls', { subject: 'test call', ...body });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id as string;
+}
+
+/** Probes `receiver` got from `sender` that the sender sent at or after `fromCounter`. */
+export function receivedSince(receiver: RtpPeer, sender: RtpPeer, fromCounter: number): number {
+  return receiver.from(sender.senderId).filter((p) => p.counter >= fromCounter).length;
+}

@@ -1,0 +1,60 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, envNameFor, loadConfig } from '../../src/config/loadConfig.js';
+
+function configFile(content: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mutegate-config-'));
+  const path = join(dir, 'config.json');
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+const errorOf = (env: Record<string, string>): string => {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('configuration', () => {
+  it('has loopback defaults and one worker per CPU', () => {
+    const config = loadConfig({});
+    expect(config.http).toMatchObject({ host: '127.0.0.1', port: 8080 });
+    expect(config.media).toMatchObject({ listenIp: '127.0.0.1', announcedIp: '127.0.0.1', rtcMinPort: 40000, rtcMaxPort: 49999 });
+    expect(config.media.numWorkers).toBeGreaterThanOrEqual(1);
+    expect(config.log.level).toBe('info');
+  });
+
+  it('derives env names from keys', () => {
+    expect(envNameFor(['media', 'rtcMinPort'])).toBe('MUTEGATE_MEDIA_RTC_MIN_PORT');
+    expect(envNameFor(['http', 'port'])).toBe('MUTEGATE_HTTP_PORT');
+  });
+
+  it('lets env vars override the defaults and a config file', () => {
+    const file = configFile({ http: { port: 9000 }, media: { numWorkers: 3, announcedIp: '10.0.0.5' } });
+    const config = loadConfig({ MUTEGATE_CONFIG: file, MUTEGATE_HTTP_PORT: '9100', MUTEGATE_LOG_LEVEL: 'debug' });
+    expect(config.http.port).toBe(9100);
+    expect(config.media.numWorkers).toBe(3);
+    expect(config.media.announcedIp).toBe('10.0.0.5');
+    expect(config.log.level).toBe('debug');
+  });
+
+  it('names the bad key and where it came from', () => {
+    expect(errorOf({ MUTEGATE_HTTP_PORT: 'eighty' })).toMatch(/"http\.port" \(from env MUTEGATE_HTTP_PORT\) must be integer/);
+    expect(errorOf({ MUTEGATE_HTTP_PORT: '70000' })).toContain('"http.port"');
+    expect(errorOf({ MUTEGATE_MEDIA_NUM_WORKERS: '0' })).toContain('"media.numWorkers" (from env MUTEGATE_MEDIA_NUM_WORKERS) must be an integer from 1 to 256, or "auto"');
+    expect(errorOf({ MUTEGATE_LOG_LEVEL: 'loud' })).toContain('"log.level"');
+    expect(errorOf({ MUTEGATE_MEDIA_LISTEN_IP: 'example.com' })).toContain('"media.listenIp"');
+    expect(errorOf({ MUTEGATE_MEDIA_RTC_MIN_PORT: '45000', MUTEGATE_MEDIA_RTC_MAX_PORT: '44000' })).toContain('"media.rtcMinPort"');
+    const file = configFile({ http: { prot: 1 } });
+    expect(errorOf({ MUTEGATE_CONFIG: file })).toContain('unknown config key "http.prot"');
+    expect(errorOf({ MUTEGATE_CONFIG: configFile('{nope') })).toContain('is not valid JSON');
+    const badPort = configFile({ media: { rtcMaxPort: 'x' } });
+    expect(errorOf({ MUTEGATE_CONFIG: badPort })).toContain(`"media.rtcMaxPort" (from ${badPort})`);
+  });
+});
