@@ -110,7 +110,7 @@ elif [ -f "$tools_dir/mesonbuild/mesonmain.py" ] && PYTHONPATH="$tools_dir" meso
 else
 	say "installing meson and ninja with pip into $tools_dir"
 	rm -rf "$tools_dir"
-	if python3 -m pip install --quiet --no-input --target "$tools_dir" meson ninja >&2; then
+	if python3 -m pip install --quiet --no-input --retries 2 --target "$tools_dir" meson ninja >&2; then
 		meson_cmd=(env "PYTHONPATH=$tools_dir" python3 -m mesonbuild.mesonmain)
 	elif command -v meson >/dev/null; then
 		say "pip could not install meson; using $(meson --version) from the system with the version floor relaxed"

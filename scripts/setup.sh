@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Sets up everything mutegate needs on a fresh Debian/Ubuntu machine. Idempotent: a second run
+# checks each step and skips what is already done (a few seconds).
+#
+#   1. Debian packages the mediasoup worker builds and runs against (apt-get, as root or sudo)
+#   2. npm packages (npm ci), with mediasoup's own postinstall kept off the network
+#   3. the mediasoup worker binary: cached, prebuilt, or built from the package's own source
+#      (about 4 minutes on 2 cores the first time on a machine; cached outside the clone)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+cd "$repo"
+
+say() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+command -v node >/dev/null || die "node is missing: install Node.js 20 or newer"
+command -v npm >/dev/null || die "npm is missing: install Node.js 20 or newer (it ships npm)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || die "Node.js $(node -v) is too old: mutegate needs 20 or newer"
+
+# shellcheck source=scripts/worker-env.sh
+source "$here/worker-env.sh"
+
+# --- 1. Debian packages -------------------------------------------------------------------
+apt_packages=(
+	g++ python3 python3-pip pkg-config ninja-build
+	libuv1-dev libssl-dev libsrtp2-dev libusrsctp-dev libabsl-dev
+	flatbuffers-compiler libflatbuffers-dev
+)
+missing=()
+if command -v dpkg-query >/dev/null; then
+	for pkg in "${apt_packages[@]}"; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		if [ "$(id -u)" -eq 0 ]; then
+			apt=(env DEBIAN_FRONTEND=noninteractive apt-get)
+		elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+			apt=(sudo env DEBIAN_FRONTEND=noninteractive apt-get)
+		else
+			die "missing Debian packages: ${missing[*]}. Install them with: sudo apt-get install -y ${missing[*]}"
+		fi
+		say "installing Debian packages: ${missing[*]}"
+		"${apt[@]}" update -qq >/dev/null || die "apt-get update failed"
+		"${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+			|| die "apt-get install failed for: ${missing[*]}"
+	else
+		say "Debian packages present"
+	fi
+else
+	say "not a Debian system: make sure the equivalents of these are installed: ${apt_packages[*]}"
+fi
+
+# --- 2. npm packages ----------------------------------------------------------------------
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+stamp=node_modules/.mutegate-lock.sha256
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_hash" ]; then
+	say "npm packages up to date"
+else
+	say "installing npm packages (npm ci)"
+	# MEDIASOUP_WORKER_BIN makes mediasoup's postinstall skip its download/build: we provide
+	# the worker in step 3, and its own source build needs the internet.
+	MEDIASOUP_WORKER_BIN="${MEDIASOUP_WORKER_BIN:-$MUTEGATE_WORKER_BIN}" npm ci --no-audit --no-fund --loglevel=error \
+		|| die "npm ci failed"
+	echo "$lock_hash" >"$stamp"
+fi
+
+# --- 3. mediasoup worker ------------------------------------------------------------------
+bash "$here/build-worker.sh"
+
+say "setup complete (mediasoup $MUTEGATE_MEDIASOUP_VERSION worker: ${MEDIASOUP_WORKER_BIN:-$MUTEGATE_WORKER_BIN})"
