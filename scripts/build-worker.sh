@@ -112,8 +112,16 @@ else
 	rm -rf "$tools_dir"
 	if python3 -m pip install --quiet --no-input --retries 2 --target "$tools_dir" meson ninja >&2; then
 		meson_cmd=(env "PYTHONPATH=$tools_dir" python3 -m mesonbuild.mesonmain)
+	else
+		say "pip could not install meson; falling back to Debian's meson with mediasoup's version floor relaxed"
+		if ! command -v meson >/dev/null && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends meson >/dev/null || true
+		fi
+	fi
+	if [ ${#meson_cmd[@]} -gt 0 ]; then
+		:
 	elif command -v meson >/dev/null; then
-		say "pip could not install meson; using $(meson --version) from the system with the version floor relaxed"
+		say "using system meson $(meson --version)"
 		meson_cmd=(meson)
 		relax_meson_floor=1
 	else

@@ -25,6 +25,14 @@ export interface JoinInput {
   media: RtpMediaSpec;
 }
 
+/** Graph resultInfo codes are HTTP-like. */
+const resultCodeByKind: Record<DomainError['kind'], number> = {
+  invalidRequest: 400,
+  notFound: 404,
+  conflict: 409,
+  mediaUnavailable: 503,
+};
+
 export type LeaveReason = 'removed' | 'replaced' | 'callEnded';
 
 export interface CallServiceEvents {
@@ -236,10 +244,10 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     }
     const operation = newOperation(type, call.id, participantId, clientContext);
     call.operations.add(operation);
-    const finish = (status: 'completed' | 'failed', message?: string) => {
+    const finish = (status: 'completed' | 'failed', failure?: DomainError) => {
       operation.status = status;
       operation.lastActionDateTime = new Date();
-      if (message) operation.resultInfo = { code: 503, subcode: 0, message };
+      if (failure) operation.resultInfo = { code: resultCodeByKind[failure.kind], subcode: 0, message: failure.message };
       this.emit('operationFinished', operation, Number(process.hrtime.bigint() - started) / 1e9);
     };
 
@@ -258,10 +266,12 @@ export class CallService extends EventEmitter<CallServiceEvents> {
         if (wasMuted !== mute) this.emit('participantUpdated', call, participant);
       });
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      finish('failed', message);
-      if (err instanceof DomainError) throw new DomainError(err.kind, err.code, err.message, operation.id);
-      throw new DomainError('mediaUnavailable', 'mediaOperationFailed', `${type} failed: ${message}`, operation.id);
+      const failure =
+        err instanceof DomainError
+          ? new DomainError(err.kind, err.code, err.message, operation.id)
+          : new DomainError('mediaUnavailable', 'mediaOperationFailed', `${type} failed: ${(err as Error).message}`, operation.id);
+      finish('failed', failure);
+      throw failure;
     }
     finish('completed');
     return operation;
