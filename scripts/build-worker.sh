@@ -10,16 +10,14 @@
 #      downloading meson .wrap files replaced by scripts/worker-subprojects/*.
 # Every candidate must pass a smoke test (start a real worker and a router, close them)
 # before it is used. Idempotent: a second run with a good cache takes a second.
-# Progress goes to stderr; the binary's path is $MUTEGATE_WORKER_BIN from worker-env.sh.
+# Progress goes to stderr; the binary's path is $MUTEGATE_WORKER_BIN from common.sh.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-# shellcheck source=scripts/worker-env.sh
-source "$here/worker-env.sh"
-
-say() { printf '[build-worker %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
+log_tag=build-worker
+# shellcheck source=scripts/common.sh
+source "$here/common.sh"
 
 pkg_dir="$repo/node_modules/mediasoup"
 [ -f "$pkg_dir/package.json" ] || die "node_modules/mediasoup is missing: run 'npm ci' first (scripts/setup.sh does)."

@@ -12,16 +12,15 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 cd "$repo"
 
-say() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
-
-command -v node >/dev/null || die "node is missing: install Node.js 20 or newer"
-command -v npm >/dev/null || die "npm is missing: install Node.js 20 or newer (it ships npm)"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	echo "[setup] ERROR: node and npm are missing: install Node.js 20 or newer" >&2
+	exit 1
+fi
+log_tag=setup
+# shellcheck source=scripts/common.sh
+source "$here/common.sh"
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || die "Node.js $(node -v) is too old: mutegate needs 20 or newer"
-
-# shellcheck source=scripts/worker-env.sh
-source "$here/worker-env.sh"
 
 # --- 1. Debian packages -------------------------------------------------------------------
 apt_packages=(

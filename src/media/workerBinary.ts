@@ -16,7 +16,7 @@ export function installedMediasoupVersion(): string {
 
 /**
  * Where scripts/build-worker.sh caches the worker built for this mediasoup version and
- * platform/arch. Mirrors scripts/worker-env.sh; keep the two in step.
+ * platform/arch. Mirrors scripts/common.sh; keep the two in step.
  */
 export function cachedWorkerBinaryPath(env: NodeJS.ProcessEnv = process.env): string {
   const cacheDir = env.MUTEGATE_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mutegate');

@@ -1,4 +1,5 @@
-# Sourced by the setup scripts: where the mediasoup worker binary for this checkout lives.
+# Sourced by the setup scripts: logging helpers, and where the mediasoup worker binary for this
+# checkout lives.
 # The cache sits outside the clone, keyed by mediasoup version and platform/arch, so fresh
 # clones on the same machine reuse one build. src/media/workerBinary.ts computes the same path
 # at run time; keep the two in step.
@@ -9,3 +10,7 @@ MUTEGATE_MEDIASOUP_VERSION=$(node -p "require('$repo_root/package.json').depende
 MUTEGATE_WORKER_ARCH=$(node -p "process.platform + '-' + process.arch")
 MUTEGATE_WORKER_BIN="$MUTEGATE_CACHE_DIR/mediasoup-worker/$MUTEGATE_MEDIASOUP_VERSION-$MUTEGATE_WORKER_ARCH/mediasoup-worker"
 export MUTEGATE_CACHE_DIR MUTEGATE_MEDIASOUP_VERSION MUTEGATE_WORKER_ARCH MUTEGATE_WORKER_BIN
+
+# Progress and errors go to stderr, prefixed with the script's tag ($log_tag) and the time.
+say() { printf '[%s %s] %s\n' "${log_tag:-setup}" "$(date +%H:%M:%S)" "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
