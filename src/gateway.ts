@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
+import { CometdServer } from './api/cometd/CometdServer.js';
 import { buildHttpServer } from './api/http/server.js';
+import { routeUpgrades } from './api/http/upgradeRouter.js';
+import { WebhookDispatcher } from './api/webhooks/WebhookDispatcher.js';
+import { RosterSocketServer } from './api/ws/RosterSocketServer.js';
 import type { GatewayConfig } from './config/schema.js';
 import { CallService } from './control/CallService.js';
 import { MediasoupMediaPlane } from './media/MediasoupMediaPlane.js';
@@ -13,10 +17,11 @@ export interface Gateway {
   readonly service: CallService;
   readonly pool: WorkerPool;
   readonly http: FastifyInstance;
+  readonly rosterSockets: RosterSocketServer;
   close(): Promise<void>;
 }
 
-/** Wires media → control → API and starts listening. */
+/** Wires media → control → adapters (HTTP, WebSocket, webhooks, CometD) and starts listening. */
 export async function startGateway(config: GatewayConfig, logger: Logger = pino({ level: config.log.level })): Promise<Gateway> {
   const pool = await WorkerPool.create(
     {
@@ -30,34 +35,42 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   const mediaPlane = new MediasoupMediaPlane(pool, { listenIp: config.media.listenIp, announcedIp: config.media.announcedIp });
   const service = new CallService(mediaPlane, { operationsPerCall: config.limits.operationsPerCall });
   service.on('callMediaLost', (call, reason) => logger.error({ callId: call.id, reason }, 'call lost its media'));
-  const metrics = createMetrics(service, pool);
+
+  let url = '';
+  const baseUrl = () => url;
+  const rosterSockets = new RosterSocketServer(service, config.ws, logger.child({ component: 'ws' }));
+  const webhooks = new WebhookDispatcher(service, config.webhooks, logger.child({ component: 'webhooks' }));
+  const cometd = new CometdServer(service, config.cometd, baseUrl, logger.child({ component: 'cometd' }));
+  const metrics = createMetrics({ service, workers: pool, webhooks, webSocketConnections: () => rosterSockets.connectionCount });
   const http = buildHttpServer({
     service,
     metrics,
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
     health: { liveWorkers: () => pool.pids.length },
+    baseUrl,
+    rawEndpoint: cometd,
   });
+  routeUpgrades(http.server, [rosterSockets, cometd]);
 
+  const closeAll = async () => {
+    rosterSockets.close();
+    cometd.close();
+    webhooks.close();
+    await http.close();
+    service.close();
+    pool.close();
+  };
   try {
     await http.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
-    pool.close();
+    await closeAll();
     throw err;
   }
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+  url = `http://${host}:${port}`;
 
-  return {
-    url: `http://${host}:${port}`,
-    service,
-    pool,
-    http,
-    async close() {
-      await http.close();
-      service.close();
-      pool.close();
-    },
-  };
+  return { url, service, pool, http, rosterSockets, close: closeAll };
 }

@@ -31,11 +31,21 @@ function leafPaths(obj: JsonObject, prefix: string[] = []): string[][] {
   );
 }
 
-/** Environment values are strings; numbers and `null` are recognised, the schema checks the rest. */
+/**
+ * Environment values are strings; numbers, `null` and JSON arrays (`[100,500]`) are recognised,
+ * the schema checks the rest.
+ */
 function parseEnvValue(raw: string): Json {
   const trimmed = raw.trim();
   if (/^-?\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
   if (trimmed === 'null') return null;
+  if (trimmed.startsWith('[')) {
+    try {
+      return JSON.parse(trimmed) as Json;
+    } catch {
+      // not JSON: the schema will say what is wrong with the string
+    }
+  }
   return raw;
 }
 

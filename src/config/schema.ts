@@ -28,6 +28,29 @@ export interface GatewayConfigInput {
     /** Operation records kept per call (oldest dropped first). */
     operationsPerCall: number;
   };
+  ws: {
+    /** Path of the roster/control WebSocket endpoint. */
+    path: string;
+    /** Largest client frame; larger ones close the connection (1009). */
+    maxFrameBytes: number;
+    /** Unsent bytes allowed per connection before it is closed as too slow (4008). */
+    maxBufferedBytes: number;
+    /** Time a too-slow client gets to take the close frame before its socket is cut. */
+    slowCloseGraceMs: number;
+    /** Keepalive ping period; a client that misses a pong is dropped at the next one. */
+    pingIntervalMs: number;
+  };
+  webhooks: {
+    timeoutMs: number;
+    /** Waits before each retry; the list's length is the number of retries. */
+    retryDelaysMs: number[];
+    maxQueuePerCall: number;
+  };
+  cometd: {
+    path: string;
+    connectTimeoutMs: number;
+    maxBodyBytes: number;
+  };
 }
 
 /** Resolved configuration: defaults applied, "auto" and null replaced by concrete values. */
@@ -39,7 +62,7 @@ export interface GatewayConfig extends GatewayConfigInput {
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['http', 'media', 'log', 'limits'],
+  required: ['http', 'media', 'log', 'limits', 'ws', 'webhooks', 'cometd'],
   properties: {
     http: {
       type: 'object',
@@ -84,6 +107,38 @@ export const configSchema = {
       required: ['operationsPerCall'],
       properties: {
         operationsPerCall: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+      },
+    },
+    ws: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['path', 'maxFrameBytes', 'maxBufferedBytes', 'slowCloseGraceMs', 'pingIntervalMs'],
+      properties: {
+        path: { type: 'string', pattern: '^/[A-Za-z0-9/_-]*$' },
+        maxFrameBytes: { type: 'integer', minimum: 256, maximum: 16 * 1024 * 1024 },
+        maxBufferedBytes: { type: 'integer', minimum: 1024, maximum: 1024 * 1024 * 1024 },
+        slowCloseGraceMs: { type: 'integer', minimum: 0, maximum: 60_000 },
+        pingIntervalMs: { type: 'integer', minimum: 100, maximum: 600_000 },
+      },
+    },
+    webhooks: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['timeoutMs', 'retryDelaysMs', 'maxQueuePerCall'],
+      properties: {
+        timeoutMs: { type: 'integer', minimum: 10, maximum: 120_000 },
+        retryDelaysMs: { type: 'array', maxItems: 20, items: { type: 'integer', minimum: 0, maximum: 600_000 } },
+        maxQueuePerCall: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+      },
+    },
+    cometd: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['path', 'connectTimeoutMs', 'maxBodyBytes'],
+      properties: {
+        path: { type: 'string', pattern: '^/[A-Za-z0-9/_-]*$' },
+        connectTimeoutMs: { type: 'integer', minimum: 1000, maximum: 600_000 },
+        maxBodyBytes: { type: 'integer', minimum: 1024, maximum: 16 * 1024 * 1024 },
       },
     },
   },

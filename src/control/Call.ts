@@ -40,6 +40,8 @@ export class Call {
   mediaLost = false;
   readonly participants = new Map<string, Participant>();
   readonly operations: OperationStore;
+  /** Sequence number of the latest roster change (0: none yet). */
+  private rosterSeq = 0;
   private readonly speakers = new Map<string, Speaker>();
 
   constructor(
@@ -55,6 +57,14 @@ export class Call {
     this.targets = options.targets ?? [];
     this.appIdentityKey = options.appIdentityKey;
     this.operations = new OperationStore(options.operationsCapacity);
+  }
+
+  get rosterSequence(): number {
+    return this.rosterSeq;
+  }
+
+  nextRosterSequence(): number {
+    return ++this.rosterSeq;
   }
 
   speakerFor(identityKey: string): Speaker {

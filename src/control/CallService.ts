@@ -35,13 +35,20 @@ const resultCodeByKind: Record<DomainError['kind'], number> = {
 
 export type LeaveReason = 'removed' | 'replaced' | 'callEnded';
 
+/**
+ * One change to a call's roster, numbered per call (1, 2, 3, …) so that subscribers can detect
+ * a gap. `updated` means the participant's confirmed state changed (mute, unmute).
+ */
+export type RosterChange =
+  | { kind: 'joined'; sequence: number; participant: Participant }
+  | { kind: 'updated'; sequence: number; participant: Participant }
+  | { kind: 'left'; sequence: number; participant: Participant; reason: LeaveReason }
+  | { kind: 'callEnded'; sequence: number };
+
 export interface CallServiceEvents {
   callCreated: [call: Call];
-  callEnded: [call: Call];
-  participantJoined: [call: Call, participant: Participant];
-  participantLeft: [call: Call, participant: Participant, reason: LeaveReason];
-  /** The participant's confirmed mute state changed. */
-  participantUpdated: [call: Call, participant: Participant];
+  /** Emitted synchronously, in sequence order, after the change is visible in the domain. */
+  roster: [call: Call, change: RosterChange];
   /** A mute/unmute operation finished (completed or failed); duration from request to worker confirmation. */
   operationFinished: [operation: Operation, durationSeconds: number];
   callMediaLost: [call: Call, reason: string];
@@ -131,6 +138,25 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     return this.join(this.getCall(callId), input);
   }
 
+  /** The participant of an identity (`kind:id`, see identityKey) in a call. */
+  participantOfIdentity(callId: string, key: string): Participant {
+    const participant = this.getCall(callId).participantOf(key);
+    if (!participant) {
+      throw new DomainError('notFound', 'participantNotFound', `${key} has no participant in call ${callId}`);
+    }
+    return participant;
+  }
+
+  /** Every call in which the identity has a participant, with that participant. */
+  callsOfIdentity(key: string): { call: Call; participant: Participant }[] {
+    const found: { call: Call; participant: Participant }[] = [];
+    for (const call of this.calls.values()) {
+      const participant = call.participantOf(key);
+      if (participant) found.push({ call, participant });
+    }
+    return found;
+  }
+
   getParticipant(callId: string, participantId: string): Participant {
     const participant = this.getCall(callId).participants.get(participantId);
     if (!participant) throw notFound('participant', participantId);
@@ -168,15 +194,25 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     return this.runMuteOperation('unmuteParticipant', this.getCall(callId), participantId, clientContext, true);
   }
 
-  /** Graph `POST /calls/{id}/mute`: the application mutes its own participant (any call kind). */
+  /**
+   * A participant muting its own leg (Graph app self-mute, a Genesys agent's MuteCall): allowed in
+   * any call kind, unlike muting someone else, which Graph allows in group calls only.
+   */
+  async muteOwn(callId: string, participantId: string, clientContext?: string): Promise<Operation> {
+    return this.runMuteOperation('muteParticipant', this.getCall(callId), participantId, clientContext, false);
+  }
+
+  async unmuteOwn(callId: string, participantId: string, clientContext?: string): Promise<Operation> {
+    return this.runMuteOperation('unmuteParticipant', this.getCall(callId), participantId, clientContext, false);
+  }
+
+  /** Graph `POST /calls/{id}/mute`: the application mutes its own participant. */
   async muteApp(callId: string, clientContext?: string): Promise<Operation> {
-    const call = this.getCall(callId);
-    return this.runMuteOperation('muteParticipant', call, this.appParticipantOf(call).id, clientContext, false);
+    return this.muteOwn(callId, this.appParticipantOf(this.getCall(callId)).id, clientContext);
   }
 
   async unmuteApp(callId: string, clientContext?: string): Promise<Operation> {
-    const call = this.getCall(callId);
-    return this.runMuteOperation('unmuteParticipant', call, this.appParticipantOf(call).id, clientContext, false);
+    return this.unmuteOwn(callId, this.appParticipantOf(this.getCall(callId)).id, clientContext);
   }
 
   getOperation(callId: string, operationId: string): Operation {
@@ -221,7 +257,7 @@ export class CallService extends EventEmitter<CallServiceEvents> {
       }
       participant.media = media;
       call.participants.set(participant.id, participant);
-      this.emit('participantJoined', call, participant);
+      this.emit('roster', call, { kind: 'joined', sequence: call.nextRosterSequence(), participant });
       return participant;
     });
   }
@@ -263,7 +299,7 @@ export class CallService extends EventEmitter<CallServiceEvents> {
         // No media: nothing flows, so the state alone is the truth; a producer created later
         // starts paused if muted.
         participant.speaker.muted = mute;
-        if (wasMuted !== mute) this.emit('participantUpdated', call, participant);
+        if (wasMuted !== mute) this.emitUpdated(call, participant);
       });
     } catch (err) {
       const failure =
@@ -291,7 +327,7 @@ export class CallService extends EventEmitter<CallServiceEvents> {
       participant.media = null;
       const wasMuted = participant.speaker.muted;
       participant.speaker.muted = true;
-      if (!wasMuted) this.emit('participantUpdated', call, participant);
+      if (!wasMuted) this.emitUpdated(call, participant);
       throw new DomainError(
         'mediaUnavailable',
         'muteNotConfirmed',
@@ -335,7 +371,7 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     participant.media?.close();
     participant.media = null;
     call.participants.delete(participant.id);
-    this.emit('participantLeft', call, participant, reason);
+    this.emit('roster', call, { kind: 'left', sequence: call.nextRosterSequence(), participant, reason });
   }
 
   private endCall(call: Call): void {
@@ -344,7 +380,11 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     this.calls.delete(call.id);
     for (const participant of [...call.participants.values()]) this.detach(call, participant, 'callEnded');
     call.media.close();
-    this.emit('callEnded', call);
+    this.emit('roster', call, { kind: 'callEnded', sequence: call.nextRosterSequence() });
+  }
+
+  private emitUpdated(call: Call, participant: Participant): void {
+    this.emit('roster', call, { kind: 'updated', sequence: call.nextRosterSequence(), participant });
   }
 
   private onMediaLost(call: Call, reason: string): void {

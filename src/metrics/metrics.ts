@@ -7,11 +7,24 @@ export interface WorkerEventSource {
   on(event: 'workerReplaced', listener: (info: { deadPid: number; newPid: number }) => void): unknown;
 }
 
+/** The part of the webhook dispatcher the metrics watch. */
+export interface WebhookEventSource {
+  on(event: 'outcome', listener: (outcome: 'delivered' | 'failed' | 'dropped', callId: string) => void): unknown;
+}
+
+export interface MetricSources {
+  service: CallService;
+  workers: WorkerEventSource;
+  webhooks: WebhookEventSource;
+  /** Open roster WebSocket connections, read at scrape time. */
+  webSocketConnections: () => number;
+}
+
 /** Latency buckets from 100 µs to 5 s: a worker-confirmed pause usually takes about a millisecond. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** A Prometheus registry with process metrics and mutegate's own, fed by domain and pool events. */
-export function createMetrics(service: CallService, workers: WorkerEventSource): Registry {
+export function createMetrics({ service, workers, webhooks, webSocketConnections }: MetricSources): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -54,6 +67,30 @@ export function createMetrics(service: CallService, workers: WorkerEventSource):
       },
     });
   }
+
+  new Gauge({
+    name: 'mutegate_websocket_connections',
+    help: 'Open roster/control WebSocket connections.',
+    registers: [registry],
+    collect() {
+      this.set(webSocketConnections());
+    },
+  });
+  const webhookDeliveries = new Counter({
+    name: 'mutegate_webhook_deliveries_total',
+    help: 'Webhook notifications by outcome: delivered, failed (after every retry) or dropped (queue full).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const webhookFailures = new Counter({
+    name: 'mutegate_webhook_failures_total',
+    help: 'Webhook notifications that were never delivered (failed after every retry, or dropped).',
+    registers: [registry],
+  });
+  webhooks.on('outcome', (outcome) => {
+    webhookDeliveries.inc({ result: outcome });
+    if (outcome !== 'delivered') webhookFailures.inc();
+  });
 
   service.on('operationFinished', (operation, seconds) => {
     const name = operation.type === 'muteParticipant' ? 'mute' : 'unmute';

@@ -191,12 +191,15 @@ describe('CallService (control plane, no worker)', () => {
   it('tears down every participant and the router when a call is deleted', async () => {
     const call = await service.createCall({});
     const a = await service.addParticipant(call.id, { identity: user('a'), media: media(1) });
-    const left: string[] = [];
-    service.on('participantLeft', (_c, p, reason) => left.push(`${p.id}:${reason}`));
+    const changes: string[] = [];
+    service.on('roster', (_c, change) =>
+      changes.push(`${change.sequence}:${change.kind}${change.kind === 'left' ? `:${change.participant.id}:${change.reason}` : ''}`),
+    );
     service.deleteCall(call.id);
     expect(plane.calls[0]!.closed).toBe(true);
     expect(plane.endpoint(a.id).closed).toBe(true);
-    expect(left).toEqual([`${a.id}:callEnded`]);
+    // Sequence 1 was a's join.
+    expect(changes).toEqual([`2:left:${a.id}:callEnded`, '3:callEnded']);
     expect(() => service.getCall(call.id)).toThrow(DomainError);
     expect(service.stats()).toEqual({ calls: 0, participants: 0, mutedParticipants: 0 });
   });
@@ -220,12 +223,14 @@ describe('CallService (control plane, no worker)', () => {
     });
   });
 
-  it('emits one participantUpdated per real state change and operationFinished per operation', async () => {
+  it('emits one numbered roster update per real state change and operationFinished per operation', async () => {
     const call = await service.createCall({});
     const a = await service.addParticipant(call.id, { identity: user('a'), media: media(1) });
-    const updates: boolean[] = [];
+    const updates: string[] = [];
     const finished: string[] = [];
-    service.on('participantUpdated', (_c, p) => updates.push(p.isMuted));
+    service.on('roster', (_c, change) => {
+      if (change.kind === 'updated') updates.push(`${change.sequence}:${change.participant.isMuted}`);
+    });
     service.on('operationFinished', (op, seconds) => {
       expect(seconds).toBeGreaterThanOrEqual(0);
       finished.push(`${op.type}:${op.status}`);
@@ -233,7 +238,8 @@ describe('CallService (control plane, no worker)', () => {
     await service.muteParticipant(call.id, a.id);
     await service.muteParticipant(call.id, a.id);
     await service.unmuteParticipant(call.id, a.id);
-    expect(updates).toEqual([true, false]);
+    expect(updates).toEqual(['2:true', '3:false']);
+    expect(call.rosterSequence).toBe(3);
     expect(finished).toEqual(['muteParticipant:completed', 'muteParticipant:completed', 'unmuteParticipant:completed']);
   });
 });

@@ -34,8 +34,8 @@ export function callResource(call: Call) {
   };
 }
 
-export function participantResource(participant: Participant) {
-  const media = participant.media;
+/** The Graph participant as the roster shows it to every subscriber: no network addresses. */
+export function rosterParticipantResource(participant: Participant) {
   return {
     '@odata.type': '#microsoft.graph.participant',
     id: participant.id,
@@ -52,6 +52,14 @@ export function participantResource(participant: Participant) {
         serverMuted: participant.isMuted,
       },
     ],
+  };
+}
+
+/** The Graph participant as the HTTP API returns it: the roster view plus its media. */
+export function participantResource(participant: Participant) {
+  const media = participant.media;
+  return {
+    ...rosterParticipantResource(participant),
     /** mutegate extension: the plain-RTP media of this participant. */
     media: {
       kind: participant.mediaSpec.kind,

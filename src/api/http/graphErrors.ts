@@ -1,50 +1,16 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, type DomainErrorKind } from '../../control/errors.js';
+import { DomainError } from '../../control/errors.js';
+import { graphError, statusByDomainKind, type GraphError } from '../graph/errors.js';
 import { operationPath } from '../graph/resources.js';
 
-/** Graph's top-level error codes by HTTP status; the specific reason goes in innerError.code. */
-const graphCodeByStatus: Record<number, string> = {
-  400: 'badRequest',
-  401: 'unauthenticated',
-  403: 'accessDenied',
-  404: 'itemNotFound',
-  405: 'methodNotAllowed',
-  409: 'conflict',
-  413: 'requestEntityTooLarge',
-  415: 'unsupportedMediaType',
-  500: 'generalException',
-  503: 'serviceUnavailable',
-};
-
-const statusByDomainKind: Record<DomainErrorKind, number> = {
-  invalidRequest: 400,
-  notFound: 404,
-  conflict: 409,
-  mediaUnavailable: 503,
-};
-
-export interface GraphErrorBody {
-  error: {
-    code: string;
-    message: string;
-    innerError: { code?: string; 'request-id': string; 'client-request-id'?: string; date: string };
-  };
-}
-
-export function graphErrorBody(request: FastifyRequest, status: number, message: string, innerCode?: string): GraphErrorBody {
+export function graphErrorBody(request: FastifyRequest, status: number, message: string, innerCode?: string): { error: GraphError } {
   const clientRequestId = request.headers['client-request-id'];
-  return {
-    error: {
-      code: graphCodeByStatus[status] ?? (status >= 500 ? 'generalException' : 'badRequest'),
-      message,
-      innerError: {
-        ...(innerCode ? { code: innerCode } : {}),
-        'request-id': request.id,
-        ...(typeof clientRequestId === 'string' ? { 'client-request-id': clientRequestId } : {}),
-        date: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      },
-    },
-  };
+  return graphError(
+    status,
+    message,
+    { requestId: request.id, ...(typeof clientRequestId === 'string' ? { clientRequestId } : {}) },
+    innerCode,
+  );
 }
 
 /** Every error leaves in Graph's shape; nothing thrown by a handler can take the process down. */

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CallService } from '../../control/CallService.js';
 import { graphErrorBody, graphErrorHandler } from './graphErrors.js';
 import { callRoutes } from './routes/calls.js';
+import { genesysRoutes } from './routes/genesys.js';
 import { healthRoutes, type HealthSource } from './routes/health.js';
 import { muteRoutes } from './routes/mute.js';
 import { operationRoutes } from './routes/operations.js';
@@ -16,14 +18,30 @@ export interface HttpServerOptions {
   metrics: Registry;
   logger: Logger;
   bodyLimitBytes: number;
+  /** Base URL clients reach the gateway at (for absolute `uri`s in responses). */
+  baseUrl: () => string;
+  /** A non-fastify endpoint on the same server (the CometD long-polling transport). */
+  rawEndpoint?: {
+    handles(request: IncomingMessage): boolean;
+    handleRequest(request: IncomingMessage, response: ServerResponse): void;
+  };
 }
 
 /** The Graph-shaped HTTP API: thin routes that validate, call the domain and shape the reply. */
 export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
+  const raw = options.rawEndpoint;
   const app = Fastify({
     loggerInstance: options.logger,
+    // CometD long-polling is served by faye on the same HTTP server, in front of fastify.
+    serverFactory: (handler) =>
+      createServer((request, response) => (raw?.handles(request) ? raw.handleRequest(request, response) : handler(request, response))),
     bodyLimit: options.bodyLimitBytes,
     genReqId: () => randomUUID(),
+    // Malformed URLs and overlong path segments fail in the router, before any route's error handler.
+    frameworkErrors: (error, request, reply) => {
+      const status = error.statusCode ?? 400;
+      void (reply as FastifyReply).status(status).send(graphErrorBody(request as FastifyRequest, status, error.message, error.code));
+    },
     ajv: {
       // Graph is strictly typed: `"clientContext": 42` is an error, not the string "42".
       customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false },
@@ -46,6 +64,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   participantRoutes(app, options.service);
   muteRoutes(app, options.service);
   operationRoutes(app, options.service);
+  genesysRoutes(app, options.service, options.baseUrl);
   healthRoutes(app, options.health, options.metrics);
   return app;
 }

@@ -1,3 +1,5 @@
+import { clientContextSchema } from '../graph/schemas.js';
+
 /** JSON-schema pieces used by several routes. Bodies allow unknown properties (e.g. "@odata.type"), as Graph does. */
 
 const identity = {
@@ -52,10 +54,9 @@ export const rtpMediaSchema = {
   },
 } as const;
 
-/** Graph: clientContext is a string of at most 256 characters. */
 export const clientContextBodySchema = {
   type: 'object',
-  properties: { clientContext: { type: 'string', maxLength: 256 } },
+  properties: { clientContext: clientContextSchema },
 } as const;
 
 export const callParamsSchema = {

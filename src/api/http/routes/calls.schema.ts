@@ -5,7 +5,8 @@ export const createCallSchema = {
     type: 'object',
     properties: {
       subject: { type: 'string', maxLength: 1024 },
-      callbackUri: { type: 'string', maxLength: 2048, pattern: '^https?://' },
+      // http(s) with a host; webhooks are POSTed there.
+      callbackUri: { type: 'string', maxLength: 2048, pattern: '^https?://[^\\s/?#]+([/?#][^\\s]*)?$' },
       tenantId: { type: 'string', maxLength: 256 },
       source: { type: 'object', required: ['identity'], properties: { identity: identitySetSchema } },
       targets: {

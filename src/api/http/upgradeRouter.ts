@@ -1,0 +1,22 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+export interface UpgradeTarget {
+  handles(request: IncomingMessage): boolean;
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+/** Hands each WebSocket upgrade on the HTTP server to the endpoint that owns its path; others get 404. */
+export function routeUpgrades(server: Server, targets: UpgradeTarget[]): void {
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const target = targets.find((t) => t.handles(request));
+    if (target) {
+      target.handleUpgrade(request, socket, head);
+      return;
+    }
+    socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  });
+}
+
+export const pathOf = (request: IncomingMessage): string => (request.url ?? '').split('?')[0] ?? '';

@@ -1,0 +1,152 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { Call } from '../../control/Call.js';
+import type { CallService, RosterChange } from '../../control/CallService.js';
+import { rosterChangeNotification, type CommsNotifications } from '../graph/notifications.js';
+
+export interface WebhookOptions {
+  /** Per attempt. */
+  timeoutMs: number;
+  /** Waits before the 2nd, 3rd, … attempt; its length is the number of retries. */
+  retryDelaysMs: number[];
+  /** Notifications waiting per call; past it new ones are dropped (and counted). */
+  maxQueuePerCall: number;
+}
+
+export type WebhookOutcome = 'delivered' | 'failed' | 'dropped';
+
+export interface WebhookEvents {
+  /** One notification's fate: delivered, failed after every retry, or dropped (queue full). */
+  outcome: [outcome: WebhookOutcome, callId: string];
+}
+
+/** Retrying makes sense for these; any other 4xx is the receiver refusing for good. */
+const retryableStatus = (status: number) => status >= 500 || status === 408 || status === 429;
+
+/** One call's notifications, posted strictly in order: the next waits until the head is done. */
+class CallWebhookQueue {
+  private readonly pending: CommsNotifications[] = [];
+  private running = false;
+  private stopped = false;
+  /** The call ended: once the queue is empty, it is done for good. */
+  private ending = false;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    readonly callId: string,
+    private readonly uri: string,
+    private readonly options: WebhookOptions,
+    private readonly report: (outcome: WebhookOutcome) => void,
+    private readonly onDone: () => void,
+    private readonly log: Logger,
+  ) {}
+
+  /** Delivers what is queued, then calls onDone. */
+  end(): void {
+    this.ending = true;
+    if (!this.running) this.onDone();
+  }
+
+  push(notification: CommsNotifications): void {
+    if (this.stopped) return;
+    if (this.pending.length >= this.options.maxQueuePerCall) {
+      this.log.warn({ queued: this.pending.length }, 'webhook queue full; dropping notification');
+      this.report('dropped');
+      return;
+    }
+    this.pending.push(notification);
+    if (!this.running) void this.drain();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.pending.length = 0;
+    this.wake?.();
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    while (!this.stopped && this.pending.length > 0) {
+      const notification = this.pending[0] as CommsNotifications;
+      this.report((await this.deliver(notification)) ? 'delivered' : 'failed');
+      this.pending.shift();
+    }
+    this.running = false;
+    if (this.ending) this.onDone();
+  }
+
+  private async deliver(notification: CommsNotifications): Promise<boolean> {
+    const body = JSON.stringify(notification);
+    for (let attempt = 0; attempt <= this.options.retryDelaysMs.length && !this.stopped; attempt++) {
+      if (attempt > 0) await this.sleep(this.options.retryDelaysMs[attempt - 1] as number);
+      if (this.stopped) break;
+      try {
+        const res = await fetch(this.uri, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(this.options.timeoutMs),
+        });
+        await res.body?.cancel();
+        if (res.status >= 200 && res.status < 300) return true;
+        this.log.warn({ status: res.status, attempt }, 'webhook receiver refused notification');
+        if (!retryableStatus(res.status)) return false;
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message, attempt }, 'webhook delivery failed');
+      }
+    }
+    return false;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      timer.unref();
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+/**
+ * Graph webhooks: every roster change of a call created with a callbackUri is POSTed there as
+ * commsNotifications, in order, with retries and backoff, through a bounded per-call queue.
+ */
+export class WebhookDispatcher extends EventEmitter<WebhookEvents> {
+  private readonly queues = new Map<string, CallWebhookQueue>();
+
+  constructor(
+    service: CallService,
+    private readonly options: WebhookOptions,
+    private readonly log: Logger,
+  ) {
+    super();
+    service.on('roster', (call, change) => this.onRoster(call, change));
+  }
+
+  close(): void {
+    for (const queue of this.queues.values()) queue.stop();
+    this.queues.clear();
+  }
+
+  private onRoster(call: Call, change: RosterChange): void {
+    if (!call.callbackUri) return;
+    let queue = this.queues.get(call.id);
+    if (!queue) {
+      queue = new CallWebhookQueue(
+        call.id,
+        call.callbackUri,
+        this.options,
+        (outcome) => this.emit('outcome', outcome, call.id),
+        () => this.queues.delete(call.id),
+        this.log.child({ callId: call.id }),
+      );
+      this.queues.set(call.id, queue);
+    }
+    queue.push(rosterChangeNotification(call, change));
+    if (change.kind === 'callEnded') queue.end();
+  }
+}

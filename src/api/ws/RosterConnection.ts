@@ -1,0 +1,152 @@
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import type { CallService } from '../../control/CallService.js';
+import { DomainError } from '../../control/errors.js';
+import { describeDomainError } from '../graph/errors.js';
+import type { WireCodec } from './codec.js';
+import { FrameError, type ClientRequest, type ServerEvent } from './protocol.js';
+
+/** Close codes of this protocol (4000–4999 is the application range). */
+export const CLOSE_SLOW_SUBSCRIBER = 4008;
+export const CLOSE_GOING_AWAY = 1001;
+
+export interface ConnectionLimits {
+  /** Bytes the server may hold unsent for one connection before dropping it as too slow. */
+  maxBufferedBytes: number;
+  /** After the 4008 close frame is queued, how long a stalled peer gets before the socket is cut. */
+  slowCloseGraceMs: number;
+}
+
+/** What a connection needs from the hub that owns the subscriptions. */
+export interface SubscriptionRegistry {
+  subscribe(connection: RosterConnection, callId: string): void;
+  unsubscribe(connection: RosterConnection, callId: string): void;
+  /** The connection is closing: it gets no more events and no longer counts as open. */
+  release(connection: RosterConnection): void;
+}
+
+/**
+ * One WebSocket client: decodes its requests, runs them against the domain, and sends it roster
+ * events in its encoding. A client that does not read fast enough is closed (4008) instead of
+ * letting its backlog grow without bound or slow anyone else down.
+ */
+export class RosterConnection {
+  readonly subscriptions = new Set<string>();
+  /** Answered a ping since the last keepalive round. */
+  alive = true;
+  private closing = false;
+
+  constructor(
+    private readonly socket: WebSocket,
+    readonly codec: WireCodec,
+    private readonly service: CallService,
+    private readonly registry: SubscriptionRegistry,
+    private readonly limits: ConnectionLimits,
+    private readonly log: Logger,
+  ) {
+    socket.on('message', (data, isBinary) => void this.onFrame(toBuffer(data), isBinary));
+    socket.on('pong', () => (this.alive = true));
+  }
+
+  get open(): boolean {
+    return !this.closing && this.socket.readyState === this.socket.OPEN;
+  }
+
+  /** Sends an already encoded frame, unless the client's backlog is over the limit. */
+  sendEncoded(frame: string | Uint8Array): void {
+    if (!this.open) return;
+    const size = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.byteLength;
+    if (this.socket.bufferedAmount + size > this.limits.maxBufferedBytes) {
+      this.close(
+        CLOSE_SLOW_SUBSCRIBER,
+        `subscriber too slow: more than ${this.limits.maxBufferedBytes} bytes unsent`,
+        this.limits.slowCloseGraceMs,
+      );
+      return;
+    }
+    this.socket.send(frame, { binary: this.codec.binary });
+  }
+
+  send(event: ServerEvent): void {
+    this.sendEncoded(this.codec.encode(event));
+  }
+
+  ping(): void {
+    this.alive = false;
+    this.socket.ping();
+  }
+
+  /** Queues a close frame; if the peer does not complete the close within `graceMs`, cuts the socket. */
+  close(code: number, reason: string, graceMs = 1000): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.registry.release(this);
+    this.log.info({ code, reason }, 'closing WebSocket');
+    this.socket.close(code, reason);
+    const timer = setTimeout(() => this.socket.terminate(), graceMs);
+    timer.unref();
+    this.socket.once('close', () => clearTimeout(timer));
+  }
+
+  terminate(): void {
+    this.closing = true;
+    this.registry.release(this);
+    this.socket.terminate();
+  }
+
+  private async onFrame(data: Buffer, isBinary: boolean): Promise<void> {
+    let request: ClientRequest;
+    try {
+      request = this.codec.decode(data, isBinary);
+    } catch (err) {
+      if (!(err instanceof FrameError)) throw err;
+      this.send({ type: 'error', requestId: err.requestId, status: 400, code: 'badRequest', innerCode: err.innerCode, message: err.message });
+      return;
+    }
+    try {
+      await this.handle(request);
+    } catch (err) {
+      if (err instanceof DomainError) {
+        this.send({ type: 'error', requestId: request.requestId, ...describeDomainError(err) });
+        return;
+      }
+      this.log.error({ err, request: request.type }, 'WebSocket request failed');
+      this.send({ type: 'error', requestId: request.requestId, status: 500, code: 'generalException', innerCode: 'unhandledError', message: 'internal server error' });
+    }
+  }
+
+  private async handle(request: ClientRequest): Promise<void> {
+    switch (request.type) {
+      case 'subscribe':
+      case 'resync': {
+        const call = this.service.getCall(request.callId);
+        if (request.type === 'resync' && !this.subscriptions.has(call.id)) {
+          throw new DomainError('invalidRequest', 'notSubscribed', `resync needs a subscription to call ${call.id}; subscribe first`);
+        }
+        // Registering and snapshotting in the same tick: no change can fall between them.
+        this.registry.subscribe(this, call.id);
+        this.send({ type: 'snapshot', call, requestId: request.requestId });
+        return;
+      }
+      case 'unsubscribe':
+        this.registry.unsubscribe(this, request.callId);
+        this.send({ type: 'ack', requestId: request.requestId, callId: request.callId });
+        return;
+      case 'mute':
+      case 'unmute': {
+        const operation =
+          request.type === 'mute'
+            ? await this.service.muteParticipant(request.callId, request.participantId, request.clientContext)
+            : await this.service.unmuteParticipant(request.callId, request.participantId, request.clientContext);
+        this.send({ type: 'operation', requestId: request.requestId, operation });
+        return;
+      }
+    }
+  }
+}
+
+function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}

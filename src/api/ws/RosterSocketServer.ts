@@ -1,0 +1,140 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Call } from '../../control/Call.js';
+import type { CallService, RosterChange } from '../../control/CallService.js';
+import { pathOf } from '../http/upgradeRouter.js';
+import type { WireCodec } from './codec.js';
+import { jsonCodec } from './jsonCodec.js';
+import { protoCodec } from './protoCodec.js';
+import { CLOSE_GOING_AWAY, RosterConnection, type ConnectionLimits, type SubscriptionRegistry } from './RosterConnection.js';
+
+export interface RosterSocketOptions extends ConnectionLimits {
+  path: string;
+  /** Largest accepted client frame; bigger ones close the connection with 1009. */
+  maxFrameBytes: number;
+  /** Ping period; a client that has not answered the previous ping by the next one is dropped. */
+  pingIntervalMs: number;
+}
+
+const codecs: readonly WireCodec[] = [jsonCodec, protoCodec];
+
+/**
+ * The roster WebSocket endpoint: accepts upgrades (subprotocol mutegate.v1.json or
+ * mutegate.v1.proto), keeps each call's subscribers, and fans every roster change out to them,
+ * encoding it once per encoding.
+ */
+export class RosterSocketServer implements SubscriptionRegistry {
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<RosterConnection>();
+  private readonly subscribers = new Map<string, Set<RosterConnection>>();
+  private readonly keepalive: NodeJS.Timeout;
+
+  constructor(
+    private readonly service: CallService,
+    private readonly options: RosterSocketOptions,
+    private readonly log: Logger,
+  ) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxFrameBytes,
+      // The subprotocol was checked in handleUpgrade; pick the client's first known one.
+      handleProtocols: (offered) => [...offered].find((p) => codecs.some((c) => c.subprotocol === p)) ?? false,
+    });
+    service.on('roster', (call, change) => this.broadcast(call, change));
+    this.keepalive = setInterval(() => this.pingAll(), options.pingIntervalMs);
+    this.keepalive.unref();
+  }
+
+  handles(request: IncomingMessage): boolean {
+    return pathOf(request) === this.options.path;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /**
+   * Takes over an HTTP upgrade request. No subprotocol means JSON (handy with wscat); offering
+   * only unknown subprotocols is refused with 400 before the handshake.
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const offered = (request.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
+    const codec = offered.length === 0 ? jsonCodec : codecs.find((c) => offered.includes(c.subprotocol));
+    if (!codec) {
+      const body = `unsupported WebSocket subprotocol (${offered.join(', ')}); use ${codecs.map((c) => c.subprotocol).join(' or ')}\n`;
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, codec));
+  }
+
+  subscribe(connection: RosterConnection, callId: string): void {
+    connection.subscriptions.add(callId);
+    let set = this.subscribers.get(callId);
+    if (!set) {
+      set = new Set();
+      this.subscribers.set(callId, set);
+    }
+    set.add(connection);
+  }
+
+  unsubscribe(connection: RosterConnection, callId: string): void {
+    connection.subscriptions.delete(callId);
+    const set = this.subscribers.get(callId);
+    set?.delete(connection);
+    if (set?.size === 0) this.subscribers.delete(callId);
+  }
+
+  release(connection: RosterConnection): void {
+    this.connections.delete(connection);
+    for (const callId of [...connection.subscriptions]) this.unsubscribe(connection, callId);
+  }
+
+  /** Says goodbye to every client (shutdown). */
+  close(): void {
+    clearInterval(this.keepalive);
+    for (const connection of [...this.connections]) connection.close(CLOSE_GOING_AWAY, 'server shutting down', 500);
+    this.wss.close();
+  }
+
+  private accept(ws: WebSocket, codec: WireCodec): void {
+    const connection = new RosterConnection(ws, codec, this.service, this, this.options, this.log.child({ ws: codec.subprotocol }));
+    this.connections.add(connection);
+    ws.on('close', () => this.release(connection));
+    // A socket error (reset, oversized frame) is followed by 'close'; nothing else to do.
+    ws.on('error', (err) => this.log.debug({ err }, 'WebSocket error'));
+  }
+
+  private broadcast(call: Call, change: RosterChange): void {
+    const set = this.subscribers.get(call.id);
+    if (!set || set.size === 0) return;
+    const encoded = new Map<WireCodec, string | Uint8Array>();
+    for (const connection of set) {
+      let frame = encoded.get(connection.codec);
+      if (frame === undefined) {
+        frame = connection.codec.encode({ type: 'delta', call, change });
+        encoded.set(connection.codec, frame);
+      }
+      connection.sendEncoded(frame);
+    }
+    if (change.kind === 'callEnded') {
+      for (const connection of [...set]) this.unsubscribe(connection, call.id);
+    }
+  }
+
+  private pingAll(): void {
+    for (const connection of [...this.connections]) {
+      if (!connection.alive) {
+        this.log.info('reaping a WebSocket that did not answer ping');
+        connection.terminate();
+        continue;
+      }
+      connection.ping();
+    }
+  }
+}

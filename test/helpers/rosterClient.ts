@@ -1,0 +1,110 @@
+import WebSocket from 'ws';
+import { ServerMessage, ClientMessage } from '../../src/proto/contract.js';
+import { waitFor } from './gateway.js';
+
+export type Encoding = 'json' | 'proto';
+
+/** A decoded server message, whatever the encoding: JSON objects as sent, protobuf as plain objects. */
+// `any`: tests inspect arbitrary message fields.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyMessage = any;
+
+/**
+ * A real `ws` client of the roster endpoint in either encoding, recording every message.
+ * Requests are given in the JSON form; the proto client translates them to ClientMessage.
+ */
+export class RosterClient {
+  readonly messages: AnyMessage[] = [];
+  closeCode: number | null = null;
+  closeReason = '';
+  private nextId = 1;
+
+  private constructor(
+    readonly ws: WebSocket,
+    readonly encoding: Encoding,
+  ) {
+    ws.on('message', (data: Buffer, isBinary) => {
+      if (encoding === 'json') this.messages.push(JSON.parse(data.toString()));
+      else if (isBinary) this.messages.push(ServerMessage.toObject(ServerMessage.decode(data), { longs: Number, enums: String, oneofs: true }));
+      else this.messages.push({ unexpectedText: data.toString() });
+    });
+    ws.on('close', (code, reason) => {
+      this.closeCode = code;
+      this.closeReason = reason.toString();
+    });
+    ws.on('error', () => undefined);
+  }
+
+  static async connect(baseUrl: string, encoding: Encoding, path = '/ws'): Promise<RosterClient> {
+    const ws = new WebSocket(baseUrl.replace(/^http/, 'ws') + path, encoding === 'json' ? 'mutegate.v1.json' : 'mutegate.v1.proto');
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return new RosterClient(ws, encoding);
+  }
+
+  /** Sends a request given in JSON form ({ type, callId, ... }) and returns its requestId. */
+  request(body: Record<string, unknown>): string {
+    const requestId = (body.requestId as string | undefined) ?? `r${this.nextId++}`;
+    if (this.encoding === 'json') {
+      this.ws.send(JSON.stringify({ ...body, requestId }));
+    } else {
+      const { type, ...fields } = body;
+      this.ws.send(ClientMessage.encode(ClientMessage.fromObject({ requestId, [type as string]: fields })).finish());
+    }
+    return requestId;
+  }
+
+  /** Messages answering (or failing) a request. */
+  answersTo(requestId: string): AnyMessage[] {
+    return this.messages.filter(
+      (m) =>
+        m.requestId === requestId ||
+        m['@mutegate.requestId'] === requestId ||
+        m.snapshot?.requestId === requestId ||
+        m.response?.requestId === requestId ||
+        m.error?.requestId === requestId,
+    );
+  }
+
+  async answer(requestId: string, timeoutMs = 5000): Promise<AnyMessage> {
+    await waitFor(() => this.answersTo(requestId).length > 0, timeoutMs, `answer to ${requestId}`);
+    return this.answersTo(requestId)[0];
+  }
+
+  /** Roster deltas, normalised: { sequence, change, participants: [{ id, isMuted }] }. */
+  deltas(): { sequence: number; change: string; participants: { id: string; isMuted: boolean }[] }[] {
+    return this.messages.flatMap((m) => {
+      if (this.encoding === 'json') {
+        if (m['@mutegate.kind'] !== 'delta') return [];
+        const data = m.value[0].resourceData;
+        return [{ sequence: m['@mutegate.sequence'], change: m['@mutegate.change'], participants: Array.isArray(data) ? data.map((p: AnyMessage) => ({ id: p.id, isMuted: p.isMuted })) : [] }];
+      }
+      if (!m.delta) return [];
+      const changes: Record<string, string> = { JOINED: 'joined', UPDATED: 'updated', LEFT: 'left', CALL_ENDED: 'callEnded' };
+      return [
+        {
+          sequence: m.delta.sequence,
+          change: changes[m.delta.change] as string,
+          participants: (m.delta.participants ?? []).map((p: AnyMessage) => ({ id: p.id, isMuted: p.isMuted ?? false })),
+        },
+      ];
+    });
+  }
+
+  /** Sequence number of the latest snapshot. */
+  snapshotSequence(): number {
+    const snaps = this.messages.filter((m) => m['@mutegate.kind'] === 'snapshot' || m.snapshot);
+    const last = snaps.at(-1);
+    return last ? (last['@mutegate.sequence'] ?? last.snapshot.sequence ?? 0) : NaN;
+  }
+
+  async closed(timeoutMs = 5000): Promise<void> {
+    await waitFor(() => this.closeCode !== null, timeoutMs, 'WebSocket close');
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
