@@ -61,3 +61,9 @@ export async function waitFor(check: () => boolean, timeoutMs = 5000, what = 'co
     await sleep(10);
   }
 }
+
+/** The value of one series in a Prometheus text exposition (NaN when absent). */
+export function metricValue(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+  return line ? Number(line.slice(series.length + 1)) : NaN;
+}

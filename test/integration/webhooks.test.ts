@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
-import { apiClient, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { apiClient, metricValue, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
 import { joinRtp, type RtpParticipant } from '../helpers/rtpCall.js';
 import { WebhookReceiver } from '../helpers/webhookReceiver.js';
 
@@ -28,9 +28,8 @@ describe('Graph webhook delivery (real gateway, local receiver)', () => {
   });
 
   async function metric(series: string): Promise<number> {
-    const text = (await api.get('/metrics')).body as string;
-    const line = text.split('\n').find((l) => l.startsWith(series + ' '));
-    return line ? Number(line.slice(series.length + 1)) : 0;
+    const value = metricValue((await api.get('/metrics')).body as string, series);
+    return Number.isNaN(value) ? 0 : value;
   }
 
   async function callWithHook(): Promise<string> {

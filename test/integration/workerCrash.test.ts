@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RtpPeer } from '../../native-bench/lib/RtpPeer.js';
 import type { Gateway } from '../../src/gateway.js';
-import { apiClient, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { apiClient, metricValue, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
 import { createGroupCall, joinRtp, receivedSince } from '../helpers/rtpCall.js';
 
 /** A worker killed with SIGKILL is counted and replaced; calls on it keep their mute state. */
@@ -18,11 +18,6 @@ describe('worker pool survives a worker crash (real worker, kill -9)', () => {
     for (const p of peers) p.close();
     await gateway?.close();
   });
-
-  function metricValue(text: string, series: string): number {
-    const line = text.split('\n').find((l) => l.startsWith(series + ' '));
-    return line ? Number(line.slice(series.length + 1)) : NaN;
-  }
 
   it('replaces the dead worker, keeps mute state, refuses joins on the lost call and serves new calls', async () => {
     const lostCall = await createGroupCall(api);
