@@ -41,7 +41,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   const rosterSockets = new RosterSocketServer(service, config.ws, logger.child({ component: 'ws' }));
   const webhooks = new WebhookDispatcher(service, config.webhooks, logger.child({ component: 'webhooks' }));
   const cometd = new CometdServer(service, config.cometd, baseUrl, logger.child({ component: 'cometd' }));
-  const metrics = createMetrics({ service, workers: pool, webhooks, webSocketConnections: () => rosterSockets.connectionCount });
+  const metrics = createMetrics({ service, workers: pool, webhooks, rosterSockets });
   const http = buildHttpServer({
     service,
     metrics,

@@ -51,6 +51,8 @@ export interface CallServiceEvents {
   roster: [call: Call, change: RosterChange];
   /** A mute/unmute operation finished (completed or failed); duration from request to worker confirmation. */
   operationFinished: [operation: Operation, durationSeconds: number];
+  /** At unmute: RTP packets the worker received from the participant and dropped while it was muted. */
+  mutedPacketsDropped: [call: Call, participant: Participant, packets: number];
   callMediaLost: [call: Call, reason: string];
 }
 
@@ -186,33 +188,37 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     });
   }
 
-  async muteParticipant(callId: string, participantId: string, clientContext?: string): Promise<Operation> {
-    return this.runMuteOperation('muteParticipant', this.getCall(callId), participantId, clientContext, true);
+  /**
+   * Server-mutes a participant (group calls only, as in Graph). `receivedAt` (process.hrtime) is
+   * when the adapter received the request; the enforcement latency is measured from there.
+   */
+  async muteParticipant(callId: string, participantId: string, clientContext?: string, receivedAt?: bigint): Promise<Operation> {
+    return this.runMuteOperation('muteParticipant', this.getCall(callId), participantId, clientContext, true, receivedAt);
   }
 
-  async unmuteParticipant(callId: string, participantId: string, clientContext?: string): Promise<Operation> {
-    return this.runMuteOperation('unmuteParticipant', this.getCall(callId), participantId, clientContext, true);
+  async unmuteParticipant(callId: string, participantId: string, clientContext?: string, receivedAt?: bigint): Promise<Operation> {
+    return this.runMuteOperation('unmuteParticipant', this.getCall(callId), participantId, clientContext, true, receivedAt);
   }
 
   /**
    * A participant muting its own leg (Graph app self-mute, a Genesys agent's MuteCall): allowed in
    * any call kind, unlike muting someone else, which Graph allows in group calls only.
    */
-  async muteOwn(callId: string, participantId: string, clientContext?: string): Promise<Operation> {
-    return this.runMuteOperation('muteParticipant', this.getCall(callId), participantId, clientContext, false);
+  async muteOwn(callId: string, participantId: string, clientContext?: string, receivedAt?: bigint): Promise<Operation> {
+    return this.runMuteOperation('muteParticipant', this.getCall(callId), participantId, clientContext, false, receivedAt);
   }
 
-  async unmuteOwn(callId: string, participantId: string, clientContext?: string): Promise<Operation> {
-    return this.runMuteOperation('unmuteParticipant', this.getCall(callId), participantId, clientContext, false);
+  async unmuteOwn(callId: string, participantId: string, clientContext?: string, receivedAt?: bigint): Promise<Operation> {
+    return this.runMuteOperation('unmuteParticipant', this.getCall(callId), participantId, clientContext, false, receivedAt);
   }
 
   /** Graph `POST /calls/{id}/mute`: the application mutes its own participant. */
-  async muteApp(callId: string, clientContext?: string): Promise<Operation> {
-    return this.muteOwn(callId, this.appParticipantOf(this.getCall(callId)).id, clientContext);
+  async muteApp(callId: string, clientContext?: string, receivedAt?: bigint): Promise<Operation> {
+    return this.muteOwn(callId, this.appParticipantOf(this.getCall(callId)).id, clientContext, receivedAt);
   }
 
-  async unmuteApp(callId: string, clientContext?: string): Promise<Operation> {
-    return this.unmuteOwn(callId, this.appParticipantOf(this.getCall(callId)).id, clientContext);
+  async unmuteApp(callId: string, clientContext?: string, receivedAt?: bigint): Promise<Operation> {
+    return this.unmuteOwn(callId, this.appParticipantOf(this.getCall(callId)).id, clientContext, receivedAt);
   }
 
   getOperation(callId: string, operationId: string): Operation {
@@ -268,8 +274,9 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     participantId: string,
     clientContext: string | undefined,
     groupCallsOnly: boolean,
+    receivedAt?: bigint,
   ): Promise<Operation> {
-    const started = process.hrtime.bigint();
+    const started = receivedAt ?? process.hrtime.bigint();
     const participant = this.getParticipant(call.id, participantId);
     if (groupCallsOnly && call.kind === 'peerToPeer') {
       throw new DomainError(
@@ -294,7 +301,10 @@ export class CallService extends EventEmitter<CallServiceEvents> {
         const wasMuted = participant.speaker.muted;
         if (participant.media) {
           if (mute) await this.enforceMute(call, participant);
-          else await participant.media.resumeSend();
+          else {
+            const { packetsDroppedWhilePaused } = await participant.media.resumeSend();
+            if (packetsDroppedWhilePaused > 0) this.emit('mutedPacketsDropped', call, participant, packetsDroppedWhilePaused);
+          }
         }
         // No media: nothing flows, so the state alone is the truth; a producer created later
         // starts paused if muted.

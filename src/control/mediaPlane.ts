@@ -48,8 +48,11 @@ export interface EndpointMedia {
   readonly sendAddress: TransportAddress;
   /** Resolves once the media worker has confirmed that the send stream is paused. */
   pauseSend(): Promise<void>;
-  /** Resolves once the media worker has confirmed that the send stream flows again. */
-  resumeSend(): Promise<void>;
+  /**
+   * Resolves once the media worker has confirmed that the send stream flows again, with how
+   * many packets the worker received (and dropped) from the participant while it was paused.
+   */
+  resumeSend(): Promise<{ packetsDroppedWhilePaused: number }>;
   /** Replaces the send stream (new SSRC/payload type); the new one starts paused when asked. */
   replaceSendStream(spec: RtpSendSpec, opts: { sendPaused: boolean }): Promise<void>;
   /** Where this participant's received audio goes, once known (comedia learns it from RTP). */

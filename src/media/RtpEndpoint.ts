@@ -17,6 +17,8 @@ export interface RtpEndpointHooks {
  */
 export class RtpEndpoint implements EndpointMedia {
   private producer: types.Producer | null = null;
+  /** The producer's received-packet count when it was paused (stats request in flight). */
+  private pausedAtPacketCount: Promise<number> | null = null;
   private readonly consumers = new Map<string, types.Consumer>();
   private closed = false;
 
@@ -47,6 +49,7 @@ export class RtpEndpoint implements EndpointMedia {
       appData: { participantId: this.participantId },
     });
     this.producer = producer;
+    this.pausedAtPacketCount = opts.sendPaused ? Promise.resolve(0) : null;
     producer.observer.once('close', () => {
       if (this.producer === producer) this.producer = null;
     });
@@ -54,11 +57,21 @@ export class RtpEndpoint implements EndpointMedia {
   }
 
   async pauseSend(): Promise<void> {
-    await this.requireProducer('pause').pause();
+    const producer = this.requireProducer('pause');
+    await producer.pause();
+    // The worker still counts what it receives (and drops) while paused; remember where it was.
+    // Asked after the pause is confirmed, so the mute reply does not wait for it.
+    this.pausedAtPacketCount ??= receivedPackets(producer).catch(() => 0);
   }
 
-  async resumeSend(): Promise<void> {
-    await this.requireProducer('resume').resume();
+  async resumeSend(): Promise<{ packetsDroppedWhilePaused: number }> {
+    const producer = this.requireProducer('resume');
+    // Requests on the worker channel are handled in order: this count is taken before the resume.
+    const countAtResume = this.pausedAtPacketCount ? receivedPackets(producer).catch(() => null) : Promise.resolve(null);
+    await producer.resume();
+    const [atPause, atResume] = await Promise.all([this.pausedAtPacketCount, countAtResume]);
+    this.pausedAtPacketCount = null;
+    return { packetsDroppedWhilePaused: atPause !== null && atResume !== null ? Math.max(0, atResume - atPause) : 0 };
   }
 
   async replaceSendStream(spec: RtpSendSpec, opts: { sendPaused: boolean }): Promise<void> {
@@ -123,4 +136,10 @@ export class RtpEndpoint implements EndpointMedia {
   private assertOpen(): void {
     if (this.closed) throw new Error(`media of participant ${this.participantId} is closed`);
   }
+}
+
+/** RTP packets the worker has received from a producer (counted whether or not it is paused). */
+async function receivedPackets(producer: types.Producer): Promise<number> {
+  const stats = await producer.getStats();
+  return stats.reduce((sum, stat) => sum + stat.packetCount, 0);
 }

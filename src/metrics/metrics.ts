@@ -12,19 +12,24 @@ export interface WebhookEventSource {
   on(event: 'outcome', listener: (outcome: 'delivered' | 'failed' | 'dropped', callId: string) => void): unknown;
 }
 
+/** The part of the roster WebSocket server the metrics watch. */
+export interface RosterSocketSource {
+  readonly connectionCount: number;
+  on(event: 'fanOut', listener: (seconds: number, subscribers: number) => void): unknown;
+}
+
 export interface MetricSources {
   service: CallService;
   workers: WorkerEventSource;
   webhooks: WebhookEventSource;
-  /** Open roster WebSocket connections, read at scrape time. */
-  webSocketConnections: () => number;
+  rosterSockets: RosterSocketSource;
 }
 
 /** Latency buckets from 100 µs to 5 s: a worker-confirmed pause usually takes about a millisecond. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** A Prometheus registry with process metrics and mutegate's own, fed by domain and pool events. */
-export function createMetrics({ service, workers, webhooks, webSocketConnections }: MetricSources): Registry {
+export function createMetrics({ service, workers, webhooks, rosterSockets }: MetricSources): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -36,7 +41,7 @@ export function createMetrics({ service, workers, webhooks, webSocketConnections
   });
   const enforcement = new Histogram({
     name: 'mutegate_mute_enforcement_seconds',
-    help: 'Time from a mute/unmute request reaching the domain to the media worker confirming it.',
+    help: 'Time from the gateway receiving a mute/unmute request to the media worker confirming it.',
     labelNames: ['operation'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [registry],
@@ -73,7 +78,7 @@ export function createMetrics({ service, workers, webhooks, webSocketConnections
     help: 'Open roster/control WebSocket connections.',
     registers: [registry],
     collect() {
-      this.set(webSocketConnections());
+      this.set(rosterSockets.connectionCount);
     },
   });
   const webhookDeliveries = new Counter({
@@ -91,6 +96,20 @@ export function createMetrics({ service, workers, webhooks, webSocketConnections
     webhookDeliveries.inc({ result: outcome });
     if (outcome !== 'delivered') webhookFailures.inc();
   });
+
+  const fanOut = new Histogram({
+    name: 'mutegate_roster_fanout_seconds',
+    help: 'Time to write one roster change to every WebSocket subscriber of its call.',
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  rosterSockets.on('fanOut', (seconds) => fanOut.observe(seconds));
+  const droppedWhileMuted = new Counter({
+    name: 'mutegate_muted_packets_dropped_total',
+    help: 'RTP packets the media worker received from muted participants and dropped (counted at unmute, from producer stats).',
+    registers: [registry],
+  });
+  service.on('mutedPacketsDropped', (_call, _participant, packets) => droppedWhileMuted.inc(packets));
 
   service.on('operationFinished', (operation, seconds) => {
     const name = operation.type === 'muteParticipant' ? 'mute' : 'unmute';

@@ -96,9 +96,10 @@ export class FakeEndpoint implements EndpointMedia {
     this.sendPaused = true;
   }
 
-  async resumeSend(): Promise<void> {
+  async resumeSend(): Promise<{ packetsDroppedWhilePaused: number }> {
     await this.step('resume');
     this.sendPaused = false;
+    return { packetsDroppedWhilePaused: 0 };
   }
 
   async replaceSendStream(spec: RtpSendSpec, opts: { sendPaused: boolean }): Promise<void> {

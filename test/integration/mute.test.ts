@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RtpPeer } from '../../native-bench/lib/RtpPeer.js';
 import type { Gateway } from '../../src/gateway.js';
-import { apiClient, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { apiClient, metricValue, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
 import { createGroupCall, joinRtp, receivedSince } from '../helpers/rtpCall.js';
 
 /**
@@ -75,6 +75,7 @@ describe('server mute drops RTP inside the worker (real worker, real UDP)', () =
     expect(stored.status).toBe(200);
     expect(stored.body).toMatchObject({ id: mute.body.id, status: 'completed', clientContext: 'mute-ctx-1' });
 
+    const counterAtUnmuteRequest = a.peer.nextCounter;
     const unmute = await api.post(`/communications/calls/${callId}/participants/${a.id}/unmute`, { clientContext: 'unmute-ctx' });
     const counterAtUnmuteAck = a.peer.nextCounter;
     expect(unmute.status).toBe(200);
@@ -85,6 +86,12 @@ describe('server mute drops RTP inside the worker (real worker, real UDP)', () =
       'A forwarded again after unmute',
     );
     expect((await api.get(`/communications/calls/${callId}/participants/${a.id}`)).body.isMuted).toBe(false);
+
+    // The worker counted what it received from A and dropped while A was muted.
+    const dropped = metricValue((await api.get('/metrics')).body, 'mutegate_muted_packets_dropped_total');
+    const sentWhileMuted = counterAtUnmuteRequest - counterAtMuteAck;
+    expect(dropped).toBeGreaterThanOrEqual(sentWhileMuted - 2);
+    expect(dropped).toBeLessThanOrEqual(counterAtUnmuteAck - counterAtMuteAck + 5);
   });
 
   it('keeps a muted person silent from the first packet when they rejoin, replace their leg, or change SSRC', async () => {

@@ -44,7 +44,7 @@ export class RosterConnection {
     private readonly limits: ConnectionLimits,
     private readonly log: Logger,
   ) {
-    socket.on('message', (data, isBinary) => void this.onFrame(toBuffer(data), isBinary));
+    socket.on('message', (data, isBinary) => void this.onFrame(toBuffer(data), isBinary, process.hrtime.bigint()));
     socket.on('pong', () => (this.alive = true));
   }
 
@@ -94,7 +94,7 @@ export class RosterConnection {
     this.socket.terminate();
   }
 
-  private async onFrame(data: Buffer, isBinary: boolean): Promise<void> {
+  private async onFrame(data: Buffer, isBinary: boolean, receivedAt: bigint): Promise<void> {
     let request: ClientRequest;
     try {
       request = this.codec.decode(data, isBinary);
@@ -104,7 +104,7 @@ export class RosterConnection {
       return;
     }
     try {
-      await this.handle(request);
+      await this.handle(request, receivedAt);
     } catch (err) {
       if (err instanceof DomainError) {
         this.send({ type: 'error', requestId: request.requestId, ...describeDomainError(err) });
@@ -115,7 +115,7 @@ export class RosterConnection {
     }
   }
 
-  private async handle(request: ClientRequest): Promise<void> {
+  private async handle(request: ClientRequest, receivedAt: bigint): Promise<void> {
     switch (request.type) {
       case 'subscribe':
       case 'resync': {
@@ -136,8 +136,8 @@ export class RosterConnection {
       case 'unmute': {
         const operation =
           request.type === 'mute'
-            ? await this.service.muteParticipant(request.callId, request.participantId, request.clientContext)
-            : await this.service.unmuteParticipant(request.callId, request.participantId, request.clientContext);
+            ? await this.service.muteParticipant(request.callId, request.participantId, request.clientContext, receivedAt)
+            : await this.service.unmuteParticipant(request.callId, request.participantId, request.clientContext, receivedAt);
         this.send({ type: 'operation', requestId: request.requestId, operation });
         return;
       }

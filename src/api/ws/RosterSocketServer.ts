@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -25,7 +26,12 @@ const codecs: readonly WireCodec[] = [jsonCodec, protoCodec];
  * mutegate.v1.proto), keeps each call's subscribers, and fans every roster change out to them,
  * encoding it once per encoding.
  */
-export class RosterSocketServer implements SubscriptionRegistry {
+export interface RosterSocketEvents {
+  /** One roster change was written to every subscriber of its call, in `seconds`. */
+  fanOut: [seconds: number, subscribers: number];
+}
+
+export class RosterSocketServer extends EventEmitter<RosterSocketEvents> implements SubscriptionRegistry {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<RosterConnection>();
   private readonly subscribers = new Map<string, Set<RosterConnection>>();
@@ -36,6 +42,7 @@ export class RosterSocketServer implements SubscriptionRegistry {
     private readonly options: RosterSocketOptions,
     private readonly log: Logger,
   ) {
+    super();
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxFrameBytes,
@@ -113,6 +120,8 @@ export class RosterSocketServer implements SubscriptionRegistry {
   private broadcast(call: Call, change: RosterChange): void {
     const set = this.subscribers.get(call.id);
     if (!set || set.size === 0) return;
+    const started = process.hrtime.bigint();
+    const subscribers = set.size;
     const encoded = new Map<WireCodec, string | Uint8Array>();
     for (const connection of set) {
       let frame = encoded.get(connection.codec);
@@ -122,6 +131,7 @@ export class RosterSocketServer implements SubscriptionRegistry {
       }
       connection.sendEncoded(frame);
     }
+    this.emit('fanOut', Number(process.hrtime.bigint() - started) / 1e9, subscribers);
     if (change.kind === 'callEnded') {
       for (const connection of [...set]) this.unsubscribe(connection, call.id);
     }

@@ -82,7 +82,8 @@ export function genesysRoutes(app: FastifyInstance, service: CallService, baseUr
     scope.post<{ Params: { callId: string }; Body: { operationName: string } }>(
       '/api/v2/me/calls/:callId',
       { schema: genesysOperationSchema },
-      async (request) => {
+      async (request, reply) => {
+        const receivedAt = process.hrtime.bigint() - BigInt(Math.round(reply.elapsedTime * 1e6));
         const userId = callerOf(request);
         const { operationName } = request.body;
         if (!(GENESYS_OPERATIONS as readonly string[]).includes(operationName)) {
@@ -95,8 +96,8 @@ export function genesysRoutes(app: FastifyInstance, service: CallService, baseUr
             `${operationName} is not among the call's capabilities (${capabilitiesOf(participant).join(', ')}): the call is ${participant.isMuted ? 'already muted' : 'not muted'}`,
           );
         }
-        if (operationName === 'MuteCall') await service.muteOwn(request.params.callId, participant.id);
-        else await service.unmuteOwn(request.params.callId, participant.id);
+        if (operationName === 'MuteCall') await service.muteOwn(request.params.callId, participant.id, undefined, receivedAt);
+        else await service.unmuteOwn(request.params.callId, participant.id, undefined, receivedAt);
         return { statusCode: GenesysStatus.ok };
       },
     );

@@ -5,6 +5,11 @@ import { callPath, operationPath, operationResource, participantPath } from '../
 import type { CallParams, ClientContextBody, ParticipantParams } from '../shared.schema.js';
 import { muteCallSchema, muteParticipantSchema } from './mute.schema.js';
 
+/** When fastify received the request, on the process.hrtime clock the domain measures with. */
+function receivedAt(reply: FastifyReply): bigint {
+  return process.hrtime.bigint() - BigInt(Math.round(reply.elapsedTime * 1e6));
+}
+
 /** 200 with the finished operation and its Location, once the media worker confirmed it. */
 function sendOperation(reply: FastifyReply, operation: Operation): FastifyReply {
   return reply.header('Location', operationPath(operation.callId, operation.id)).send(operationResource(operation));
@@ -25,8 +30,8 @@ export function muteRoutes(app: FastifyInstance, service: CallService): void {
         const { clientContext } = request.body;
         const operation =
           action === 'mute'
-            ? await service.muteParticipant(callId, participantId, clientContext)
-            : await service.unmuteParticipant(callId, participantId, clientContext);
+            ? await service.muteParticipant(callId, participantId, clientContext, receivedAt(reply))
+            : await service.unmuteParticipant(callId, participantId, clientContext, receivedAt(reply));
         return sendOperation(reply, operation);
       },
     );
@@ -38,7 +43,9 @@ export function muteRoutes(app: FastifyInstance, service: CallService): void {
         const { callId } = request.params;
         const { clientContext } = request.body;
         const operation =
-          action === 'mute' ? await service.muteApp(callId, clientContext) : await service.unmuteApp(callId, clientContext);
+          action === 'mute'
+            ? await service.muteApp(callId, clientContext, receivedAt(reply))
+            : await service.unmuteApp(callId, clientContext, receivedAt(reply));
         return sendOperation(reply, operation);
       },
     );
