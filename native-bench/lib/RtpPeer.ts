@@ -1,5 +1,4 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { performance } from 'node:perf_hooks';
 import { decodeProbe, decodeRtp, encodeProbe, encodeRtp } from './rtp.js';
 
 export interface Address {
@@ -26,8 +25,11 @@ export interface SendOptions {
   payloadBytes?: number;
 }
 
-/** Monotonic wall-clock-ish time in ms, comparable across peers in one process. */
-export const nowMs = (): number => performance.timeOrigin + performance.now();
+/**
+ * Monotonic time in ms (CLOCK_MONOTONIC via process.hrtime), the same clock in every thread of
+ * the process, so send times recorded in the RTP thread compare with request times in the main one.
+ */
+export const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 /**
  * A plain-RTP endpoint on 127.0.0.1: streams probe packets to the SFU and records every probe
@@ -35,6 +37,9 @@ export const nowMs = (): number => performance.timeOrigin + performance.now();
  */
 export class RtpPeer {
   readonly received: ReceivedProbe[] = [];
+  /** Send time of every packet, indexed by counter; kept only when `recordSends` is on (probes). */
+  readonly sentAt: number[] = [];
+  recordSends = false;
   /** Counter of the next packet to be sent: every packet with a counter ≥ this was sent later. */
   nextCounter = 0;
   private socket: Socket;
@@ -69,7 +74,9 @@ export class RtpPeer {
 
   /** Sends one probe packet now. */
   sendOne(opts: Omit<SendOptions, 'intervalMs'>, samplesPerPacket = 960): void {
-    const payload = encodeProbe({ senderId: this.senderId, counter: this.nextCounter++, sentAtMs: nowMs() }, opts.payloadBytes);
+    const sentAtMs = nowMs();
+    if (this.recordSends) this.sentAt[this.nextCounter] = sentAtMs;
+    const payload = encodeProbe({ senderId: this.senderId, counter: this.nextCounter++, sentAtMs }, opts.payloadBytes);
     const packet = encodeRtp({
       payloadType: opts.payloadType,
       sequenceNumber: this.sequenceNumber++ & 0xffff,

@@ -64,7 +64,7 @@ export interface Probe {
   senderId: number;
   /** Per-sender packet counter, starting at 0. */
   counter: number;
-  /** Send time in ms on the sender's monotonic clock (performance.timeOrigin + performance.now()). */
+  /** Send time in ms on the sender's monotonic clock (RtpPeer's nowMs). */
   sentAtMs: number;
 }
 

@@ -1,0 +1,106 @@
+import type { LoadStream } from '../lib/LoadGenerator.js';
+import { nowMs, type Address } from '../lib/RtpPeer.js';
+import type { BenchTarget, Timed } from './target.js';
+
+/** mutegate measured from the outside, through its Graph HTTP API, like any client would. */
+export class GatewayTarget implements BenchTarget {
+  readonly name = 'ours';
+  private calls: string[] = [];
+  private loadParticipants: { callId: string; id: string }[] = [];
+  private probe: { callId: string; id: string } | null = null;
+  /** Mute/unmute requests this target sent, by outcome (checked against /metrics afterwards). */
+  readonly issued = { mute: 0, unmute: 0, failed: 0 };
+
+  constructor(readonly baseUrl: string) {}
+
+  get probeCallId(): string | undefined {
+    return this.probe?.callId;
+  }
+
+  async setupLoad(streams: number, loadSockets: Address[], payloadType: number): Promise<LoadStream[]> {
+    const result: LoadStream[] = [];
+    for (let pair = 0; pair * 2 < streams; pair++) {
+      const callId = await this.createCall(`load ${pair}`);
+      for (let k = 0; k < 2 && pair * 2 + k < streams; k++) {
+        const index = pair * 2 + k;
+        const socket = index % loadSockets.length;
+        const ssrc = 100_000 + index;
+        const p = await this.join(callId, `load-${index}`, { kind: 'rtp', payloadType, ssrc, receive: loadSockets[socket] });
+        this.loadParticipants.push({ callId, id: p.id });
+        result.push({ to: p.media.send, ssrc, payloadType, socket });
+      }
+    }
+    return result;
+  }
+
+  async setupProbe(probe: Address, receivers: Address[], ssrc: number, payloadType: number): Promise<Address> {
+    const callId = await this.createCall('probe');
+    const p = await this.join(callId, 'probe', { kind: 'rtp', payloadType, ssrc, receive: probe });
+    this.probe = { callId, id: p.id };
+    for (const [i, receiver] of receivers.entries()) {
+      await this.join(callId, `probe-receiver-${i}`, { kind: 'rtp', payloadType, ssrc: ssrc + 1 + i, receive: receiver });
+    }
+    return p.media.send;
+  }
+
+  muteProbe(): Promise<Timed> {
+    const probe = this.probe as { callId: string; id: string };
+    return this.toggle(probe.callId, probe.id, true);
+  }
+
+  unmuteProbe(): Promise<Timed> {
+    const probe = this.probe as { callId: string; id: string };
+    return this.toggle(probe.callId, probe.id, false);
+  }
+
+  async setLoadMuted(i: number, muted: boolean): Promise<void> {
+    const p = this.loadParticipants[i % this.loadParticipants.length] as { callId: string; id: string };
+    await this.toggle(p.callId, p.id, muted);
+  }
+
+  async teardown(): Promise<void> {
+    for (const callId of this.calls.splice(0)) await fetch(`${this.baseUrl}/communications/calls/${callId}`, { method: 'DELETE' });
+    this.loadParticipants = [];
+    this.probe = null;
+  }
+
+  async close(): Promise<void> {
+    await this.teardown();
+  }
+
+  private async toggle(callId: string, participantId: string, mute: boolean): Promise<Timed> {
+    const requestAt = nowMs();
+    const res = await fetch(`${this.baseUrl}/communications/calls/${callId}/participants/${participantId}/${mute ? 'mute' : 'unmute'}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"clientContext":"native-bench"}',
+    });
+    await res.arrayBuffer();
+    const ackAt = nowMs();
+    if (res.status !== 200) {
+      this.issued.failed++;
+      throw new Error(`${mute ? 'mute' : 'unmute'} answered ${res.status}`);
+    }
+    this.issued[mute ? 'mute' : 'unmute']++;
+    return { requestAt, ackAt };
+  }
+
+  private async createCall(subject: string): Promise<string> {
+    const body = await this.post('/communications/calls', { subject: `native-bench ${subject}` });
+    this.calls.push(body.id);
+    return body.id;
+  }
+
+  private join(callId: string, userId: string, media: Record<string, unknown>) {
+    return this.post(`/communications/calls/${callId}/participants`, { info: { identity: { user: { id: userId } } }, media });
+  }
+
+  // `any`: the Graph JSON replies are read field by field.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private async post(path: string, body: unknown): Promise<any> {
+    const res = await fetch(this.baseUrl + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const json = await res.json();
+    if (res.status !== 201) throw new Error(`POST ${path} answered ${res.status}: ${JSON.stringify(json)}`);
+    return json;
+  }
+}

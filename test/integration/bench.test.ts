@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'native-bench/main.ts', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The bench at tiny scale: a real gateway process, real worker, real RTP; structure and sanity only. */
+describe('native-bench (tiny scale)', () => {
+  it('prints help and rejects bad flags', async () => {
+    const help = await runBench(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--profile quick|full');
+    const bad = await runBench(['--streams', 'lots']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--streams');
+  });
+
+  it('measures ours and raw, writes results.json, the table and the plot', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'mutegate-bench-'));
+    const run = await runBench(['--streams', '4', '--subscribers', '4', '--mutes', '4', '--throughput-seconds', '0.3', '--throughput-rates', '50,100', '--out', out]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('| N streams | metric |');
+
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results).toMatchObject({
+      tool: 'mutegate native-bench',
+      machine: { cpuCount: expect.any(Number), node: process.version, mediasoup: '3.13.16' },
+      versions: { mediasoup: '3.13.16' },
+      parameters: { streams: [4], subscribers: [4], mutes: 4, probeIntervalMs: 1 },
+      leakAfterAckTotal: 0,
+      metricsCheck: { match: true, mutesIssued: expect.any(Number) },
+    });
+    expect(results.runs.map((r: { target: string }) => r.target).sort()).toEqual(['ours', 'raw']);
+    for (const run of results.runs) {
+      expect(run.samples.apiLatencyMs).toHaveLength(4);
+      for (const metric of ['apiLatencyMs', 'enforcementHighMs', 'unmuteApiLatencyMs', 'unmuteFirstForwardedMs']) {
+        for (const v of run.samples[metric]) {
+          expect(v, `${run.target} ${metric}`).toBeGreaterThan(0);
+          expect(v, `${run.target} ${metric}`).toBeLessThan(1000);
+        }
+        expect(run.summary[metric]).toMatchObject({ count: 4, p50: expect.any(Number), p90: expect.any(Number), p99: expect.any(Number), max: expect.any(Number) });
+      }
+      expect(run.samples.leakAfterAck).toEqual([0, 0, 0, 0]);
+      expect(run.probe.forwarded).toBeGreaterThan(0);
+      expect(run.load.received).toBeGreaterThan(0);
+      expect(run.throughput.steps.length).toBeGreaterThan(0);
+    }
+    expect(results.fanout[0]).toMatchObject({ subscribers: 4, missing: 0, bytesPerUpdate: { json: expect.any(Number), proto: expect.any(Number) } });
+    expect(results.fanout[0].bytesPerUpdate.proto).toBeLessThan(results.fanout[0].bytesPerUpdate.json);
+    expect(results.ratios[0]).toMatchObject({ streams: 4, apiLatencyMs: { p50: expect.any(Number) } });
+    expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain('leak after ack');
+    const svg = readFileSync(join(out, 'latency-cdf.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('N = 4 streams');
+  }, 120_000);
+});
