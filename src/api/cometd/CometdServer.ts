@@ -35,6 +35,8 @@ export class CometdServer {
   private readonly bayeux: NodeAdapter;
   private readonly userByClient = new Map<string, string>();
   private readonly userByHandshake = new WeakMap<object, string>();
+  /** Agents with a live /v2/me/calls subscription, by client: only they are worth a publish. */
+  private readonly subscribedClients = new Map<string, string>();
 
   constructor(
     service: CallService,
@@ -47,7 +49,10 @@ export class CometdServer {
       incoming: (message, request, callback) => callback(this.incoming(message, request)),
       outgoing: (message, request, callback) => callback(this.outgoing(message, request)),
     });
-    this.bayeux.on('disconnect', (clientId) => this.userByClient.delete(clientId));
+    this.bayeux.on('disconnect', (clientId) => {
+      this.userByClient.delete(clientId);
+      this.subscribedClients.delete(clientId);
+    });
     service.on('roster', (call, change) => this.notify(call, change));
   }
 
@@ -112,6 +117,11 @@ export class CometdServer {
       return message;
     }
     if ((message.channel === '/meta/subscribe' || message.channel === '/meta/unsubscribe') && typeof message.subscription === 'string' && USER_CHANNEL.test(message.subscription)) {
+      const userId = message.clientId ? this.userByClient.get(message.clientId) : undefined;
+      if (message.successful && message.clientId && userId) {
+        if (message.channel === '/meta/subscribe') this.subscribedClients.set(message.clientId, userId);
+        else this.subscribedClients.delete(message.clientId);
+      }
       return { ...message, subscription: ME_CALLS_CHANNEL };
     }
     if (USER_CHANNEL.test(message.channel)) return { ...message, channel: ME_CALLS_CHANNEL };
@@ -120,9 +130,11 @@ export class CometdServer {
 
   /** Every agent in the call learns of the change: its own as StatusChange, others' as ParticipantsUpdated. */
   private notify(call: Call, change: RosterChange): void {
+    if (this.subscribedClients.size === 0) return;
+    const listening = new Set(this.subscribedClients.values());
     const changed = change.kind === 'callEnded' ? undefined : change.participant;
-    const agents = [...call.participants.values()].filter((p) => p.identity.user);
-    if (changed?.identity.user && !agents.includes(changed)) agents.push(changed); // it just left
+    const agents = [...call.participants.values()].filter((p) => p.identity.user && listening.has(p.identity.user.id));
+    if (changed?.identity.user && listening.has(changed.identity.user.id) && !agents.includes(changed)) agents.push(changed); // it just left
     for (const agent of agents) {
       const own = agent === changed;
       this.publish(agent, {
