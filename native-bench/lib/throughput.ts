@@ -12,6 +12,8 @@ export interface ThroughputStep {
   skipped: number;
   p50Ms: number;
   p99Ms: number;
+  /** Every completed operation's latency, in completion order. */
+  latenciesMs: number[];
 }
 
 export interface ThroughputResult {
@@ -84,7 +86,7 @@ export async function runThroughput(
     await Promise.all(inFlight);
     const elapsed = (nowMs() - started) / 1000;
     const summary = summarize(latencies);
-    const step: ThroughputStep = { targetRate: rate, achievedRate: latencies.length / elapsed, ops: total, errors, skipped, p50Ms: summary.p50, p99Ms: summary.p99 };
+    const step: ThroughputStep = { targetRate: rate, achievedRate: latencies.length / elapsed, ops: total, errors, skipped, p50Ms: summary.p50, p99Ms: summary.p99, latenciesMs: latencies };
     steps.push(step);
     progress(`${target.name}: throughput ${rate}/s → ${step.achievedRate.toFixed(0)}/s, p99 ${step.p99Ms.toFixed(2)} ms, errors ${errors}, fell behind ${skipped}`);
     const ok = errors === 0 && skipped === 0 && step.achievedRate >= rate * 0.95 && step.p99Ms <= p99LimitMs;
