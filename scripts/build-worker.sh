@@ -142,6 +142,15 @@ for wrap in openssl libuv libsrtp2 usrsctp abseil-cpp catch2 flatbuffers; do
 	rm -f "$src/subprojects/$wrap.wrap"
 	cp -a "$here/worker-subprojects/$wrap" "$src/subprojects/$wrap"
 done
+for patch in "$here"/worker-patches/*.sed; do
+	[ -e "$patch" ] || continue
+	target=$(sed -n 's/^# file: //p' "$patch")
+	expect=$(sed -n 's/^# expect: //p' "$patch")
+	grep -qF -- "$expect" "$src/$target" || die "patch $(basename "$patch") no longer matches $target (expected: $expect)"
+	sed -i -f "$patch" "$src/$target"
+	grep -qF -- "$expect" "$src/$target" && die "patch $(basename "$patch") did not change $target"
+	say "applied $(basename "$patch")"
+done
 if [ "$relax_meson_floor" = 1 ]; then
 	sed -i "s/meson_version: '>= 1.1.0'/meson_version: '>= 1.0.0'/" "$src/meson.build"
 fi

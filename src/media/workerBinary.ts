@@ -1,4 +1,4 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -15,12 +15,13 @@ export function installedMediasoupVersion(): string {
 }
 
 /**
- * Where scripts/build-worker.sh caches the worker built for this mediasoup version and
- * platform/arch. Mirrors scripts/common.sh; keep the two in step.
+ * Where scripts/build-worker.sh caches the worker built for this mediasoup version,
+ * platform/arch and revision of our worker patches. Mirrors scripts/common.sh; keep the two in step.
  */
 export function cachedWorkerBinaryPath(env: NodeJS.ProcessEnv = process.env): string {
   const cacheDir = env.MUTEGATE_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mutegate');
-  const key = `${installedMediasoupVersion()}-${process.platform}-${process.arch}`;
+  const patchRevision = readFileSync(new URL('../../scripts/worker-patches/REVISION', import.meta.url), 'utf8').trim();
+  const key = `${installedMediasoupVersion()}-${process.platform}-${process.arch}-p${patchRevision}`;
   return join(cacheDir, 'mediasoup-worker', key, 'mediasoup-worker');
 }
 
