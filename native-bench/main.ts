@@ -109,7 +109,9 @@ function options(argv: string[]): Options | null {
   };
 }
 
-const METRICS = ['apiLatencyMs', 'enforcementLowMs', 'enforcementHighMs', 'unmuteApiLatencyMs', 'unmuteFirstForwardedMs', 'leakAfterAck'] as const;
+const METRICS = ['apiLatencyMs', 'enforcementLowMs', 'enforcementHighMs', 'unmuteApiLatencyMs', 'unmuteFirstForwardedMs', 'leakAfterAck', 'forwardedAcrossUnmute'] as const;
+/** Packet counts, not latencies: shown as totals, never as ratios. */
+const COUNTS: readonly Metric[] = ['leakAfterAck', 'forwardedAcrossUnmute'];
 type Metric = (typeof METRICS)[number];
 
 interface Run {
@@ -212,6 +214,7 @@ function markdown(report: { runs: Run[]; fanout: FanoutResult[]; machine: Record
     unmuteApiLatencyMs: 'unmute: request → ack',
     unmuteFirstForwardedMs: 'unmute: first forwarded packet sent at',
     leakAfterAck: 'leak after ack (packets)',
+    forwardedAcrossUnmute: 'sent while muted, arrived after the unmute request (packets, not a leak)',
   };
   const streams = [...new Set(report.runs.map((r) => r.streams))];
   for (const n of streams) {
@@ -220,11 +223,12 @@ function markdown(report: { runs: Run[]; fanout: FanoutResult[]; machine: Record
     for (const m of METRICS) {
       const o = ours?.summary[m];
       const r = raw?.summary[m];
-      const leak = m === 'leakAfterAck';
+      const count = COUNTS.includes(m);
+      const total = (run: Run | undefined) => (run ? String(run.samples[m].reduce((a, b) => a + b, 0)) : '–');
       // A ratio only means something for a positive latency (the lower bound can be negative).
-      const ratioCell = (a: number, b: number) => (leak || m === 'enforcementLowMs' ? '' : fmt(ratio(a, b)));
+      const ratioCell = (a: number, b: number) => (count || m === 'enforcementLowMs' ? '' : fmt(ratio(a, b)));
       lines.push(
-        `| ${n} | ${label[m]} | ${leak ? `${o ? o.max : '–'} (max)` : `${fmt(o?.p50 ?? NaN)} / ${fmt(o?.p99 ?? NaN)}`} | ${leak ? `${r ? r.max : '–'} (max)` : `${fmt(r?.p50 ?? NaN)} / ${fmt(r?.p99 ?? NaN)}`} | ${ratioCell(o?.p50 ?? NaN, r?.p50 ?? NaN)} | ${ratioCell(o?.p99 ?? NaN, r?.p99 ?? NaN)} |`,
+        `| ${n} | ${label[m]} | ${count ? `${total(ours)} in total` : `${fmt(o?.p50 ?? NaN)} / ${fmt(o?.p99 ?? NaN)}`} | ${count ? `${total(raw)} in total` : `${fmt(r?.p50 ?? NaN)} / ${fmt(r?.p99 ?? NaN)}`} | ${ratioCell(o?.p50 ?? NaN, r?.p50 ?? NaN)} | ${ratioCell(o?.p99 ?? NaN, r?.p99 ?? NaN)} |`,
       );
     }
     const tpO = ours?.throughput;
@@ -326,7 +330,7 @@ async function main(): Promise<number> {
     const r = runs.find((x) => x.target === 'raw' && x.streams === n);
     return Object.fromEntries([
       ['streams', n],
-      ...METRICS.filter((m) => m !== 'leakAfterAck' && m !== 'enforcementLowMs').map((m) => [m, { p50: ratio(o?.summary[m].p50 ?? NaN, r?.summary[m].p50 ?? NaN), p99: ratio(o?.summary[m].p99 ?? NaN, r?.summary[m].p99 ?? NaN) }]),
+      ...METRICS.filter((m) => !COUNTS.includes(m) && m !== 'enforcementLowMs').map((m) => [m, { p50: ratio(o?.summary[m].p50 ?? NaN, r?.summary[m].p50 ?? NaN), p99: ratio(o?.summary[m].p99 ?? NaN, r?.summary[m].p99 ?? NaN) }]),
     ]);
   });
   const leaks = runs.reduce((sum, r) => sum + r.samples.leakAfterAck.reduce((a, b) => a + b, 0), 0);

@@ -40,8 +40,8 @@ export class RtpThread {
     return this.thread.call({ op: 'loadCounts' });
   }
 
-  /** Send time of every probe packet (by counter) and the counters that reached a receiver. */
-  probeResults(): Promise<{ sentAt: Float64Array; forwarded: Uint32Array }> {
+  /** Send time of every probe packet (by counter); the counters that reached a receiver and when they first did. */
+  probeResults(): Promise<{ sentAt: Float64Array; forwarded: Uint32Array; arrivedAt: Float64Array }> {
     return this.thread.call({ op: 'probeResults' });
   }
 

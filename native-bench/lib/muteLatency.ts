@@ -66,12 +66,13 @@ export async function runMuteLatency(target: BenchTarget, opts: MuteLatencyOptio
     const loadCounts = await rtp.loadCounts();
     await opts.whileLoaded?.();
 
-    const { sentAt, forwarded } = await rtp.probeResults();
+    const { sentAt, forwarded, arrivedAt } = await rtp.probeResults();
     const sent = Array.from(sentAt);
-    const forwardedSet = new Set(forwarded);
+    const arrivals = new Map<number, number>();
+    forwarded.forEach((counter, i) => arrivals.set(counter, arrivedAt[i] as number));
     return {
-      results: windows.map((w) => analyzeMute(sent, forwardedSet, w)),
-      probe: { sent: sent.length, forwarded: forwardedSet.size },
+      results: windows.map((w) => analyzeMute(sent, arrivals, w)),
+      probe: { sent: sent.length, forwarded: arrivals.size },
       load: { streams: streams.length, ...loadCounts },
     };
   } finally {

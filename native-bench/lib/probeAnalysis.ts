@@ -19,8 +19,16 @@ export interface MuteResult {
   enforcementLowMs: number;
   /** Send time of the first dropped probe packet, relative to the request (upper bound). */
   enforcementHighMs: number;
-  /** Probe packets sent after the ack arrived that were still forwarded. Must be 0. */
+  /**
+   * Probe packets sent after the mute ack arrived and forwarded before the unmute was even
+   * requested: forwarded while muted, for certain. Must be 0.
+   */
   leakAfterAck: number;
+  /**
+   * Packets sent after the ack that arrived after the unmute request: in flight (UDP buffers)
+   * while the unmute was applied, so forwarded legitimately. Reported, not a leak.
+   */
+  forwardedAcrossUnmute: number;
   /** Unmute: send time of the first forwarded packet after the unmute request, relative to it. */
   unmuteFirstForwardedMs: number;
   /** Unmute: ack − request. */
@@ -29,16 +37,22 @@ export interface MuteResult {
 
 /**
  * @param sentAt    send time of every probe packet, indexed by its counter
- * @param forwarded counters of the probe packets that reached at least one receiver
+ * @param forwarded the probe packets that reached at least one receiver: counter → first arrival time
  */
-export function analyzeMute(sentAt: readonly number[], forwarded: ReadonlySet<number>, w: MuteWindow): MuteResult {
+export function analyzeMute(sentAt: readonly number[], forwarded: ReadonlyMap<number, number>, w: MuteWindow): MuteResult {
   // The last forwarded packet sent before the unmute request (looking back at most 1 s before the mute).
   const end = lowerBound(sentAt, w.unmuteRequestAt);
   let lastForwarded = -1;
   for (let c = lowerBound(sentAt, w.requestAt - 1000); c < end; c++) if (forwarded.has(c)) lastForwarded = c;
 
   let leak = 0;
-  for (let c = lowerBound(sentAt, w.ackAt); c < end; c++) if (forwarded.has(c)) leak++;
+  let acrossUnmute = 0;
+  for (let c = lowerBound(sentAt, w.ackAt); c < end; c++) {
+    const arrivedAt = forwarded.get(c);
+    if (arrivedAt === undefined) continue;
+    if (arrivedAt < w.unmuteRequestAt) leak++;
+    else acrossUnmute++;
+  }
 
   let firstAfterUnmute = -1;
   for (let c = end; c < sentAt.length; c++) {
@@ -53,6 +67,7 @@ export function analyzeMute(sentAt: readonly number[], forwarded: ReadonlySet<nu
     enforcementLowMs: lastForwarded < 0 ? NaN : at(lastForwarded) - w.requestAt,
     enforcementHighMs: lastForwarded < 0 ? NaN : at(lastForwarded + 1) - w.requestAt,
     leakAfterAck: leak,
+    forwardedAcrossUnmute: acrossUnmute,
     unmuteFirstForwardedMs: at(firstAfterUnmute) - w.unmuteRequestAt,
     unmuteApiLatencyMs: w.unmuteAckAt - w.unmuteRequestAt,
   };

@@ -48,9 +48,19 @@ async function handle(cmd: RtpCommand): Promise<unknown> {
     case 'loadCounts':
       return { sent: load?.sent ?? 0, received: load?.received ?? 0, seconds: (nowMs() - loadStarted) / 1000 };
     case 'probeResults': {
-      const forwarded = new Set<number>();
-      for (const r of receivers) for (const p of r.from(probe?.senderId ?? 0)) forwarded.add(p.counter);
-      return { sentAt: Float64Array.from(probe?.sentAt ?? []), forwarded: Uint32Array.from(forwarded) };
+      // First arrival of each probe packet at any receiver.
+      const firstArrival = new Map<number, number>();
+      for (const r of receivers) {
+        for (const p of r.from(probe?.senderId ?? 0)) {
+          const seen = firstArrival.get(p.counter);
+          if (seen === undefined || p.receivedAtMs < seen) firstArrival.set(p.counter, p.receivedAtMs);
+        }
+      }
+      return {
+        sentAt: Float64Array.from(probe?.sentAt ?? []),
+        forwarded: Uint32Array.from(firstArrival.keys()),
+        arrivedAt: Float64Array.from(firstArrival.values()),
+      };
     }
     case 'close':
       load?.close();

@@ -55,6 +55,7 @@ describe('native-bench (tiny scale)', () => {
         expect(run.summary[metric]).toMatchObject({ count: 4, p50: expect.any(Number), p90: expect.any(Number), p99: expect.any(Number), max: expect.any(Number) });
       }
       expect(run.samples.leakAfterAck).toEqual([0, 0, 0, 0]);
+      expect(run.samples.forwardedAcrossUnmute).toHaveLength(4);
       expect(run.probe.forwarded).toBeGreaterThan(0);
       expect(run.load.received).toBeGreaterThan(0);
       expect(run.throughput.steps.length).toBeGreaterThan(0);

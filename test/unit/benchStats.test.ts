@@ -33,13 +33,15 @@ describe('bench statistics', () => {
 });
 
 describe('probe analysis', () => {
-  // One packet per ms: counter c sent at t = 1000 + c.
+  // One packet per ms: counter c sent at t = 1000 + c, arriving 0.2 ms later unless said otherwise.
   const sentAt = Array.from({ length: 2000 }, (_, c) => 1000 + c);
+  const arrivals = (counters: number[], late: Record<number, number> = {}) =>
+    new Map(counters.map((c) => [c, late[c] ?? (sentAt[c] as number) + 0.2]));
 
   it('brackets enforcement between the last forwarded and the first dropped packet', () => {
     // Mute requested at t=1500, worker paused between packets 502 and 503 (t 1502/1503), ack at 1504.
     // Unmute requested at t=1800, first packet forwarded again: 805.
-    const forwarded = new Set<number>([...Array.from({ length: 503 }, (_, c) => c), ...Array.from({ length: 1195 }, (_, i) => 805 + i)]);
+    const forwarded = arrivals([...Array.from({ length: 503 }, (_, c) => c), ...Array.from({ length: 1195 }, (_, i) => 805 + i)]);
     const r = analyzeMute(sentAt, forwarded, { requestAt: 1500, ackAt: 1504, unmuteRequestAt: 1800, unmuteAckAt: 1803 });
     expect(r.apiLatencyMs).toBe(4);
     expect(r.enforcementLowMs).toBe(2);
@@ -49,15 +51,24 @@ describe('probe analysis', () => {
     expect(r.unmuteApiLatencyMs).toBe(3);
   });
 
-  it('counts packets sent after the ack that were still forwarded as leaks', () => {
-    const forwarded = new Set<number>(Array.from({ length: 2000 }, (_, c) => c).filter((c) => c < 503 || c === 510 || c === 700 || c >= 805));
+  it('counts packets sent after the ack and forwarded before the unmute request as leaks', () => {
+    const forwarded = arrivals(Array.from({ length: 2000 }, (_, c) => c).filter((c) => c < 503 || c === 510 || c === 700 || c >= 805));
     const r = analyzeMute(sentAt, forwarded, { requestAt: 1500, ackAt: 1504, unmuteRequestAt: 1800, unmuteAckAt: 1803 });
     expect(r.leakAfterAck).toBe(2);
+    expect(r.forwardedAcrossUnmute).toBe(0);
     expect(r.enforcementLowMs).toBe(200); // the last forwarded packet before the unmute was 700
   });
 
+  it('does not call a packet that was in flight when the unmute was applied a leak', () => {
+    // Packet 799 was sent 1 ms before the unmute request but arrived after it (queued in the worker).
+    const forwarded = arrivals(Array.from({ length: 2000 }, (_, c) => c).filter((c) => c < 503 || c === 799 || c >= 805), { 799: 1802 });
+    const r = analyzeMute(sentAt, forwarded, { requestAt: 1500, ackAt: 1504, unmuteRequestAt: 1800, unmuteAckAt: 1803 });
+    expect(r.leakAfterAck).toBe(0);
+    expect(r.forwardedAcrossUnmute).toBe(1);
+  });
+
   it('reports NaN bounds when nothing was forwarded around the mute', () => {
-    const r = analyzeMute(sentAt, new Set(), { requestAt: 1500, ackAt: 1504, unmuteRequestAt: 1800, unmuteAckAt: 1803 });
+    const r = analyzeMute(sentAt, new Map(), { requestAt: 1500, ackAt: 1504, unmuteRequestAt: 1800, unmuteAckAt: 1803 });
     expect(r.enforcementLowMs).toBeNaN();
     expect(r.unmuteFirstForwardedMs).toBeNaN();
   });
