@@ -6,7 +6,18 @@
 #   2. npm packages (npm ci), with mediasoup's own postinstall kept off the network
 #   3. the mediasoup worker binary: cached, prebuilt, or built from the package's own source
 #      (about 4 minutes on 2 cores the first time on a machine; cached outside the clone)
+#   4. with --browser: Debian's chromium, for the browser tests (playwright-core drives it)
+#
+# Usage: scripts/setup.sh [--browser]
 set -euo pipefail
+
+with_browser=0
+for arg in "$@"; do
+	case "$arg" in
+	--browser) with_browser=1 ;;
+	*) echo "usage: scripts/setup.sh [--browser]" >&2; exit 2 ;;
+	esac
+done
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -28,6 +39,7 @@ apt_packages=(
 	libuv1-dev libssl-dev libsrtp2-dev libusrsctp-dev libabsl-dev
 	flatbuffers-compiler libflatbuffers-dev
 )
+if [ "$with_browser" = 1 ]; then apt_packages+=(chromium fonts-dejavu-core); fi
 missing=()
 if command -v dpkg-query >/dev/null; then
 	for pkg in "${apt_packages[@]}"; do
@@ -68,5 +80,10 @@ fi
 
 # --- 3. mediasoup worker ------------------------------------------------------------------
 bash "$here/build-worker.sh"
+
+if [ "$with_browser" = 1 ]; then
+	[ -x /usr/bin/chromium ] || die "chromium was not installed at /usr/bin/chromium"
+	say "browser: $(/usr/bin/chromium --version 2>/dev/null || echo 'chromium (version unknown)')"
+fi
 
 say "setup complete (mediasoup $MUTEGATE_MEDIASOUP_VERSION worker: ${MEDIASOUP_WORKER_BIN:-$MUTEGATE_WORKER_BIN})"

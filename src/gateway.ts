@@ -4,9 +4,11 @@ import { CometdServer } from './api/cometd/CometdServer.js';
 import { buildHttpServer } from './api/http/server.js';
 import { routeUpgrades } from './api/http/upgradeRouter.js';
 import { WebhookDispatcher } from './api/webhooks/WebhookDispatcher.js';
-import { RosterSocketServer } from './api/ws/RosterSocketServer.js';
+import { SocketServer } from './api/ws/SocketServer.js';
+import { WebRtcPresence } from './api/ws/WebRtcPresence.js';
 import type { GatewayConfig } from './config/schema.js';
 import { CallService } from './control/CallService.js';
+import { WebRtcSignaling } from './control/WebRtcSignaling.js';
 import { MediasoupMediaPlane } from './media/MediasoupMediaPlane.js';
 import { WorkerPool } from './media/WorkerPool.js';
 import { createMetrics } from './metrics/metrics.js';
@@ -17,7 +19,7 @@ export interface Gateway {
   readonly service: CallService;
   readonly pool: WorkerPool;
   readonly http: FastifyInstance;
-  readonly rosterSockets: RosterSocketServer;
+  readonly sockets: SocketServer;
   close(): Promise<void>;
 }
 
@@ -38,10 +40,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
 
   let url = '';
   const baseUrl = () => url;
-  const rosterSockets = new RosterSocketServer(service, config.ws, logger.child({ component: 'ws' }));
+  const webrtc = {
+    signaling: new WebRtcSignaling(service),
+    presence: new WebRtcPresence(service, config.webrtc.reconnectGraceMs, logger.child({ component: 'webrtc' })),
+  };
+  const sockets = new SocketServer(service, webrtc, config.ws, logger.child({ component: 'ws' }));
   const webhooks = new WebhookDispatcher(service, config.webhooks, logger.child({ component: 'webhooks' }));
   const cometd = new CometdServer(service, config.cometd, baseUrl, logger.child({ component: 'cometd' }));
-  const metrics = createMetrics({ service, workers: pool, webhooks, rosterSockets });
+  const metrics = createMetrics({ service, workers: pool, webhooks, sockets });
   const http = buildHttpServer({
     service,
     metrics,
@@ -51,10 +57,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     baseUrl,
     rawEndpoint: cometd,
   });
-  routeUpgrades(http.server, [rosterSockets, cometd]);
+  routeUpgrades(http.server, [sockets, cometd]);
 
   const closeAll = async () => {
-    rosterSockets.close();
+    sockets.close();
     cometd.close();
     webhooks.close();
     await http.close();
@@ -72,5 +78,5 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
   url = `http://${host}:${port}`;
 
-  return { url, service, pool, http, rosterSockets, close: closeAll };
+  return { url, service, pool, http, sockets, close: closeAll };
 }

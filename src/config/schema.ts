@@ -51,6 +51,10 @@ export interface GatewayConfigInput {
     connectTimeoutMs: number;
     maxBodyBytes: number;
   };
+  webrtc: {
+    /** How long a WebRTC participant stays after its signaling closed or its ICE/DTLS failed. */
+    reconnectGraceMs: number;
+  };
 }
 
 /** Resolved configuration: defaults applied, "auto" and null replaced by concrete values. */
@@ -62,7 +66,7 @@ export interface GatewayConfig extends GatewayConfigInput {
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['http', 'media', 'log', 'limits', 'ws', 'webhooks', 'cometd'],
+  required: ['http', 'media', 'log', 'limits', 'ws', 'webhooks', 'cometd', 'webrtc'],
   properties: {
     http: {
       type: 'object',
@@ -139,6 +143,14 @@ export const configSchema = {
         path: { type: 'string', pattern: '^/[A-Za-z0-9/_-]*$' },
         connectTimeoutMs: { type: 'integer', minimum: 1000, maximum: 600_000 },
         maxBodyBytes: { type: 'integer', minimum: 1024, maximum: 16 * 1024 * 1024 },
+      },
+    },
+    webrtc: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['reconnectGraceMs'],
+      properties: {
+        reconnectGraceMs: { type: 'integer', minimum: 0, maximum: 600_000 },
       },
     },
   },

@@ -5,7 +5,7 @@ import { DomainError, notFound } from './errors.js';
 import { identityKey, type IdentitySet } from './identity.js';
 import type { MediaPlane } from './mediaPlane.js';
 import { newOperation, type Operation, type OperationType } from './Operation.js';
-import { Participant, type RtpMediaSpec } from './Participant.js';
+import { Participant, type MediaSpec, type RtpMediaSpec } from './Participant.js';
 
 export interface CreateCallInput {
   subject?: string;
@@ -22,12 +22,13 @@ export interface CreateCallInput {
 
 export interface JoinInput {
   identity: IdentitySet;
-  media: RtpMediaSpec;
+  media: MediaSpec;
 }
 
 /** Graph resultInfo codes are HTTP-like. */
 const resultCodeByKind: Record<DomainError['kind'], number> = {
   invalidRequest: 400,
+  forbidden: 403,
   notFound: 404,
   conflict: 409,
   mediaUnavailable: 503,
@@ -182,6 +183,9 @@ export class CallService extends EventEmitter<CallServiceEvents> {
       this.assertLive(call, participant);
       const media = participant.media;
       if (!media) throw this.mediaLostError(call);
+      if (participant.mediaSpec.kind !== 'rtp') {
+        throw new DomainError('invalidRequest', 'notAnRtpParticipant', `participant ${participantId} is a WebRTC participant; it produces over signaling`);
+      }
       await media.replaceSendStream(spec, { sendPaused: participant.speaker.muted });
       participant.mediaSpec = { ...participant.mediaSpec, payloadType: spec.payloadType, ssrc: spec.ssrc };
       return participant;
@@ -255,8 +259,12 @@ export class CallService extends EventEmitter<CallServiceEvents> {
       if (previous) this.detach(call, previous, 'replaced');
 
       const participant = new Participant(randomUUID(), call.id, input.identity, speaker, input.media);
-      // Fail closed: a muted identity's new producer is paused before its first packet.
-      const media = await call.media.addRtpEndpoint(participant.id, input.media, { sendPaused: speaker.muted });
+      // Fail closed: a muted identity's new producer is paused before its first packet (a WebRTC
+      // participant produces later, through produceWebRtc, in this same queue).
+      const media =
+        input.media.kind === 'rtp'
+          ? await call.media.addRtpEndpoint(participant.id, input.media, { sendPaused: speaker.muted })
+          : await call.media.addWebRtcEndpoint(participant.id);
       if (call.state !== 'established') {
         media.close();
         throw notFound('call', call.id);

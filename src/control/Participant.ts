@@ -6,21 +6,35 @@ export interface RtpMediaSpec extends RtpEndpointSpec {
   kind: 'rtp';
 }
 
+/** A WebRTC participant: its transports and producer are negotiated over signaling. */
+export interface WebRtcMediaSpec {
+  kind: 'webrtc';
+}
+
+export type MediaSpec = RtpMediaSpec | WebRtcMediaSpec;
+
 /** One leg of a person in a call: a participant id, its identity and its media. */
 export class Participant {
   readonly joinedDateTime = new Date();
   /** Null while the participant has no live media (not yet attached, or lost with a worker). */
   media: EndpointMedia | null = null;
+  /** The WebRTC producer's id, once the participant produces. */
+  producerId: string | null = null;
 
   constructor(
     readonly id: string,
     readonly callId: string,
     readonly identity: IdentitySet,
     readonly speaker: Speaker,
-    public mediaSpec: RtpMediaSpec,
+    public mediaSpec: MediaSpec,
   ) {}
 
   get isMuted(): boolean {
     return this.speaker.muted;
+  }
+
+  /** Graph mediaStream.sourceId: the RTP SSRC, or the WebRTC producer id ("" before producing). */
+  get sourceId(): string {
+    return this.mediaSpec.kind === 'rtp' ? String(this.mediaSpec.ssrc) : (this.producerId ?? '');
   }
 }

@@ -2,7 +2,7 @@
  * What went wrong, in domain terms. Each API adapter maps `kind` to its own error shape and
  * status (Graph: 400/404/409/503), so the domain never speaks HTTP.
  */
-export type DomainErrorKind = 'invalidRequest' | 'notFound' | 'conflict' | 'mediaUnavailable';
+export type DomainErrorKind = 'invalidRequest' | 'forbidden' | 'notFound' | 'conflict' | 'mediaUnavailable';
 
 export class DomainError extends Error {
   override name = 'DomainError';

@@ -26,6 +26,14 @@ export interface ReceivedStream {
   payloadType: number;
 }
 
+/**
+ * A media request that cannot work as asked (unknown transport, produce before connect, …): the
+ * client's mistake, as opposed to the media worker failing. Adapters answer it with a 400.
+ */
+export class InvalidMediaRequest extends Error {
+  override name = 'InvalidMediaRequest';
+}
+
 export interface MediaPlane {
   /** Creates the media of one call (its own router). */
   openCall(callId: string): Promise<CallMedia>;
@@ -37,6 +45,14 @@ export interface CallMedia {
    * muted participant is silent from its first packet. Everyone else in the call receives it.
    */
   addRtpEndpoint(participantId: string, spec: RtpEndpointSpec, opts: { sendPaused: boolean }): Promise<EndpointMedia>;
+  /**
+   * Adds a WebRTC participant: transports and its producer come later, through signaling. Its
+   * producer is created through WebRtcEndpointMedia.produce, which the domain calls paused when
+   * the participant is muted.
+   */
+  addWebRtcEndpoint(participantId: string): Promise<WebRtcEndpointMedia>;
+  /** The router's RTP capabilities (mediasoup's object, opaque here), for a WebRTC device to load. */
+  rtpCapabilities(): unknown;
   /** Registers a listener for the media vanishing underneath the call (worker crash). */
   onLost(listener: (reason: string) => void): void;
   /** Tears down every endpoint and the router. Idempotent. */
@@ -44,9 +60,13 @@ export interface CallMedia {
 }
 
 export interface EndpointMedia {
-  /** Where this participant sends its RTP. */
-  readonly sendAddress: TransportAddress;
-  /** Resolves once the media worker has confirmed that the send stream is paused. */
+  readonly kind: 'rtp' | 'webrtc';
+  /** Where this participant sends its RTP (plain RTP); null for WebRTC. */
+  readonly sendAddress: TransportAddress | null;
+  /**
+   * Resolves once the media worker has confirmed that the send stream is paused. Without a send
+   * stream (a WebRTC participant that has not produced yet) nothing flows and it resolves at once.
+   */
   pauseSend(): Promise<void>;
   /**
    * Resolves once the media worker has confirmed that the send stream flows again, with how
@@ -60,4 +80,49 @@ export interface EndpointMedia {
   receivedStreams(): ReceivedStream[];
   /** Releases the participant's media. Idempotent. */
   close(): void;
+}
+
+/** Opaque mediasoup/WebRTC parameter objects (ICE, DTLS, RTP): the domain passes them through. */
+export type SignalingBlob = unknown;
+
+export interface WebRtcTransportInfo {
+  id: string;
+  iceParameters: SignalingBlob;
+  iceCandidates: SignalingBlob;
+  dtlsParameters: SignalingBlob;
+}
+
+/** A stream this WebRTC participant should start receiving (a consumer, created paused). */
+export interface ConsumerOffer {
+  consumerId: string;
+  producerId: string;
+  sourceParticipantId: string;
+  kind: 'audio';
+  rtpParameters: SignalingBlob;
+}
+
+export interface WebRtcEndpointEvents {
+  /** A new consumer for this participant; the client resumes it once its track is set up. */
+  consumer(offer: ConsumerOffer): void;
+  consumerClosed(consumerId: string): void;
+  /** ICE or DTLS failed or closed on one of the participant's transports. */
+  transportFailed(reason: string): void;
+}
+
+export interface WebRtcEndpointMedia extends EndpointMedia {
+  readonly kind: 'webrtc';
+  createTransport(direction: 'send' | 'recv'): Promise<WebRtcTransportInfo>;
+  connectTransport(transportId: string, dtlsParameters: SignalingBlob): Promise<void>;
+  /** The device's RTP capabilities (needed before consuming). */
+  setRtpCapabilities(rtpCapabilities: SignalingBlob): Promise<void>;
+  /**
+   * From now on, offer a consumer for every other participant's producer (those that exist and
+   * those to come). Called once the client has its receive transport, so offers never arrive
+   * before it can take them.
+   */
+  startConsuming(): Promise<void>;
+  /** Creates the participant's audio producer (one at a time: a second replaces the first). */
+  produce(transportId: string, rtpParameters: SignalingBlob, opts: { sendPaused: boolean }): Promise<{ producerId: string }>;
+  resumeConsumer(consumerId: string): Promise<void>;
+  on<E extends keyof WebRtcEndpointEvents>(event: E, listener: WebRtcEndpointEvents[E]): void;
 }

@@ -1,7 +1,9 @@
 import type { types } from 'mediasoup';
 import type { CallMedia, RtpEndpointSpec } from '../control/mediaPlane.js';
 import { SerialQueue } from '../lib/SerialQueue.js';
+import type { EndpointHooks, MediaEndpoint } from './MediaEndpoint.js';
 import { RtpEndpoint } from './RtpEndpoint.js';
+import { WebRtcEndpoint } from './WebRtcEndpoint.js';
 
 export interface MediaListenOptions {
   listenIp: string;
@@ -13,7 +15,7 @@ export interface MediaListenOptions {
  * Fan-out rule of this SFU: every participant consumes every other participant's producer.
  */
 export class CallRouter implements CallMedia {
-  private readonly endpoints = new Map<string, RtpEndpoint>();
+  private readonly endpoints = new Map<string, MediaEndpoint>();
   private readonly lostListeners: ((reason: string) => void)[] = [];
   /**
    * Endpoint additions and producer fan-outs run one at a time, so that two participants joining
@@ -50,28 +52,35 @@ export class CallRouter implements CallMedia {
       comedia: !spec.receive,
       enableSrtp: false,
     });
-    const endpoint = new RtpEndpoint(participantId, transport, spec.payloadType, {
-      onProducer: (ep, producer) => this.wiring.run(() => this.fanOut(ep, producer)),
-      onClose: (ep) => {
-        if (this.endpoints.get(ep.participantId) === ep) this.endpoints.delete(ep.participantId);
-      },
-    });
+    const endpoint = new RtpEndpoint(participantId, transport, spec.payloadType, this.hooks);
     try {
       if (spec.receive) await transport.connect({ ip: spec.receive.ip, port: spec.receive.port });
       const producer = await endpoint.produce(spec, opts);
       this.endpoints.set(participantId, endpoint);
       // Everyone hears the newcomer, the newcomer hears everyone.
       await this.fanOut(endpoint, producer);
-      await Promise.all(
-        [...this.endpoints.values()]
-          .filter((other) => other !== endpoint && other.currentProducer)
-          .map((other) => endpoint.consume(other.participantId, other.currentProducer as types.Producer)),
-      );
+      await this.consumeEveryone(endpoint);
       return endpoint;
     } catch (err) {
       endpoint.close();
       throw err;
     }
+  }
+
+  addWebRtcEndpoint(participantId: string): Promise<WebRtcEndpoint> {
+    return this.wiring.run(async () => {
+      if (this.closed) throw new Error(`media of call ${this.callId} is closed`);
+      if (this.endpoints.has(participantId)) throw new Error(`participant ${participantId} already has media`);
+      const endpoint = new WebRtcEndpoint(participantId, this.router, this.listen, this.hooks);
+      this.endpoints.set(participantId, endpoint);
+      // Remembered until the client has a receive transport and has told its capabilities.
+      await this.consumeEveryone(endpoint);
+      return endpoint;
+    });
+  }
+
+  rtpCapabilities(): types.RtpCapabilities {
+    return this.router.rtpCapabilities;
   }
 
   onLost(listener: (reason: string) => void): void {
@@ -85,7 +94,22 @@ export class CallRouter implements CallMedia {
     this.router.close();
   }
 
-  private async fanOut(source: RtpEndpoint, producer: types.Producer): Promise<void> {
+  private readonly hooks: EndpointHooks = {
+    onProducer: (ep, producer) => this.wiring.run(() => this.fanOut(ep, producer)),
+    onClose: (ep) => {
+      if (this.endpoints.get(ep.participantId) === ep) this.endpoints.delete(ep.participantId);
+    },
+  };
+
+  private async consumeEveryone(endpoint: MediaEndpoint): Promise<void> {
+    await Promise.all(
+      [...this.endpoints.values()]
+        .filter((other) => other !== endpoint && other.currentProducer)
+        .map((other) => endpoint.consume(other.participantId, other.currentProducer as types.Producer)),
+    );
+  }
+
+  private async fanOut(source: MediaEndpoint, producer: types.Producer): Promise<void> {
     await Promise.all(
       [...this.endpoints.values()].filter((ep) => ep !== source).map((ep) => ep.consume(source.participantId, producer)),
     );

@@ -13,7 +13,7 @@ export interface WebhookEventSource {
 }
 
 /** The part of the roster WebSocket server the metrics watch. */
-export interface RosterSocketSource {
+export interface SocketServerSource {
   readonly connectionCount: number;
   on(event: 'fanOut', listener: (seconds: number, subscribers: number) => void): unknown;
 }
@@ -22,14 +22,14 @@ export interface MetricSources {
   service: CallService;
   workers: WorkerEventSource;
   webhooks: WebhookEventSource;
-  rosterSockets: RosterSocketSource;
+  sockets: SocketServerSource;
 }
 
 /** Latency buckets from 100 µs to 5 s: a worker-confirmed pause usually takes about a millisecond. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** A Prometheus registry with process metrics and mutegate's own, fed by domain and pool events. */
-export function createMetrics({ service, workers, webhooks, rosterSockets }: MetricSources): Registry {
+export function createMetrics({ service, workers, webhooks, sockets }: MetricSources): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -78,7 +78,7 @@ export function createMetrics({ service, workers, webhooks, rosterSockets }: Met
     help: 'Open roster/control WebSocket connections.',
     registers: [registry],
     collect() {
-      this.set(rosterSockets.connectionCount);
+      this.set(sockets.connectionCount);
     },
   });
   const webhookDeliveries = new Counter({
@@ -103,7 +103,7 @@ export function createMetrics({ service, workers, webhooks, rosterSockets }: Met
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
-  rosterSockets.on('fanOut', (seconds) => fanOut.observe(seconds));
+  sockets.on('fanOut', (seconds) => fanOut.observe(seconds));
   const droppedWhileMuted = new Counter({
     name: 'mutegate_muted_packets_dropped_total',
     help: 'RTP packets the media worker received from muted participants and dropped (counted at unmute, from producer stats).',

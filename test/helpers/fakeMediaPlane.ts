@@ -1,4 +1,16 @@
-import type { CallMedia, EndpointMedia, MediaPlane, ReceivedStream, RtpEndpointSpec, RtpSendSpec, TransportAddress } from '../../src/control/mediaPlane.js';
+import type {
+  CallMedia,
+  EndpointMedia,
+  MediaPlane,
+  ReceivedStream,
+  RtpEndpointSpec,
+  RtpSendSpec,
+  SignalingBlob,
+  TransportAddress,
+  WebRtcEndpointEvents,
+  WebRtcEndpointMedia,
+  WebRtcTransportInfo,
+} from '../../src/control/mediaPlane.js';
 
 /**
  * In-memory MediaPlane for control-plane unit tests (no worker). It records what the domain
@@ -38,6 +50,16 @@ export class FakeCallMedia implements CallMedia {
     return ep;
   }
 
+  async addWebRtcEndpoint(participantId: string): Promise<WebRtcEndpointMedia> {
+    const ep = new FakeWebRtcEndpoint(participantId);
+    this.endpoints.push(ep);
+    return ep;
+  }
+
+  rtpCapabilities(): SignalingBlob {
+    return { codecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }] };
+  }
+
   onLost(listener: (reason: string) => void): void {
     this.lost.push(listener);
   }
@@ -67,7 +89,8 @@ function gate(): Gate {
 }
 
 export class FakeEndpoint implements EndpointMedia {
-  readonly sendAddress: TransportAddress = { ip: '127.0.0.1', port: 40000 };
+  readonly kind: 'rtp' | 'webrtc' = 'rtp';
+  readonly sendAddress: TransportAddress | null = { ip: '127.0.0.1', port: 40000 };
   /** What the "worker" currently does with this endpoint's send stream. */
   sendPaused: boolean;
   closed = false;
@@ -132,4 +155,35 @@ export class FakeEndpoint implements EndpointMedia {
       throw err;
     }
   }
+}
+
+/** A WebRTC participant's media without a worker: records produce calls and whether they were paused. */
+export class FakeWebRtcEndpoint extends FakeEndpoint implements WebRtcEndpointMedia {
+  override readonly kind = 'webrtc';
+  override readonly sendAddress = null;
+  readonly produced: { transportId: string; paused: boolean }[] = [];
+
+  constructor(participantId: string) {
+    super(participantId, { payloadType: 111, ssrc: 0 }, false);
+  }
+
+  async createTransport(direction: 'send' | 'recv'): Promise<WebRtcTransportInfo> {
+    return { id: `${direction}-transport`, iceParameters: {}, iceCandidates: [], dtlsParameters: {} };
+  }
+
+  async connectTransport(): Promise<void> {}
+
+  async setRtpCapabilities(): Promise<void> {}
+
+  async startConsuming(): Promise<void> {}
+
+  async produce(transportId: string, _rtpParameters: SignalingBlob, opts: { sendPaused: boolean }): Promise<{ producerId: string }> {
+    this.produced.push({ transportId, paused: opts.sendPaused });
+    this.sendPaused = opts.sendPaused;
+    return { producerId: `producer-${this.produced.length}` };
+  }
+
+  async resumeConsumer(): Promise<void> {}
+
+  on<E extends keyof WebRtcEndpointEvents>(_event: E, _listener: WebRtcEndpointEvents[E]): void {}
 }

@@ -237,7 +237,7 @@ describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', (
       await stalled.answer(stalled.request({ type: 'subscribe', callId }));
       stalled.ws.pause(); // stops reading; the kernel buffers fill, then the server's
       for (let i = 0; i < 5000; i++) stalled.request({ type: 'resync', callId });
-      await waitFor(() => slowGateway.rosterSockets.connectionCount === 201 || stalled.closeCode !== null, 1000).catch(() => undefined);
+      await waitFor(() => slowGateway.sockets.connectionCount === 201 || stalled.closeCode !== null, 1000).catch(() => undefined);
 
       const started = Date.now();
       expect((await slowApi.post(`/communications/calls/${callId}/participants/${members[0]!.id}/mute`, {})).status).toBe(200);
@@ -247,7 +247,7 @@ describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', (
       for (const s of subs) expect(s.deltas()[0]).toMatchObject({ change: 'updated', participants: [{ id: members[0]!.id, isMuted: true }] });
 
       // The stalled client was closed as too slow: once it reads again it finds the close frame.
-      await waitFor(() => slowGateway.rosterSockets.connectionCount === 200, 5000, 'stalled subscriber dropped by the server');
+      await waitFor(() => slowGateway.sockets.connectionCount === 200, 5000, 'stalled subscriber dropped by the server');
       stalled.ws.resume();
       await stalled.closed(10_000);
       expect(stalled.closeCode).toBe(4008);

@@ -23,7 +23,7 @@ describe('WebSocket keepalive (real gateway)', () => {
     await waitFor(() => deadClosed !== null, 3000, 'the silent socket to be reaped');
     expect(deadClosed).toBe(1006); // terminated, no close handshake
     expect(healthy.readyState).toBe(WebSocket.OPEN);
-    expect(gateway.rosterSockets.connectionCount).toBe(1);
+    expect(gateway.sockets.connectionCount).toBe(1);
     healthy.terminate();
   });
 });

@@ -18,6 +18,7 @@ const graphCodeByStatus: Record<number, string> = {
 
 export const statusByDomainKind: Record<DomainErrorKind, number> = {
   invalidRequest: 400,
+  forbidden: 403,
   notFound: 404,
   conflict: 409,
   mediaUnavailable: 503,

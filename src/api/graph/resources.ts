@@ -47,7 +47,7 @@ export function rosterParticipantResource(participant: Participant) {
         '@odata.type': '#microsoft.graph.mediaStream',
         mediaType: 'audio',
         label: 'main-audio',
-        sourceId: String(participant.mediaSpec.ssrc),
+        sourceId: participant.sourceId,
         direction: 'sendReceive',
         serverMuted: participant.isMuted,
       },
@@ -60,19 +60,27 @@ export function participantResource(participant: Participant) {
   const media = participant.media;
   return {
     ...rosterParticipantResource(participant),
-    /** mutegate extension: the plain-RTP media of this participant. */
-    media: {
-      kind: participant.mediaSpec.kind,
-      state: media ? 'connected' : 'disconnected',
-      payloadType: participant.mediaSpec.payloadType,
-      ssrc: participant.mediaSpec.ssrc,
-      /** Where to send RTP. */
-      send: media?.sendAddress ?? null,
-      /** Where others' audio goes (null until comedia has seen the first RTP packet). */
-      receive: participant.mediaSpec.receive ?? media?.receiveAddress() ?? null,
-      /** The streams this participant receives, one per other participant. */
-      receiveStreams: media?.receivedStreams() ?? [],
-    },
+    /** mutegate extension: the media of this participant. */
+    media:
+      participant.mediaSpec.kind === 'rtp'
+        ? {
+            kind: 'rtp',
+            state: media ? 'connected' : 'disconnected',
+            payloadType: participant.mediaSpec.payloadType,
+            ssrc: participant.mediaSpec.ssrc,
+            /** Where to send RTP. */
+            send: media?.sendAddress ?? null,
+            /** Where others' audio goes (null until comedia has seen the first RTP packet). */
+            receive: participant.mediaSpec.receive ?? media?.receiveAddress() ?? null,
+            /** The streams this participant receives, one per other participant. */
+            receiveStreams: media?.receivedStreams() ?? [],
+          }
+        : {
+            kind: 'webrtc',
+            state: media ? 'connected' : 'disconnected',
+            producerId: participant.producerId,
+            receiveStreams: media?.receivedStreams() ?? [],
+          },
   };
 }
 

@@ -11,6 +11,7 @@ import { healthRoutes, type HealthSource } from './routes/health.js';
 import { muteRoutes } from './routes/mute.js';
 import { operationRoutes } from './routes/operations.js';
 import { participantRoutes } from './routes/participants.js';
+import { webClientRoutes } from './routes/webClient.js';
 
 export interface HttpServerOptions {
   service: CallService;
@@ -66,5 +67,6 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   operationRoutes(app, options.service);
   genesysRoutes(app, options.service, options.baseUrl);
   healthRoutes(app, options.health, options.metrics);
+  webClientRoutes(app);
   return app;
 }

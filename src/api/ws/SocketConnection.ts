@@ -2,9 +2,12 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { CallService } from '../../control/CallService.js';
 import { DomainError } from '../../control/errors.js';
+import type { Participant } from '../../control/Participant.js';
+import type { WebRtcSignaling } from '../../control/WebRtcSignaling.js';
 import { describeDomainError } from '../graph/errors.js';
 import type { WireCodec } from './codec.js';
 import { FrameError, type ClientRequest, type ServerEvent } from './protocol.js';
+import type { WebRtcPresence } from './WebRtcPresence.js';
 
 /** Close codes of this protocol (4000–4999 is the application range). */
 export const CLOSE_SLOW_SUBSCRIBER = 4008;
@@ -19,19 +22,28 @@ export interface ConnectionLimits {
 
 /** What a connection needs from the hub that owns the subscriptions. */
 export interface SubscriptionRegistry {
-  subscribe(connection: RosterConnection, callId: string): void;
-  unsubscribe(connection: RosterConnection, callId: string): void;
+  subscribe(connection: SocketConnection, callId: string): void;
+  unsubscribe(connection: SocketConnection, callId: string): void;
   /** The connection is closing: it gets no more events and no longer counts as open. */
-  release(connection: RosterConnection): void;
+  release(connection: SocketConnection): void;
+}
+
+/** The WebRTC parts a connection needs. */
+export interface WebRtcServices {
+  signaling: WebRtcSignaling;
+  presence: WebRtcPresence;
 }
 
 /**
  * One WebSocket client: decodes its requests, runs them against the domain, and sends it roster
- * events in its encoding. A client that does not read fast enough is closed (4008) instead of
- * letting its backlog grow without bound or slow anyone else down.
+ * events in its encoding; a WebRTC client also joins and negotiates its media here. A client
+ * that does not read fast enough is closed (4008) instead of letting its backlog grow without
+ * bound or slow anyone else down.
  */
-export class RosterConnection {
+export class SocketConnection {
   readonly subscriptions = new Set<string>();
+  /** WebRTC participants joined over this connection; only they can be signaled for here. */
+  private readonly participants = new Map<string, Participant>();
   /** Answered a ping since the last keepalive round. */
   alive = true;
   private closing = false;
@@ -41,11 +53,15 @@ export class RosterConnection {
     readonly codec: WireCodec,
     private readonly service: CallService,
     private readonly registry: SubscriptionRegistry,
+    private readonly webrtc: WebRtcServices,
     private readonly limits: ConnectionLimits,
     private readonly log: Logger,
   ) {
     socket.on('message', (data, isBinary) => void this.onFrame(toBuffer(data), isBinary, process.hrtime.bigint()));
     socket.on('pong', () => (this.alive = true));
+    socket.on('close', () => {
+      for (const participant of this.participants.values()) this.webrtc.presence.release(participant, 'signaling connection closed');
+    });
   }
 
   get open(): boolean {
@@ -141,7 +157,72 @@ export class RosterConnection {
         this.send({ type: 'operation', requestId: request.requestId, operation });
         return;
       }
+      case 'getRouterRtpCapabilities':
+        this.result(request.requestId, { rtpCapabilities: this.webrtc.signaling.routerRtpCapabilities(request.callId) });
+        return;
+      case 'join': {
+        const identity = { user: { id: request.userId, ...(request.displayName !== undefined ? { displayName: request.displayName } : {}) } };
+        const participant = await this.webrtc.signaling.join(request.callId, identity, request.rtpCapabilities);
+        this.adopt(participant);
+        this.result(request.requestId, { participantId: participant.id });
+        return;
+      }
+      case 'createTransport': {
+        const participant = this.own(request);
+        const transport = await this.webrtc.signaling.createTransport(participant, request.direction);
+        this.result(request.requestId, { transport });
+        // Offers follow the answer, so the client has its receive transport when they arrive.
+        if (request.direction === 'recv') await this.webrtc.signaling.startConsuming(participant);
+        return;
+      }
+      case 'connectTransport':
+        await this.webrtc.signaling.connectTransport(this.own(request), request.transportId, request.dtlsParameters);
+        this.result(request.requestId, {});
+        return;
+      case 'produce': {
+        const { producerId } = await this.webrtc.signaling.produce(this.own(request), request.transportId, request.rtpParameters);
+        this.result(request.requestId, { producerId });
+        return;
+      }
+      case 'resumeConsumer':
+        await this.webrtc.signaling.resumeConsumer(this.own(request), request.consumerId);
+        this.result(request.requestId, {});
+        return;
+      case 'leave': {
+        const participant = this.own(request);
+        this.participants.delete(participant.id);
+        await this.service.removeParticipant(participant.callId, participant.id);
+        this.result(request.requestId, {});
+        return;
+      }
     }
+  }
+
+  private result(requestId: string, body: Record<string, unknown>): void {
+    this.send({ type: 'result', requestId, body });
+  }
+
+  /** The connection's own WebRTC participant named by the request. */
+  private own(request: { callId: string; participantId: string }): Participant {
+    const participant = this.participants.get(request.participantId);
+    if (!participant || participant.callId !== request.callId) {
+      throw new DomainError(
+        'forbidden',
+        'notYourParticipant',
+        `participant ${request.participantId} was not joined on this connection (in call ${request.callId}); join first`,
+      );
+    }
+    return participant;
+  }
+
+  private adopt(participant: Participant): void {
+    this.participants.set(participant.id, participant);
+    const { callId, id: participantId } = participant;
+    this.webrtc.signaling.watch(participant, {
+      consumer: (offer) => this.send({ type: 'consumer', callId, participantId, offer }),
+      consumerClosed: (consumerId) => this.send({ type: 'consumerClosed', callId, participantId, consumerId }),
+      transportFailed: (reason) => this.webrtc.presence.release(participant, reason),
+    });
   }
 }
 

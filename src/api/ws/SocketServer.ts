@@ -9,9 +9,9 @@ import { pathOf } from '../http/upgradeRouter.js';
 import type { WireCodec } from './codec.js';
 import { jsonCodec } from './jsonCodec.js';
 import { protoCodec } from './protoCodec.js';
-import { CLOSE_GOING_AWAY, RosterConnection, type ConnectionLimits, type SubscriptionRegistry } from './RosterConnection.js';
+import { CLOSE_GOING_AWAY, SocketConnection, type ConnectionLimits, type SubscriptionRegistry, type WebRtcServices } from './SocketConnection.js';
 
-export interface RosterSocketOptions extends ConnectionLimits {
+export interface SocketServerOptions extends ConnectionLimits {
   path: string;
   /** Largest accepted client frame; bigger ones close the connection with 1009. */
   maxFrameBytes: number;
@@ -26,20 +26,21 @@ const codecs: readonly WireCodec[] = [jsonCodec, protoCodec];
  * mutegate.v1.proto), keeps each call's subscribers, and fans every roster change out to them,
  * encoding it once per encoding.
  */
-export interface RosterSocketEvents {
+export interface SocketServerEvents {
   /** One roster change was written to every subscriber of its call, in `seconds`. */
   fanOut: [seconds: number, subscribers: number];
 }
 
-export class RosterSocketServer extends EventEmitter<RosterSocketEvents> implements SubscriptionRegistry {
+export class SocketServer extends EventEmitter<SocketServerEvents> implements SubscriptionRegistry {
   private readonly wss: WebSocketServer;
-  private readonly connections = new Set<RosterConnection>();
-  private readonly subscribers = new Map<string, Set<RosterConnection>>();
+  private readonly connections = new Set<SocketConnection>();
+  private readonly subscribers = new Map<string, Set<SocketConnection>>();
   private readonly keepalive: NodeJS.Timeout;
 
   constructor(
     private readonly service: CallService,
-    private readonly options: RosterSocketOptions,
+    private readonly webrtc: WebRtcServices,
+    private readonly options: SocketServerOptions,
     private readonly log: Logger,
   ) {
     super();
@@ -80,7 +81,7 @@ export class RosterSocketServer extends EventEmitter<RosterSocketEvents> impleme
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, codec));
   }
 
-  subscribe(connection: RosterConnection, callId: string): void {
+  subscribe(connection: SocketConnection, callId: string): void {
     connection.subscriptions.add(callId);
     let set = this.subscribers.get(callId);
     if (!set) {
@@ -90,14 +91,14 @@ export class RosterSocketServer extends EventEmitter<RosterSocketEvents> impleme
     set.add(connection);
   }
 
-  unsubscribe(connection: RosterConnection, callId: string): void {
+  unsubscribe(connection: SocketConnection, callId: string): void {
     connection.subscriptions.delete(callId);
     const set = this.subscribers.get(callId);
     set?.delete(connection);
     if (set?.size === 0) this.subscribers.delete(callId);
   }
 
-  release(connection: RosterConnection): void {
+  release(connection: SocketConnection): void {
     this.connections.delete(connection);
     for (const callId of [...connection.subscriptions]) this.unsubscribe(connection, callId);
   }
@@ -105,12 +106,13 @@ export class RosterSocketServer extends EventEmitter<RosterSocketEvents> impleme
   /** Says goodbye to every client (shutdown). */
   close(): void {
     clearInterval(this.keepalive);
+    this.webrtc.presence.close();
     for (const connection of [...this.connections]) connection.close(CLOSE_GOING_AWAY, 'server shutting down', 500);
     this.wss.close();
   }
 
   private accept(ws: WebSocket, codec: WireCodec): void {
-    const connection = new RosterConnection(ws, codec, this.service, this, this.options, this.log.child({ ws: codec.subprotocol }));
+    const connection = new SocketConnection(ws, codec, this.service, this, this.webrtc, this.options, this.log.child({ ws: codec.subprotocol }));
     this.connections.add(connection);
     ws.on('close', () => this.release(connection));
     // A socket error (reset, oversized frame) is followed by 'close'; nothing else to do.

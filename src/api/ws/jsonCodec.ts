@@ -35,6 +35,12 @@ export const jsonCodec: WireCodec = {
         return JSON.stringify({ type: 'response', requestId: event.requestId, status: 200, body: { callId: event.callId } });
       case 'operation':
         return JSON.stringify({ type: 'response', requestId: event.requestId, status: 200, body: operationResource(event.operation) });
+      case 'result':
+        return JSON.stringify({ type: 'response', requestId: event.requestId, status: 200, body: event.body });
+      case 'consumer':
+        return JSON.stringify({ type: 'newConsumer', callId: event.callId, participantId: event.participantId, ...event.offer });
+      case 'consumerClosed':
+        return JSON.stringify({ type: 'consumerClosed', callId: event.callId, participantId: event.participantId, consumerId: event.consumerId });
       case 'error':
         return JSON.stringify({
           type: 'error',

@@ -15,7 +15,7 @@ function participantMessage(participant: Participant) {
     isMuted: participant.isMuted,
     isInLobby: false,
     serverMuted: participant.isMuted,
-    sourceId: String(participant.mediaSpec.ssrc),
+    sourceId: participant.sourceId,
   };
 }
 
@@ -57,6 +57,22 @@ function serverMessage(event: ServerEvent): Record<string, unknown> {
         },
       };
     }
+    case 'result':
+      return { response: { requestId: event.requestId, resultJson: JSON.stringify(event.body) } };
+    case 'consumer':
+      return {
+        consumer: {
+          callId: event.callId,
+          participantId: event.participantId,
+          consumerId: event.offer.consumerId,
+          producerId: event.offer.producerId,
+          sourceParticipantId: event.offer.sourceParticipantId,
+          kind: event.offer.kind,
+          rtpParametersJson: JSON.stringify(event.offer.rtpParameters),
+        },
+      };
+    case 'consumerClosed':
+      return { consumerClosed: { callId: event.callId, participantId: event.participantId, consumerId: event.consumerId } };
     case 'error':
       return {
         error: {
@@ -85,7 +101,17 @@ export const protoCodec: WireCodec = {
     }
     const requestId = decoded.requestId;
     if (!decoded.request) throw new FrameError('unknownMessageType', 'ClientMessage carries no request', requestId);
-    const body = decoded[decoded.request] as Record<string, unknown>;
+    const body: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(decoded[decoded.request] as Record<string, unknown>)) {
+      // mediasoup parameter objects arrive as JSON text in *_json fields.
+      if (key.endsWith('Json') && typeof value === 'string') {
+        try {
+          body[key.slice(0, -4)] = JSON.parse(value);
+        } catch {
+          throw new FrameError('invalidRequest', `${key} is not valid JSON`, requestId);
+        }
+      } else body[key] = value;
+    }
     return validateClientRequest({ type: decoded.request, requestId: requestId ?? '', ...body });
   },
 

@@ -1,30 +1,53 @@
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import type { Call } from '../../control/Call.js';
 import type { RosterChange } from '../../control/CallService.js';
+import type { ConsumerOffer, SignalingBlob } from '../../control/mediaPlane.js';
 import type { Operation } from '../../control/Operation.js';
 import { clientContextSchema } from '../graph/schemas.js';
 
 /**
  * The WebSocket protocol independent of its encoding: what clients ask (ClientRequest) and what
  * the server sends (ServerEvent). jsonCodec and protoCodec translate these to and from frames.
+ * Roster requests (subscribe, resync, unsubscribe), mute requests, and WebRTC signaling
+ * (getRouterRtpCapabilities, join, createTransport, connectTransport, produce, resumeConsumer,
+ * leave) share one connection.
  */
 
 export const JSON_SUBPROTOCOL = 'mutegate.v1.json';
 export const PROTO_SUBPROTOCOL = 'mutegate.v1.proto';
 
-interface RequestBase {
+interface Base {
   requestId: string;
+  callId: string;
+}
+
+interface OwnParticipant extends Base {
+  participantId: string;
 }
 
 export type ClientRequest =
-  | (RequestBase & { type: 'subscribe' | 'unsubscribe' | 'resync'; callId: string })
-  | (RequestBase & { type: 'mute' | 'unmute'; callId: string; participantId: string; clientContext?: string });
+  | (Base & { type: 'subscribe' | 'unsubscribe' | 'resync' | 'getRouterRtpCapabilities' })
+  | (OwnParticipant & { type: 'mute' | 'unmute'; clientContext?: string })
+  | (Base & { type: 'join'; userId: string; displayName?: string; rtpCapabilities: SignalingBlob })
+  | (OwnParticipant & { type: 'createTransport'; direction: 'send' | 'recv' })
+  | (OwnParticipant & { type: 'connectTransport'; transportId: string; dtlsParameters: SignalingBlob })
+  | (OwnParticipant & { type: 'produce'; transportId: string; kind: 'audio'; rtpParameters: SignalingBlob })
+  | (OwnParticipant & { type: 'resumeConsumer'; consumerId: string })
+  | (OwnParticipant & { type: 'leave' });
+
+export type RequestType = ClientRequest['type'];
+
+/** Answers to signaling requests, carried as the response body. */
+export type SignalingResult = Record<string, unknown>;
 
 export type ServerEvent =
   | { type: 'snapshot'; call: Call; requestId?: string }
   | { type: 'delta'; call: Call; change: RosterChange }
   | { type: 'ack'; requestId: string; callId: string }
   | { type: 'operation'; requestId: string; operation: Operation }
+  | { type: 'result'; requestId: string; body: SignalingResult }
+  | { type: 'consumer'; callId: string; participantId: string; offer: ConsumerOffer }
+  | { type: 'consumerClosed'; callId: string; participantId: string; consumerId: string }
   | { type: 'error'; requestId?: string; status: number; code: string; innerCode: string; message: string };
 
 /** A frame the server could not accept; answered with an error event, the connection stays. */
@@ -41,37 +64,56 @@ export class FrameError extends Error {
 }
 
 const id = { type: 'string', minLength: 1, maxLength: 128 } as const;
-const requestSchema = {
-  type: 'object',
-  required: ['type', 'requestId', 'callId'],
-  properties: {
-    type: { enum: ['subscribe', 'unsubscribe', 'resync', 'mute', 'unmute'] },
-    requestId: id,
-    callId: id,
-    participantId: id,
-    clientContext: clientContextSchema,
-  },
-  additionalProperties: false,
-  if: { properties: { type: { enum: ['mute', 'unmute'] } } },
-  then: { required: ['participantId'] },
-  else: { not: { anyOf: [{ required: ['participantId'] }, { required: ['clientContext'] }] } },
-} as const;
+const blob = { type: 'object' } as const;
 
-// strictRequired is off: the if/then branches name properties declared at the top level.
-const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false });
-const validateRequest = ajv.compile<ClientRequest>(requestSchema);
+function request(type: RequestType, properties: Record<string, unknown>, required: string[]) {
+  return {
+    type: 'object',
+    required: ['type', 'requestId', 'callId', ...required],
+    additionalProperties: false,
+    properties: { type: { const: type }, requestId: id, callId: id, ...properties },
+  };
+}
 
-export const REQUEST_TYPES = requestSchema.properties.type.enum;
+const own = { participantId: id };
+const schemas: Record<RequestType, object> = {
+  subscribe: request('subscribe', {}, []),
+  unsubscribe: request('unsubscribe', {}, []),
+  resync: request('resync', {}, []),
+  getRouterRtpCapabilities: request('getRouterRtpCapabilities', {}, []),
+  mute: request('mute', { ...own, clientContext: clientContextSchema }, ['participantId']),
+  unmute: request('unmute', { ...own, clientContext: clientContextSchema }, ['participantId']),
+  join: request(
+    'join',
+    { userId: { type: 'string', minLength: 1, maxLength: 256 }, displayName: { type: 'string', maxLength: 256 }, rtpCapabilities: blob },
+    ['userId', 'rtpCapabilities'],
+  ),
+  createTransport: request('createTransport', { ...own, direction: { enum: ['send', 'recv'] } }, ['participantId', 'direction']),
+  connectTransport: request('connectTransport', { ...own, transportId: id, dtlsParameters: blob }, ['participantId', 'transportId', 'dtlsParameters']),
+  produce: request('produce', { ...own, transportId: id, kind: { const: 'audio' }, rtpParameters: blob }, ['participantId', 'transportId', 'kind', 'rtpParameters']),
+  resumeConsumer: request('resumeConsumer', { ...own, consumerId: id }, ['participantId', 'consumerId']),
+  leave: request('leave', own, ['participantId']),
+};
+
+export const REQUEST_TYPES = Object.keys(schemas) as RequestType[];
+
+const ajv = new Ajv({ allErrors: false, strict: true });
+const validators = Object.fromEntries(Object.entries(schemas).map(([type, schema]) => [type, ajv.compile(schema)])) as Record<
+  RequestType,
+  ValidateFunction<ClientRequest>
+>;
 
 /** Checks a decoded request the same way in both encodings (and as strictly as the HTTP API). */
 export function validateClientRequest(candidate: unknown): ClientRequest {
-  if (validateRequest(candidate)) return candidate;
   const requestId = typeof (candidate as { requestId?: unknown })?.requestId === 'string' ? (candidate as { requestId: string }).requestId : undefined;
   const type = (candidate as { type?: unknown })?.type;
-  if (typeof type !== 'string' || !(REQUEST_TYPES as readonly string[]).includes(type)) {
+  if (typeof type !== 'string' || !(REQUEST_TYPES as string[]).includes(type)) {
     throw new FrameError('unknownMessageType', `unknown message type ${JSON.stringify(type)}; expected one of ${REQUEST_TYPES.join(', ')}`, requestId);
   }
-  const err = validateRequest.errors?.[0];
+  const validate = validators[type as RequestType];
+  if (validate(candidate)) return candidate;
+  const err = validate.errors?.[0];
   const where = err?.instancePath ? err.instancePath.slice(1) : 'message';
-  throw new FrameError('invalidRequest', `invalid ${type} request: ${where} ${err?.message ?? 'is invalid'}`, requestId);
+  const extra = err?.keyword === 'additionalProperties' ? ` (${(err.params as { additionalProperty: string }).additionalProperty})` : '';
+  throw new FrameError('invalidRequest', `invalid ${type} request: ${where} ${err?.message ?? 'is invalid'}${extra}`, requestId);
 }

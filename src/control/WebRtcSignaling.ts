@@ -1,0 +1,90 @@
+import type { CallService } from './CallService.js';
+import { DomainError } from './errors.js';
+import type { IdentitySet } from './identity.js';
+import {
+  InvalidMediaRequest,
+  type SignalingBlob,
+  type WebRtcEndpointEvents,
+  type WebRtcEndpointMedia,
+  type WebRtcTransportInfo,
+} from './mediaPlane.js';
+import type { Participant } from './Participant.js';
+
+/**
+ * WebRTC participants: joining, and the mediasoup-client signaling steps (transports, DTLS,
+ * produce, consumers). A WebRTC participant is a Graph participant like any other; only its
+ * media is negotiated. Producing runs in the identity's queue and starts paused when the
+ * identity is muted, exactly as a plain-RTP producer does.
+ */
+export class WebRtcSignaling {
+  constructor(private readonly service: CallService) {}
+
+  routerRtpCapabilities(callId: string): SignalingBlob {
+    const call = this.service.getCall(callId);
+    if (call.mediaLost) throw new DomainError('mediaUnavailable', 'callMediaLost', `the media of call ${callId} was lost when its media worker died`);
+    return call.media.rtpCapabilities();
+  }
+
+  async join(callId: string, identity: IdentitySet, rtpCapabilities: SignalingBlob): Promise<Participant> {
+    const participant = await this.service.addParticipant(callId, { identity, media: { kind: 'webrtc' } });
+    await this.run(() => this.media(participant).setRtpCapabilities(rtpCapabilities));
+    return participant;
+  }
+
+  createTransport(participant: Participant, direction: 'send' | 'recv'): Promise<WebRtcTransportInfo> {
+    return this.run(() => this.media(participant).createTransport(direction));
+  }
+
+  connectTransport(participant: Participant, transportId: string, dtlsParameters: SignalingBlob): Promise<void> {
+    return this.run(() => this.media(participant).connectTransport(transportId, dtlsParameters));
+  }
+
+  /** Creates the participant's audio producer: paused from the start if the identity is muted. */
+  async produce(participant: Participant, transportId: string, rtpParameters: SignalingBlob): Promise<{ producerId: string }> {
+    return participant.speaker.queue.run(() =>
+      this.run(async () => {
+        const live = this.service.getParticipant(participant.callId, participant.id);
+        if (live !== participant) throw new DomainError('notFound', 'participantNotFound', `participant ${participant.id} was not found`);
+        const result = await this.media(participant).produce(transportId, rtpParameters, { sendPaused: participant.speaker.muted });
+        participant.producerId = result.producerId;
+        return result;
+      }),
+    );
+  }
+
+  startConsuming(participant: Participant): Promise<void> {
+    return this.run(() => this.media(participant).startConsuming());
+  }
+
+  resumeConsumer(participant: Participant, consumerId: string): Promise<void> {
+    return this.run(() => this.media(participant).resumeConsumer(consumerId));
+  }
+
+  /** Subscribes to the participant's media events (new consumers to offer, transport failures). */
+  watch(participant: Participant, listeners: Partial<WebRtcEndpointEvents>): void {
+    const media = this.media(participant);
+    for (const [event, listener] of Object.entries(listeners) as [keyof WebRtcEndpointEvents, WebRtcEndpointEvents[keyof WebRtcEndpointEvents]][]) {
+      media.on(event, listener);
+    }
+  }
+
+  private media(participant: Participant): WebRtcEndpointMedia {
+    const media = participant.media;
+    if (!media) throw new DomainError('mediaUnavailable', 'mediaDisconnected', `participant ${participant.id} has no media (it left, or its worker died)`);
+    if (media.kind !== 'webrtc') throw new DomainError('invalidRequest', 'notAWebRtcParticipant', `participant ${participant.id} is not a WebRTC participant`);
+    return media as WebRtcEndpointMedia;
+  }
+
+  /** Client mistakes (unknown transport, bad DTLS parameters, produce before connect) are 400s; anything else 503. */
+  private async run<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      if (err instanceof DomainError) throw err;
+      if (err instanceof InvalidMediaRequest || err instanceof TypeError) {
+        throw new DomainError('invalidRequest', 'invalidMediaRequest', (err as Error).message);
+      }
+      throw new DomainError('mediaUnavailable', 'mediaRequestFailed', (err as Error).message);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import type { types } from 'mediasoup';
+import type { ReceivedStream } from '../control/mediaPlane.js';
+
+/** How an endpoint tells its CallRouter about changes that concern the other endpoints. */
+export interface EndpointHooks {
+  /** A new producer of this endpoint must reach everyone else. */
+  onProducer(endpoint: MediaEndpoint, producer: types.Producer): Promise<void>;
+  onClose(endpoint: MediaEndpoint): void;
+}
+
+/**
+ * What every participant's media has in common, whatever its transport: at most one audio
+ * producer (the participant's voice, which mute pauses), one consumer per other participant,
+ * and an explicit close. Subclasses own their transports.
+ */
+export abstract class MediaEndpoint {
+  abstract readonly kind: 'rtp' | 'webrtc';
+  protected producer: types.Producer | null = null;
+  protected readonly consumers = new Map<string, types.Consumer>();
+  protected closed = false;
+  /** The producer's received-packet count when it was paused (a stats request may be in flight). */
+  private pausedAtPacketCount: Promise<number> | null = null;
+
+  constructor(
+    readonly participantId: string,
+    protected readonly hooks: EndpointHooks,
+  ) {}
+
+  get currentProducer(): types.Producer | null {
+    return this.producer;
+  }
+
+  /** Starts receiving another participant's producer (no-op if this endpoint cannot yet). */
+  abstract consume(sourceParticipantId: string, producer: types.Producer): Promise<void>;
+
+  /**
+   * Pauses the send stream inside the worker. Without a producer nothing can flow: done.
+   * The worker keeps counting what it receives (and drops) while paused; we note where it was.
+   */
+  async pauseSend(): Promise<void> {
+    const producer = this.liveProducer();
+    if (!producer) return;
+    await producer.pause();
+    // Asked after the pause is confirmed, so the mute reply does not wait for it.
+    this.pausedAtPacketCount ??= receivedPackets(producer).catch(() => 0);
+  }
+
+  async resumeSend(): Promise<{ packetsDroppedWhilePaused: number }> {
+    const producer = this.liveProducer();
+    if (!producer) return { packetsDroppedWhilePaused: 0 };
+    // Requests on the worker channel are handled in order: this count is taken before the resume.
+    const countAtResume = this.pausedAtPacketCount ? receivedPackets(producer).catch(() => null) : Promise.resolve(null);
+    await producer.resume();
+    const [atPause, atResume] = await Promise.all([this.pausedAtPacketCount, countAtResume]);
+    this.pausedAtPacketCount = null;
+    return { packetsDroppedWhilePaused: atPause !== null && atResume !== null ? Math.max(0, atResume - atPause) : 0 };
+  }
+
+  receivedStreams(): ReceivedStream[] {
+    return [...this.consumers].map(([sourceParticipantId, consumer]) => ({
+      sourceParticipantId,
+      ssrc: consumer.rtpParameters.encodings?.[0]?.ssrc ?? 0,
+      payloadType: consumer.rtpParameters.codecs[0]?.payloadType ?? 0,
+    }));
+  }
+
+  abstract close(): void;
+
+  /** Adopts a newly created producer as this endpoint's send stream (closing any previous one). */
+  protected adoptProducer(producer: types.Producer, startedPaused: boolean): void {
+    if (this.producer && this.producer !== producer) this.producer.close();
+    this.producer = producer;
+    this.pausedAtPacketCount = startedPaused ? Promise.resolve(0) : null;
+    producer.observer.once('close', () => {
+      if (this.producer === producer) this.producer = null;
+    });
+  }
+
+  /** Records a consumer of `sourceParticipantId`, replacing (and closing) an older one. */
+  protected adoptConsumer(sourceParticipantId: string, consumer: types.Consumer): void {
+    const previous = this.consumers.get(sourceParticipantId);
+    if (previous && previous !== consumer) previous.close();
+    this.consumers.set(sourceParticipantId, consumer);
+    consumer.observer.once('close', () => {
+      if (this.consumers.get(sourceParticipantId) === consumer) this.consumers.delete(sourceParticipantId);
+    });
+  }
+
+  protected assertOpen(): void {
+    if (this.closed) throw new Error(`media of participant ${this.participantId} is closed`);
+  }
+
+  private liveProducer(): types.Producer | null {
+    this.assertOpen();
+    return this.producer && !this.producer.closed ? this.producer : null;
+  }
+}
+
+/** RTP packets the worker has received from a producer (counted whether or not it is paused). */
+async function receivedPackets(producer: types.Producer): Promise<number> {
+  const stats = await producer.getStats();
+  return stats.reduce((sum, stat) => sum + stat.packetCount, 0);
+}

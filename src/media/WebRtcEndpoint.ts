@@ -1,0 +1,181 @@
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import {
+  InvalidMediaRequest,
+  type ConsumerOffer,
+  type SignalingBlob,
+  type WebRtcEndpointEvents,
+  type WebRtcEndpointMedia,
+  type WebRtcTransportInfo,
+} from '../control/mediaPlane.js';
+import { MediaEndpoint, type EndpointHooks } from './MediaEndpoint.js';
+
+export interface WebRtcListenOptions {
+  listenIp: string;
+  announcedIp: string;
+}
+
+/**
+ * One WebRTC participant inside a call's router: a send and a receive WebRtcTransport
+ * (ICE-lite, DTLS, UDP), its audio producer, and one consumer per other participant. Consumers
+ * are created paused and offered to the client, which resumes each once its track is ready.
+ */
+export class WebRtcEndpoint extends MediaEndpoint implements WebRtcEndpointMedia {
+  readonly kind = 'webrtc';
+  readonly sendAddress = null;
+  private readonly transports = new Map<string, { transport: types.WebRtcTransport; direction: 'send' | 'recv'; connected: boolean }>();
+  private deviceCapabilities: types.RtpCapabilities | null = null;
+  /** Producers to consume once the client asks to start consuming. */
+  private readonly waiting = new Map<string, types.Producer>();
+  private consuming = false;
+  private readonly events = new EventEmitter();
+
+  constructor(
+    participantId: string,
+    private readonly router: types.Router,
+    private readonly listen: WebRtcListenOptions,
+    hooks: EndpointHooks,
+  ) {
+    super(participantId, hooks);
+  }
+
+  on<E extends keyof WebRtcEndpointEvents>(event: E, listener: WebRtcEndpointEvents[E]): void {
+    this.events.on(event, listener);
+  }
+
+  async createTransport(direction: 'send' | 'recv'): Promise<WebRtcTransportInfo> {
+    this.assertOpen();
+    for (const existing of this.transports.values()) {
+      if (existing.direction === direction) throw new InvalidMediaRequest(`participant ${this.participantId} already has a ${direction} transport`);
+    }
+    const transport = await this.router.createWebRtcTransport({
+      listenInfos: [{ protocol: 'udp', ip: this.listen.listenIp, announcedIp: this.listen.announcedIp }],
+      enableUdp: true,
+      enableTcp: false,
+      preferUdp: true,
+      appData: { participantId: this.participantId, direction },
+    });
+    if (this.closed) {
+      transport.close();
+      this.assertOpen();
+    }
+    this.transports.set(transport.id, { transport, direction, connected: false });
+    transport.on('icestatechange', (state) => {
+      if (state === 'disconnected' || state === 'closed') this.events.emit('transportFailed', `ICE ${state} on the ${direction} transport`);
+    });
+    transport.on('dtlsstatechange', (state) => {
+      if (state === 'failed' || state === 'closed') this.events.emit('transportFailed', `DTLS ${state} on the ${direction} transport`);
+    });
+    return {
+      id: transport.id,
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates,
+      dtlsParameters: transport.dtlsParameters,
+    };
+  }
+
+  async connectTransport(transportId: string, dtlsParameters: SignalingBlob): Promise<void> {
+    const entry = this.transport(transportId);
+    if (entry.connected) throw new InvalidMediaRequest(`transport ${transportId} is already connected`);
+    await entry.transport.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters });
+    entry.connected = true;
+  }
+
+  async setRtpCapabilities(rtpCapabilities: SignalingBlob): Promise<void> {
+    this.assertOpen();
+    this.deviceCapabilities = rtpCapabilities as types.RtpCapabilities;
+  }
+
+  async startConsuming(): Promise<void> {
+    this.assertOpen();
+    if (!this.deviceCapabilities) throw new InvalidMediaRequest('the device RTP capabilities are not known; join with them first');
+    if (![...this.transports.values()].some((t) => t.direction === 'recv')) throw new InvalidMediaRequest('create the receive transport first');
+    this.consuming = true;
+    const pending = [...this.waiting];
+    this.waiting.clear();
+    for (const [source, producer] of pending) await this.consume(source, producer);
+  }
+
+  async produce(transportId: string, rtpParameters: SignalingBlob, opts: { sendPaused: boolean }): Promise<{ producerId: string }> {
+    const { transport, direction, connected } = this.transport(transportId);
+    if (direction !== 'send') throw new InvalidMediaRequest(`transport ${transportId} is a receive transport; produce on the send transport`);
+    if (!connected) throw new InvalidMediaRequest(`transport ${transportId} is not connected; connectTransport (DTLS parameters) comes before produce`);
+    const producer = await transport.produce({
+      kind: 'audio',
+      rtpParameters: rtpParameters as types.RtpParameters,
+      paused: opts.sendPaused,
+      appData: { participantId: this.participantId },
+    });
+    if (this.closed) {
+      producer.close();
+      this.assertOpen();
+    }
+    this.adoptProducer(producer, opts.sendPaused);
+    await this.hooks.onProducer(this, producer);
+    return { producerId: producer.id };
+  }
+
+  async replaceSendStream(): Promise<void> {
+    throw new InvalidMediaRequest('a WebRTC participant replaces its stream by producing again');
+  }
+
+  async resumeConsumer(consumerId: string): Promise<void> {
+    for (const consumer of this.consumers.values()) {
+      if (consumer.id === consumerId) {
+        await consumer.resume();
+        return;
+      }
+    }
+    throw new InvalidMediaRequest(`no consumer ${consumerId} for participant ${this.participantId}`);
+  }
+
+  async consume(sourceParticipantId: string, producer: types.Producer): Promise<void> {
+    if (this.closed || producer.closed) return;
+    const recv = [...this.transports.values()].find((t) => t.direction === 'recv')?.transport;
+    if (!recv || !this.deviceCapabilities || !this.consuming) {
+      this.waiting.set(sourceParticipantId, producer);
+      return;
+    }
+    if (!this.router.canConsume({ producerId: producer.id, rtpCapabilities: this.deviceCapabilities })) {
+      throw new InvalidMediaRequest(`participant ${this.participantId}'s device cannot receive ${sourceParticipantId}'s audio (no common codec)`);
+    }
+    const consumer = await recv.consume({ producerId: producer.id, rtpCapabilities: this.deviceCapabilities, paused: true });
+    if (this.closed) {
+      consumer.close();
+      return;
+    }
+    this.adoptConsumer(sourceParticipantId, consumer);
+    consumer.observer.once('close', () => this.events.emit('consumerClosed', consumer.id));
+    const offer: ConsumerOffer = {
+      consumerId: consumer.id,
+      producerId: producer.id,
+      sourceParticipantId,
+      kind: 'audio',
+      rtpParameters: consumer.rtpParameters,
+    };
+    this.events.emit('consumer', offer);
+  }
+
+  receiveAddress(): null {
+    return null;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.producer = null;
+    this.consumers.clear();
+    this.waiting.clear();
+    for (const { transport } of this.transports.values()) transport.close();
+    this.transports.clear();
+    this.events.removeAllListeners();
+    this.hooks.onClose(this);
+  }
+
+  private transport(transportId: string): { transport: types.WebRtcTransport; direction: 'send' | 'recv'; connected: boolean } {
+    this.assertOpen();
+    const entry = this.transports.get(transportId);
+    if (!entry) throw new InvalidMediaRequest(`no transport ${transportId} for participant ${this.participantId}`);
+    return entry;
+  }
+}

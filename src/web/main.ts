@@ -1,0 +1,213 @@
+/**
+ * mutegate's browser client: join a call, publish the microphone, hear everyone, see the live
+ * roster, and mute through the server. mediasoup-client negotiates the WebRTC media over the
+ * gateway's WebSocket (JSON encoding).
+ */
+import { Device, types } from 'mediasoup-client';
+import { Signaling, type Json } from './signaling.js';
+
+interface RosterEntry {
+  id: string;
+  name: string;
+  isMuted: boolean;
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const params = new URLSearchParams(location.search);
+
+const state = {
+  callId: '',
+  participantId: '',
+  roster: new Map<string, RosterEntry>(),
+  /** True while our own mute/unmute request is in flight or was the last change we made. */
+  selfMuted: false,
+  joined: false,
+};
+
+let signaling: Signaling | null = null;
+let producer: types.Producer | null = null;
+const consumers = new Map<string, { consumer: types.Consumer; sourceParticipantId: string }>();
+
+function setStatus(text: string, kind: 'info' | 'error' = 'info'): void {
+  const el = $('status');
+  el.textContent = text;
+  el.dataset.kind = kind;
+}
+
+function render(): void {
+  const list = $<HTMLUListElement>('roster');
+  list.replaceChildren();
+  for (const entry of state.roster.values()) {
+    const li = document.createElement('li');
+    li.dataset.participantId = entry.id;
+    li.className = entry.isMuted ? 'muted' : 'live';
+    const name = document.createElement('span');
+    name.className = 'name';
+    name.textContent = entry.name + (entry.id === state.participantId ? ' (you)' : '');
+    const badge = document.createElement('span');
+    badge.className = 'badge';
+    badge.textContent = entry.isMuted ? 'muted by server' : 'live';
+    li.append(name, badge);
+    if (entry.id !== state.participantId) {
+      const button = document.createElement('button');
+      button.textContent = entry.isMuted ? 'Unmute' : 'Mute';
+      button.onclick = () => void setMuted(entry.id, !entry.isMuted);
+      li.append(button);
+    }
+    list.append(li);
+  }
+  const me = state.roster.get(state.participantId);
+  const banner = $('banner');
+  if (me?.isMuted && !state.selfMuted) {
+    banner.textContent = 'You are muted by the server. Your microphone still sends, but nobody hears it.';
+    banner.hidden = false;
+  } else if (me?.isMuted) {
+    banner.textContent = 'You muted yourself.';
+    banner.hidden = false;
+  } else {
+    banner.hidden = true;
+  }
+  $<HTMLButtonElement>('self-mute').textContent = me?.isMuted ? 'Unmute me' : 'Mute me';
+  $<HTMLButtonElement>('self-mute').disabled = !state.joined;
+}
+
+/** Applies a Graph commsNotifications (snapshot or delta) to the roster. */
+function applyNotification(message: Json): void {
+  if (message['@mutegate.callId'] !== state.callId) return;
+  for (const notification of message.value ?? []) {
+    if (!String(notification.resourceUrl).endsWith('/participants')) continue;
+    if (message['@mutegate.kind'] === 'snapshot') state.roster.clear();
+    for (const p of notification.resourceData ?? []) {
+      if (notification.changeType === 'deleted') {
+        state.roster.delete(p.id);
+        continue;
+      }
+      const identity = p.info?.identity ?? {};
+      const who = identity.user ?? identity.application ?? identity.guest ?? identity.phone ?? {};
+      state.roster.set(p.id, { id: p.id, name: who.displayName || who.id || p.id.slice(0, 8), isMuted: Boolean(p.isMuted) });
+    }
+  }
+  render();
+}
+
+async function setMuted(participantId: string, muted: boolean): Promise<void> {
+  if (!signaling) return;
+  if (participantId === state.participantId) state.selfMuted = muted;
+  try {
+    await signaling.request(muted ? 'mute' : 'unmute', { callId: state.callId, participantId, clientContext: 'mutegate-web' });
+  } catch (err) {
+    setStatus(`${muted ? 'Mute' : 'Unmute'} failed: ${(err as Error).message}`, 'error');
+  }
+}
+
+async function consume(device: Device, recvTransport: types.Transport, offer: Json): Promise<void> {
+  const consumer = await recvTransport.consume({
+    id: offer.consumerId,
+    producerId: offer.producerId,
+    kind: offer.kind,
+    rtpParameters: offer.rtpParameters,
+  });
+  consumers.set(offer.consumerId, { consumer, sourceParticipantId: offer.sourceParticipantId });
+  const audio = document.createElement('audio');
+  audio.autoplay = true;
+  audio.srcObject = new MediaStream([consumer.track]);
+  audio.dataset.source = offer.sourceParticipantId;
+  $('audio').append(audio);
+  await signaling?.request('resumeConsumer', { callId: state.callId, participantId: state.participantId, consumerId: offer.consumerId });
+  void device;
+}
+
+async function join(): Promise<void> {
+  const callId = $<HTMLInputElement>('call-id').value.trim();
+  const displayName = $<HTMLInputElement>('display-name').value.trim() || 'Guest';
+  const userId = params.get('user') ?? `${displayName.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${Math.random().toString(36).slice(2, 8)}`;
+  if (!callId) return setStatus('Enter a call id.', 'error');
+  $<HTMLButtonElement>('join').disabled = true;
+  setStatus('Connecting…');
+  try {
+    signaling = await Signaling.connect(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+    signaling.onNotification = applyNotification;
+    signaling.onClose = (reason) => setStatus(`Disconnected: ${reason}`, 'error');
+    state.callId = callId;
+
+    const device = new Device();
+    const { rtpCapabilities } = await signaling.request('getRouterRtpCapabilities', { callId });
+    await device.load({ routerRtpCapabilities: rtpCapabilities });
+    const { participantId } = await signaling.request('join', { callId, userId, displayName, rtpCapabilities: device.rtpCapabilities });
+    state.participantId = participantId;
+    await signaling.request('subscribe', { callId });
+
+    const own = { callId, participantId };
+    const sendInfo = (await signaling.request('createTransport', { ...own, direction: 'send' })).transport;
+    const sendTransport = device.createSendTransport(sendInfo);
+    sendTransport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      signaling!.request('connectTransport', { ...own, transportId: sendTransport.id, dtlsParameters }).then(() => callback(), errback);
+    });
+    sendTransport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
+      signaling!
+        .request('produce', { ...own, transportId: sendTransport.id, kind, rtpParameters })
+        .then(({ producerId }: { producerId: string }) => callback({ id: producerId }), errback);
+    });
+
+    // Offers can arrive as soon as the receive transport exists; take them in order.
+    const offers: Json[] = [];
+    let recvTransport: types.Transport | null = null;
+    let chain = Promise.resolve();
+    const take = (offer: Json) => {
+      chain = chain.then(() => consume(device, recvTransport as types.Transport, offer)).catch((err: Error) => setStatus(`Could not receive audio: ${err.message}`, 'error'));
+    };
+    signaling.onConsumer = (offer) => (recvTransport ? take(offer) : offers.push(offer));
+    const recvInfo = (await signaling.request('createTransport', { ...own, direction: 'recv' })).transport;
+    recvTransport = device.createRecvTransport(recvInfo);
+    recvTransport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      signaling!.request('connectTransport', { ...own, transportId: recvTransport!.id, dtlsParameters }).then(() => callback(), errback);
+    });
+    offers.splice(0).forEach(take);
+
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    const track = stream.getAudioTracks()[0];
+    if (!track) throw new Error('no microphone track');
+    producer = await sendTransport.produce({ track });
+    state.joined = true;
+    $('join-form').hidden = true;
+    $('call').hidden = false;
+    $('call-title').textContent = `Call ${callId}`;
+    setStatus(`Joined as ${displayName}.`);
+    render();
+  } catch (err) {
+    setStatus(`Could not join: ${(err as Error).message}`, 'error');
+    $<HTMLButtonElement>('join').disabled = false;
+  }
+}
+
+/** For tests and diagnostics: RTP counters from the browser's own getStats(). */
+async function stats(): Promise<{ outboundPacketsSent: number; inboundPacketsReceived: Record<string, number> }> {
+  let outboundPacketsSent = 0;
+  if (producer) {
+    (await producer.getStats()).forEach((s) => {
+      if (s.type === 'outbound-rtp') outboundPacketsSent += s.packetsSent ?? 0;
+    });
+  }
+  const inboundPacketsReceived: Record<string, number> = {};
+  for (const { consumer, sourceParticipantId } of consumers.values()) {
+    (await consumer.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp') inboundPacketsReceived[sourceParticipantId] = (inboundPacketsReceived[sourceParticipantId] ?? 0) + (s.packetsReceived ?? 0);
+    });
+  }
+  return { outboundPacketsSent, inboundPacketsReceived };
+}
+
+Object.assign(window, { mutegate: { state, stats } });
+
+$<HTMLInputElement>('call-id').value = params.get('call') ?? '';
+$<HTMLInputElement>('display-name').value = params.get('name') ?? '';
+$('join-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void join();
+});
+$('self-mute').addEventListener('click', () => {
+  const me = state.roster.get(state.participantId);
+  if (me) void setMuted(me.id, !me.isMuted);
+});
+render();
+if (params.get('autojoin') === '1') void join();

@@ -1,0 +1,77 @@
+/**
+ * The page's side of the gateway WebSocket (JSON encoding): requests with ids and their
+ * answers, roster notifications, and consumer offers.
+ */
+
+// `any`: server messages are JSON read field by field (Graph notifications, mediasoup objects).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+export class SignalingError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class Signaling {
+  private nextId = 1;
+  private readonly pending = new Map<string, { resolve: (body: Json) => void; reject: (err: Error) => void }>();
+  onNotification: (message: Json) => void = () => undefined;
+  onConsumer: (offer: Json) => void = () => undefined;
+  onClose: (reason: string) => void = () => undefined;
+
+  private constructor(private readonly ws: WebSocket) {
+    ws.onmessage = (event) => this.onMessage(JSON.parse(String(event.data)));
+    ws.onclose = (event) => {
+      for (const p of this.pending.values()) p.reject(new Error('connection closed'));
+      this.pending.clear();
+      this.onClose(event.reason || `closed (${event.code})`);
+    };
+  }
+
+  static connect(url: string): Promise<Signaling> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, 'mutegate.v1.json');
+      ws.onopen = () => resolve(new Signaling(ws));
+      ws.onerror = () => reject(new Error(`cannot reach ${url}`));
+    });
+  }
+
+  request(type: string, body: Record<string, unknown>): Promise<Json> {
+    const requestId = `p${this.nextId++}`;
+    return new Promise((resolve, reject) => {
+      this.pending.set(requestId, { resolve, reject });
+      this.ws.send(JSON.stringify({ type, requestId, ...body }));
+    });
+  }
+
+  private onMessage(message: Json): void {
+    const requestId: string | undefined = message.requestId ?? message['@mutegate.requestId'];
+    if (message.type === 'newConsumer') return this.onConsumer(message);
+    if (message['@odata.type'] === '#microsoft.graph.commsNotifications') {
+      this.onNotification(message);
+      if (requestId) this.settle(requestId, message);
+      return;
+    }
+    if (!requestId) return;
+    if (message.type === 'error') {
+      this.fail(requestId, new SignalingError(message.status, message.error?.innerError?.code ?? message.error?.code, message.error?.message ?? 'request failed'));
+    } else if (message.type === 'response') {
+      this.settle(requestId, message.body);
+    }
+  }
+
+  private settle(requestId: string, body: Json): void {
+    this.pending.get(requestId)?.resolve(body);
+    this.pending.delete(requestId);
+  }
+
+  private fail(requestId: string, err: Error): void {
+    this.pending.get(requestId)?.reject(err);
+    this.pending.delete(requestId);
+  }
+}

@@ -1,0 +1,147 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Gateway } from '../../src/gateway.js';
+import { apiClient, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { createGroupCall } from '../helpers/rtpCall.js';
+
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+
+interface PageStats {
+  outboundPacketsSent: number;
+  inboundPacketsReceived: Record<string, number>;
+}
+
+/**
+ * Two real browsers (Debian chromium, fake microphone) in one call through the gateway's page.
+ * A server mute must silence A at B while A's browser keeps sending.
+ */
+describe('WebRTC participants in headless Chromium', () => {
+  let gateway: Gateway;
+  let browser: Browser;
+  let api: ReturnType<typeof apiClient>;
+
+  beforeAll(async () => {
+    gateway = await startTestGateway({ MUTEGATE_WEBRTC_RECONNECT_GRACE_MS: '500' });
+    api = apiClient(gateway.url);
+    try {
+      browser = await chromium.launch({
+        executablePath: '/usr/bin/chromium',
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--use-fake-ui-for-media-stream',
+          '--use-fake-device-for-media-stream',
+          '--disable-background-networking',
+          '--autoplay-policy=no-user-gesture-required',
+        ],
+      });
+    } catch (err) {
+      // No silent skip: a missing or broken browser fails this suite with the reason.
+      throw new Error(`cannot start /usr/bin/chromium (run "bash scripts/setup.sh --browser"): ${(err as Error).message}`);
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.close();
+  });
+
+  async function openPage(callId: string, name: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 720, height: 560 } });
+    page.on('pageerror', (err) => console.error(`[${name} page error]`, err.message));
+    await page.goto(`${gateway.url}/?call=${callId}&name=${name}&user=${name.toLowerCase()}&autojoin=1`);
+    await page.waitForFunction(() => (globalThis as unknown as { mutegate: { state: { joined: boolean } } }).mutegate.state.joined, null, { timeout: 15_000 });
+    return page;
+  }
+
+  const stats = (page: Page) => page.evaluate(() => (globalThis as unknown as { mutegate: { stats(): Promise<PageStats> } }).mutegate.stats());
+  const participantIdOf = (page: Page) => page.evaluate(() => (globalThis as unknown as { mutegate: { state: { participantId: string } } }).mutegate.state.participantId);
+
+  it('forwards A to B, and a server mute stops it at B while A keeps sending; unmute restores it', async () => {
+    const callId = await createGroupCall(api, { subject: 'browser call' });
+    const pageA = await openPage(callId, 'Alice');
+    const pageB = await openPage(callId, 'Bob');
+    const a = await participantIdOf(pageA);
+
+    // B receives A's audio, and the count grows.
+    await waitFor(() => true, 0);
+    let before = (await stats(pageB)).inboundPacketsReceived[a] ?? 0;
+    for (let i = 0; i < 50 && before < 20; i++) {
+      await sleep(200);
+      before = (await stats(pageB)).inboundPacketsReceived[a] ?? 0;
+    }
+    expect(before, 'B receives A').toBeGreaterThanOrEqual(20);
+    await sleep(1000);
+    expect((await stats(pageB)).inboundPacketsReceived[a]).toBeGreaterThan(before + 20);
+
+    // The roster is the same Graph participant list as over HTTP.
+    const roster = await api.get(`/communications/calls/${callId}/participants`);
+    expect(roster.body.value.map((p: { media: { kind: string } }) => p.media.kind)).toEqual(['webrtc', 'webrtc']);
+
+    // Server-mute A over the Graph HTTP API.
+    expect((await api.post(`/communications/calls/${callId}/participants/${a}/mute`, { clientContext: 'browser-test' })).status).toBe(200);
+    await sleep(1000); // "within 1 s": anything forwarded before the mute has landed by now
+    const mutedA1 = await stats(pageA);
+    const mutedB1 = await stats(pageB);
+    await sleep(1500);
+    const mutedA2 = await stats(pageA);
+    const mutedB2 = await stats(pageB);
+    expect(mutedA2.outboundPacketsSent, 'A keeps sending while muted').toBeGreaterThan(mutedA1.outboundPacketsSent + 30);
+    expect(mutedB2.inboundPacketsReceived[a], 'B receives nothing from A while A is muted').toBe(mutedB1.inboundPacketsReceived[a]);
+    await pageA.waitForSelector('#banner:not([hidden])');
+    expect(await pageA.textContent('#banner')).toContain('muted by the server');
+    await pageB.waitForSelector(`#roster li.muted[data-participant-id="${a}"]`);
+    await pageA.screenshot({ path: `${ARTIFACTS}browser-A-muted-by-server.png` });
+    await pageB.screenshot({ path: `${ARTIFACTS}browser-B-sees-A-muted.png` });
+
+    // Unmute: B receives again.
+    expect((await api.post(`/communications/calls/${callId}/participants/${a}/unmute`, {})).status).toBe(200);
+    const atUnmute = (await stats(pageB)).inboundPacketsReceived[a] ?? 0;
+    let after = atUnmute;
+    for (let i = 0; i < 25 && after < atUnmute + 20; i++) {
+      await sleep(200);
+      after = (await stats(pageB)).inboundPacketsReceived[a] ?? 0;
+    }
+    expect(after, 'B receives A again after unmute').toBeGreaterThanOrEqual(atUnmute + 20);
+    await pageA.waitForSelector('#banner', { state: 'hidden' });
+    await pageA.screenshot({ path: `${ARTIFACTS}browser-A-unmuted.png` });
+
+    // B mutes A with the button on its page (through the server), and A sees it.
+    await pageB.click(`#roster li[data-participant-id="${a}"] button`);
+    await pageA.waitForSelector('#banner:not([hidden])');
+    expect((await api.get(`/communications/calls/${callId}/participants/${a}`)).body.isMuted).toBe(true);
+
+    await pageA.close();
+    await pageB.close();
+  });
+
+  it('removes a browser that went away after the grace period, and keeps its mute when it comes back', async () => {
+    const callId = await createGroupCall(api, { subject: 'reconnect call' });
+    const pageA = await openPage(callId, 'Carol');
+    const pageB = await openPage(callId, 'Dave');
+    const carol = await participantIdOf(pageA);
+    expect((await api.post(`/communications/calls/${callId}/participants/${carol}/mute`, {})).status).toBe(200);
+
+    await pageA.close(); // the socket closes; the participant stays for the grace period (500 ms here)
+    await sleep(150);
+    expect((await api.get(`/communications/calls/${callId}/participants/${carol}`)).status).toBe(200);
+    await waitFor(() => gateway.service.getCall(callId).participants.size === 1, 5000, 'Carol removed after the grace period');
+    await pageB.waitForFunction(`!document.querySelector('#roster li[data-participant-id="${carol}"]')`);
+
+    // Carol comes back: still muted, silent at Dave from her first packet.
+    const again = await openPage(callId, 'Carol');
+    const carol2 = await participantIdOf(again);
+    expect(carol2).not.toBe(carol);
+    expect((await api.get(`/communications/calls/${callId}/participants/${carol2}`)).body.isMuted).toBe(true);
+    await again.waitForSelector('#banner:not([hidden])');
+    await sleep(2000);
+    const carolStats = await stats(again);
+    expect(carolStats.outboundPacketsSent).toBeGreaterThan(50);
+    expect((await stats(pageB)).inboundPacketsReceived[carol2] ?? 0).toBe(0);
+    await again.close();
+    await pageB.close();
+  });
+});

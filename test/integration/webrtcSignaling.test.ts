@@ -1,0 +1,123 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ClientMessage } from '../../src/proto/contract.js';
+import type { Gateway } from '../../src/gateway.js';
+import { apiClient, startTestGateway } from '../helpers/gateway.js';
+import { RosterClient } from '../helpers/rosterClient.js';
+import { createGroupCall } from '../helpers/rtpCall.js';
+
+/** The WebRTC signaling protocol's error paths, over both encodings, against the real worker. */
+describe('WebRTC signaling errors (real gateway, real worker)', () => {
+  let gateway: Gateway;
+  let api: ReturnType<typeof apiClient>;
+  let callId: string;
+  const clients: RosterClient[] = [];
+
+  beforeAll(async () => {
+    gateway = await startTestGateway({ MUTEGATE_WS_MAX_FRAME_BYTES: '65536' });
+    api = apiClient(gateway.url);
+    callId = await createGroupCall(api);
+  });
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close();
+  });
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  async function client(encoding: 'json' | 'proto' = 'json') {
+    const c = await RosterClient.connect(gateway.url, encoding);
+    clients.push(c);
+    return c;
+  }
+
+  async function joined(c: RosterClient, userId: string) {
+    const caps = (await c.answer(c.request({ type: 'getRouterRtpCapabilities', callId }))).body.rtpCapabilities;
+    const join = await c.answer(c.request({ type: 'join', callId, userId, displayName: userId, rtpCapabilities: caps }));
+    expect(join, JSON.stringify(join)).toMatchObject({ type: 'response', status: 200 });
+    return join.body.participantId as string;
+  }
+
+  const innerCode = (m: any) => m.error?.innerError?.code;
+
+  it('rejects signaling for an unknown call', async () => {
+    const c = await client();
+    expect(innerCode(await c.answer(c.request({ type: 'getRouterRtpCapabilities', callId: 'no-such-call' })))).toBe('callNotFound');
+    expect(innerCode(await c.answer(c.request({ type: 'join', callId: 'no-such-call', userId: 'u', rtpCapabilities: {} })))).toBe('callNotFound');
+  });
+
+  it('refuses produce before connect, bad DTLS parameters, a second send transport and foreign participants', async () => {
+    const c = await client();
+    const participantId = await joined(c, 'signal-a');
+    const own = { callId, participantId };
+    const send = (await c.answer(c.request({ type: 'createTransport', ...own, direction: 'send' }))).body.transport;
+    expect(send).toMatchObject({ id: expect.any(String), iceParameters: expect.any(Object), dtlsParameters: { role: 'auto' } });
+    expect(send.iceCandidates[0]).toMatchObject({ ip: '127.0.0.1', protocol: 'udp' });
+
+    const produce = await c.answer(c.request({ type: 'produce', ...own, transportId: send.id, kind: 'audio', rtpParameters: { codecs: [], encodings: [] } }));
+    expect(produce).toMatchObject({ status: 400, error: { innerError: expect.objectContaining({ code: 'invalidMediaRequest' }) } });
+    expect(produce.error.message).toMatch(/not connected/);
+
+    for (const dtlsParameters of [{}, { role: 'client', fingerprints: [] }, { role: 'client', fingerprints: [{ algorithm: 'md5', value: 'AB:CD' }] }]) {
+      const bad = await c.answer(c.request({ type: 'connectTransport', ...own, transportId: send.id, dtlsParameters }));
+      expect(bad.status, JSON.stringify(bad)).toBe(400);
+    }
+    // Well-formed parameters connect (once).
+    const dtlsParameters = { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array(32).fill('AB').join(':') }] };
+    expect((await c.answer(c.request({ type: 'connectTransport', ...own, transportId: send.id, dtlsParameters }))).status).toBe(200);
+    const again = await c.answer(c.request({ type: 'connectTransport', ...own, transportId: send.id, dtlsParameters }));
+    expect(again.error.message).toMatch(/already connected/);
+    const unknownTransport = await c.answer(c.request({ type: 'connectTransport', ...own, transportId: 'nope', dtlsParameters: { role: 'client', fingerprints: [] } }));
+    expect(unknownTransport.error.message).toMatch(/no transport nope/);
+    expect(innerCode(await c.answer(c.request({ type: 'createTransport', ...own, direction: 'send' })))).toBe('invalidMediaRequest');
+    expect(innerCode(await c.answer(c.request({ type: 'resumeConsumer', ...own, consumerId: 'nope' })))).toBe('invalidMediaRequest');
+
+    // Another connection cannot signal for this participant.
+    const other = await client();
+    const foreign = await other.answer(other.request({ type: 'createTransport', ...own, direction: 'recv' }));
+    expect(foreign).toMatchObject({ status: 403, error: { code: 'accessDenied', innerError: expect.objectContaining({ code: 'notYourParticipant' }) } });
+
+    // A WebRTC participant cannot be re-produced through the plain-RTP PATCH.
+    const patch = await api.patch(`/communications/calls/${callId}/participants/${participantId}`, { media: { payloadType: 100, ssrc: 5 } });
+    expect(patch.status).toBe(400);
+    expect(patch.body.error.innerError.code).toBe('notAnRtpParticipant');
+
+    // Leaving removes it from the roster.
+    expect((await c.answer(c.request({ type: 'leave', ...own }))).status).toBe(200);
+    expect((await api.get(`/communications/calls/${callId}/participants/${participantId}`)).status).toBe(404);
+    expect((await api.get('/healthz')).status).toBe(200);
+  });
+
+  it('validates signaling requests in both encodings', async () => {
+    const c = await client();
+    for (const request of [
+      { type: 'join', callId, rtpCapabilities: {} },
+      { type: 'join', callId, userId: 'x', rtpCapabilities: 'caps' },
+      { type: 'createTransport', callId, participantId: 'p', direction: 'sideways' },
+      { type: 'produce', callId, participantId: 'p', transportId: 't', kind: 'video', rtpParameters: {} },
+      { type: 'connectTransport', callId, participantId: 'p', transportId: 't' },
+    ]) {
+      const answer = await c.answer(c.request(request));
+      expect(answer, JSON.stringify(request)).toMatchObject({ status: 400, error: { innerError: expect.objectContaining({ code: 'invalidRequest' }) } });
+    }
+    const proto = await client('proto');
+    const badJson = ClientMessage.encode(ClientMessage.fromObject({ requestId: 'j1', join: { callId, userId: 'x', rtpCapabilitiesJson: '{not json' } })).finish();
+    proto.ws.send(badJson);
+    expect((await proto.answer('j1')).error).toMatchObject({ status: 400, innerCode: 'invalidRequest' });
+    const caps = JSON.parse((await proto.answer(proto.request({ type: 'getRouterRtpCapabilities', callId }))).response.resultJson).rtpCapabilities;
+    expect(caps.codecs[0]).toMatchObject({ mimeType: 'audio/opus' });
+    const join = await proto.answer(proto.request({ type: 'join', callId, userId: 'proto-user', rtpCapabilitiesJson: JSON.stringify(caps) }));
+    expect(JSON.parse(join.response.resultJson)).toMatchObject({ participantId: expect.any(String) });
+  });
+
+  it('answers garbled signaling frames with errors and closes on an oversized one', async () => {
+    const c = await client();
+    c.ws.send('\u0000\u0001{"type":"join"');
+    await c.answer('never-matches', 200).catch(() => undefined);
+    expect(c.messages.at(-1)).toMatchObject({ type: 'error', status: 400, error: { innerError: expect.objectContaining({ code: 'badFrame' }) } });
+    // rtpCapabilities the size of a novel: over ws.maxFrameBytes, the connection closes with 1009.
+    c.ws.send(JSON.stringify({ type: 'join', requestId: 'big', callId, userId: 'big', rtpCapabilities: { pad: 'x'.repeat(70_000) } }));
+    await c.closed();
+    expect(c.closeCode).toBe(1009);
+    expect((await api.get('/healthz')).status).toBe(200);
+  });
+});
