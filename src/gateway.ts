@@ -59,12 +59,24 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   });
   routeUpgrades(http.server, [sockets, cometd]);
 
+  /**
+   * Graceful shutdown: stop taking requests (fastify answers new ones 503 and waits for those in
+   * flight), let every domain operation already submitted finish, end every call so each roster
+   * (WebSocket, webhooks, CometD) hears it, give webhooks a moment to deliver, then close.
+   */
   const closeAll = async () => {
-    sockets.close();
-    cometd.close();
-    webhooks.close();
-    await http.close();
+    // Stops accepting at once; resolves when every connection (WebSockets included) is gone.
+    const httpClosed = http.close();
+    await service.drain();
     service.close();
+    await webhooks.flush(2000);
+    await sockets.close();
+    cometd.close();
+    // What is left after a grace second (held CometD long-polls) is cut.
+    await Promise.race([httpClosed, new Promise((r) => setTimeout(r, 1000).unref())]);
+    http.server.closeAllConnections();
+    await httpClosed;
+    webhooks.close();
     pool.close();
   };
   try {

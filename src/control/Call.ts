@@ -36,7 +36,7 @@ export class Call {
   readonly appIdentityKey?: string;
   readonly createdDateTime = new Date();
   state: CallState = 'established';
-  /** Set when the media worker under this call died: participants have no media until rebuilt. */
+  /** Set while the media worker under this call is dead: participants have no media until rebuilt. */
   mediaLost = false;
   readonly participants = new Map<string, Participant>();
   readonly operations: OperationStore;
@@ -46,7 +46,8 @@ export class Call {
 
   constructor(
     options: CallOptions,
-    readonly media: CallMedia,
+    /** The call's router; replaced when its worker died and the call was rebuilt. */
+    public media: CallMedia,
   ) {
     this.id = options.id;
     this.kind = options.kind;

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { Call, type CallKind } from './Call.js';
 import { DomainError, notFound } from './errors.js';
 import { identityKey, type IdentitySet } from './identity.js';
-import type { MediaPlane } from './mediaPlane.js';
+import type { CallMedia, MediaPlane } from './mediaPlane.js';
 import { newOperation, type Operation, type OperationType } from './Operation.js';
 import { Participant, type MediaSpec, type RtpMediaSpec } from './Participant.js';
 
@@ -34,7 +34,7 @@ const resultCodeByKind: Record<DomainError['kind'], number> = {
   mediaUnavailable: 503,
 };
 
-export type LeaveReason = 'removed' | 'replaced' | 'callEnded';
+export type LeaveReason = 'removed' | 'replaced' | 'callEnded' | 'mediaLost';
 
 /**
  * One change to a call's roster, numbered per call (1, 2, 3, …) so that subscribers can detect
@@ -43,6 +43,8 @@ export type LeaveReason = 'removed' | 'replaced' | 'callEnded';
 export type RosterChange =
   | { kind: 'joined'; sequence: number; participant: Participant }
   | { kind: 'updated'; sequence: number; participant: Participant }
+  /** The participant's media was rebuilt after a worker crash: plain RTP sends to its new media.send. */
+  | { kind: 'reconnect'; sequence: number; participant: Participant }
   | { kind: 'left'; sequence: number; participant: Participant; reason: LeaveReason }
   | { kind: 'callEnded'; sequence: number };
 
@@ -55,10 +57,19 @@ export interface CallServiceEvents {
   /** At unmute: RTP packets the worker received from the participant and dropped while it was muted. */
   mutedPacketsDropped: [call: Call, participant: Participant, packets: number];
   callMediaLost: [call: Call, reason: string];
+  /** The call has a new router and every plain-RTP participant new media (mute state kept). */
+  callMediaRecovered: [call: Call];
+  /**
+   * A WebRTC participant lost its transports with the worker and was removed; its client must
+   * join again (with the same identity, so its mute state is kept).
+   */
+  reconnectRequired: [call: Call, participant: Participant, reason: string];
 }
 
 export interface CallServiceOptions {
   operationsPerCall: number;
+  /** Waits between attempts to get a new router after a worker died (the last one repeats). */
+  recoveryRetryDelaysMs?: number[];
 }
 
 export interface CallStats {
@@ -107,7 +118,7 @@ export class CallService extends EventEmitter<CallServiceEvents> {
       },
       media,
     );
-    media.onLost((reason) => this.onMediaLost(call, reason));
+    media.onLost((reason) => this.onMediaLost(call, media, reason));
     this.calls.set(id, call);
     this.emit('callCreated', call);
 
@@ -243,7 +254,13 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     return { calls: this.calls.size, participants, mutedParticipants };
   }
 
-  /** Ends every call (shutdown). */
+  /** Resolves once every operation already submitted (mute, join, leave, …) has finished. */
+  async drain(): Promise<void> {
+    const queues = [...this.calls.values()].flatMap((call) => [...call.participants.values()].map((p) => p.speaker.queue));
+    await Promise.all(queues.map((q) => q.idle()));
+  }
+
+  /** Ends every call (shutdown): each one's roster says so. */
   close(): void {
     for (const call of [...this.calls.values()]) this.endCall(call);
   }
@@ -254,6 +271,7 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     return speaker.queue.run(async () => {
       if (call.state !== 'established') throw notFound('call', call.id);
       if (call.mediaLost) throw this.mediaLostError(call);
+      const callMedia = call.media;
       // One leg per identity: a rejoin replaces the old leg and keeps the identity's mute state.
       const previous = call.participantOf(key);
       if (previous) this.detach(call, previous, 'replaced');
@@ -263,11 +281,16 @@ export class CallService extends EventEmitter<CallServiceEvents> {
       // participant produces later, through produceWebRtc, in this same queue).
       const media =
         input.media.kind === 'rtp'
-          ? await call.media.addRtpEndpoint(participant.id, input.media, { sendPaused: speaker.muted })
-          : await call.media.addWebRtcEndpoint(participant.id);
+          ? await callMedia.addRtpEndpoint(participant.id, input.media, { sendPaused: speaker.muted })
+          : await callMedia.addWebRtcEndpoint(participant.id);
       if (call.state !== 'established') {
         media.close();
         throw notFound('call', call.id);
+      }
+      if (call.media !== callMedia) {
+        // The worker died while we were joining: this media is gone already.
+        media.close();
+        throw this.mediaLostError(call);
       }
       participant.media = media;
       call.participants.set(participant.id, participant);
@@ -374,7 +397,11 @@ export class CallService extends EventEmitter<CallServiceEvents> {
   }
 
   private mediaLostError(call: Call): DomainError {
-    return new DomainError('mediaUnavailable', 'callMediaLost', `the media of call ${call.id} was lost when its media worker died`);
+    return new DomainError(
+      'mediaUnavailable',
+      'callMediaLost',
+      `the media of call ${call.id} was lost when its media worker died; it is being rebuilt, try again shortly`,
+    );
   }
 
   private keyOf(identity: IdentitySet, where: string): string {
@@ -405,11 +432,54 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     this.emit('roster', call, { kind: 'updated', sequence: call.nextRosterSequence(), participant });
   }
 
-  private onMediaLost(call: Call, reason: string): void {
-    if (call.state !== 'established') return;
+  private onMediaLost(call: Call, lost: CallMedia, reason: string): void {
+    if (call.state !== 'established' || call.media !== lost) return;
     call.mediaLost = true;
-    // Nothing can flow without a router; mute state stays as it is.
+    // Nothing can flow without a router; mute, lock and deafen state stay as they are.
     for (const participant of call.participants.values()) participant.media = null;
     this.emit('callMediaLost', call, reason);
+    void this.recover(call, lost, reason);
+  }
+
+  /**
+   * Fail-closed recovery: a new router (on a live worker), then each participant's media rebuilt
+   * in its own queue, so a muted participant's new producer starts paused like any other.
+   * Plain-RTP participants get new transports (a `reconnect` roster change says so); WebRTC
+   * participants are told to join again.
+   */
+  private async recover(call: Call, lost: CallMedia, reason: string): Promise<void> {
+    const delays = this.options.recoveryRetryDelaysMs ?? [100, 250, 500, 1000, 2000];
+    let media: CallMedia | undefined;
+    for (let attempt = 0; !media && call.state === 'established' && call.media === lost; attempt++) {
+      try {
+        media = await this.mediaPlane.openCall(call.id);
+      } catch {
+        await new Promise((r) => setTimeout(r, delays[Math.min(attempt, delays.length - 1)]).unref());
+      }
+    }
+    if (!media) return;
+    if (call.state !== 'established' || call.media !== lost) {
+      media.close();
+      return;
+    }
+    const fresh = media;
+    call.media = fresh;
+    fresh.onLost((why) => this.onMediaLost(call, fresh, why));
+    call.mediaLost = false;
+    for (const participant of [...call.participants.values()]) {
+      await participant.speaker.queue
+        .run(async () => {
+          if (call.participants.get(participant.id) !== participant || call.media !== fresh || participant.media) return;
+          if (participant.mediaSpec.kind === 'webrtc') {
+            this.emit('reconnectRequired', call, participant, reason);
+            this.detach(call, participant, 'mediaLost');
+            return;
+          }
+          participant.media = await fresh.addRtpEndpoint(participant.id, participant.mediaSpec, { sendPaused: participant.speaker.muted });
+          this.emit('roster', call, { kind: 'reconnect', sequence: call.nextRosterSequence(), participant });
+        })
+        .catch(() => undefined); // that participant stays without media; the others go on
+    }
+    this.emit('callMediaRecovered', call);
   }
 }

@@ -20,4 +20,9 @@ export class SerialQueue {
   get size(): number {
     return this.pending;
   }
+
+  /** Resolves once every task submitted so far has settled. */
+  async idle(): Promise<void> {
+    await this.tail;
+  }
 }

@@ -128,6 +128,16 @@ async function join(): Promise<void> {
     signaling = await Signaling.connect(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
     signaling.onNotification = applyNotification;
     signaling.onClose = (reason) => setStatus(`Disconnected: ${reason}`, 'error');
+    signaling.onReconnect = () => {
+      // The server rebuilt the call's media after a crash: join again, same identity (mute kept).
+      setStatus('Reconnecting…');
+      const next = new URL(location.href);
+      next.searchParams.set('call', callId);
+      next.searchParams.set('name', displayName);
+      next.searchParams.set('user', userId);
+      next.searchParams.set('autojoin', '1');
+      location.replace(next);
+    };
     state.callId = callId;
 
     const device = new Device();

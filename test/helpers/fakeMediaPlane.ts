@@ -20,8 +20,14 @@ import type {
 export class FakeMediaPlane implements MediaPlane {
   readonly calls: FakeCallMedia[] = [];
   openCalls = 0;
+  /** The next this-many openCall attempts fail (no live worker). */
+  failOpens = 0;
 
   async openCall(callId: string): Promise<CallMedia> {
+    if (this.failOpens > 0) {
+      this.failOpens--;
+      throw new Error('no live mediasoup worker');
+    }
     const call = new FakeCallMedia(callId);
     this.calls.push(call);
     this.openCalls++;

@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { RosterClient } from '../helpers/rosterClient.js';
+import { joinRtp } from '../helpers/rtpCall.js';
+import { apiClient } from '../helpers/gateway.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -43,7 +46,7 @@ describe('the gateway process (src/main.ts)', () => {
     expect(run.stderr).toContain('scripts/setup.sh');
   });
 
-  it('starts on the embedded defaults with env overrides, serves /healthz and exits 0 on SIGTERM', async () => {
+  it('starts on the embedded defaults with env overrides, serves /healthz, and on SIGTERM ends calls with a roster event and exits 0', async () => {
     const main = startMain({ MUTEGATE_HTTP_PORT: '0', MUTEGATE_MEDIA_NUM_WORKERS: '1' });
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setInterval(() => {
@@ -61,8 +64,19 @@ describe('the gateway process (src/main.ts)', () => {
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok', workers: 1 });
+
+    const api = apiClient(url);
+    const callId = (await api.post('/communications/calls', { subject: 'shutdown' })).body.id;
+    const p = await joinRtp(api, callId);
+    const watcher = await RosterClient.connect(url, 'json');
+    await watcher.answer(watcher.request({ type: 'subscribe', callId }));
+
     main.child.kill('SIGTERM');
     const run = await main.exited;
     expect(run.code).toBe(0);
+    await watcher.closed();
+    expect(watcher.closeCode).toBe(1001);
+    expect(watcher.deltas().map((d) => d.change)).toEqual(['left', 'callEnded']);
+    p.peer.close();
   });
 });

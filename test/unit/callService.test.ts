@@ -204,12 +204,22 @@ describe('CallService (control plane, no worker)', () => {
     expect(service.stats()).toEqual({ calls: 0, participants: 0, mutedParticipants: 0 });
   });
 
-  it('keeps mute state when the media is lost, and records mutes without media', async () => {
+  it('fails closed when the media is lost: state kept, mutes recorded, media rebuilt paused for the muted', async () => {
     const call = await service.createCall({});
     const a = await service.addParticipant(call.id, { identity: user('a'), media: media(1) });
     const b = await service.addParticipant(call.id, { identity: user('b'), media: media(2) });
+    const web = await service.addParticipant(call.id, { identity: user('w'), media: { kind: 'webrtc' } });
     await service.muteParticipant(call.id, a.id);
+    const reconnects: string[] = [];
+    const told: string[] = [];
+    service.on('roster', (_c, change) => {
+      if (change.kind === 'reconnect') reconnects.push(change.participant.id);
+    });
+    service.on('reconnectRequired', (_c, p) => told.push(p.id));
+    const recovered = new Promise((resolve) => service.once('callMediaRecovered', resolve));
+    plane.failOpens = 2; // the replacement worker is not up yet
     plane.calls[0]!.loseMedia();
+
     expect(call.mediaLost).toBe(true);
     expect(a.media).toBeNull();
     expect(a.isMuted).toBe(true);
@@ -221,6 +231,20 @@ describe('CallService (control plane, no worker)', () => {
       kind: 'mediaUnavailable',
       code: 'callMediaLost',
     });
+
+    await recovered;
+    expect(plane.openCalls).toBe(2); // the first router, then one that worked after two failures
+    expect(call.mediaLost).toBe(false);
+    expect(plane.calls[1]!.endpoints.map((e) => [e.participantId, e.sendPaused])).toEqual([
+      [a.id, true],
+      [b.id, true],
+    ]);
+    expect(reconnects).toEqual([a.id, b.id]);
+    // The WebRTC participant cannot be rebuilt server-side: it is told to join again and leaves.
+    expect(told).toEqual([web.id]);
+    expect(call.participants.has(web.id)).toBe(false);
+    // And the call takes joins again.
+    await service.addParticipant(call.id, { identity: user('c'), media: media(3) });
   });
 
   it('emits one numbered roster update per real state change and operationFinished per operation', async () => {

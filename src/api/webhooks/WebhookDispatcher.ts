@@ -127,6 +127,12 @@ export class WebhookDispatcher extends EventEmitter<WebhookEvents> {
     service.on('roster', (call, change) => this.onRoster(call, change));
   }
 
+  /** Waits (at most `timeoutMs`) for every queued notification to be delivered or given up. */
+  async flush(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.queues.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  }
+
   close(): void {
     for (const queue of this.queues.values()) queue.stop();
     this.queues.clear();

@@ -26,6 +26,8 @@ export interface SubscriptionRegistry {
   unsubscribe(connection: SocketConnection, callId: string): void;
   /** The connection is closing: it gets no more events and no longer counts as open. */
   release(connection: SocketConnection): void;
+  /** Remembers which connection joined a WebRTC participant (to tell it to reconnect). */
+  own(participantId: string, connection: SocketConnection): void;
 }
 
 /** The WebRTC parts a connection needs. */
@@ -215,8 +217,15 @@ export class SocketConnection {
     return participant;
   }
 
+  /** The server tells this connection's client that its participant must join again. */
+  reconnect(participant: Participant, reason: string): void {
+    this.participants.delete(participant.id);
+    this.send({ type: 'reconnect', callId: participant.callId, participantId: participant.id, reason });
+  }
+
   private adopt(participant: Participant): void {
     this.participants.set(participant.id, participant);
+    this.registry.own(participant.id, this);
     const { callId, id: participantId } = participant;
     this.webrtc.signaling.watch(participant, {
       consumer: (offer) => this.send({ type: 'consumer', callId, participantId, offer }),

@@ -35,6 +35,8 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<SocketConnection>();
   private readonly subscribers = new Map<string, Set<SocketConnection>>();
+  /** WebRTC participants by the connection that joined them. */
+  private readonly owners = new Map<string, SocketConnection>();
   private readonly keepalive: NodeJS.Timeout;
 
   constructor(
@@ -51,6 +53,7 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
       handleProtocols: (offered) => [...offered].find((p) => codecs.some((c) => c.subprotocol === p)) ?? false,
     });
     service.on('roster', (call, change) => this.broadcast(call, change));
+    service.on('reconnectRequired', (_call, participant, reason) => this.owners.get(participant.id)?.reconnect(participant, reason));
     this.keepalive = setInterval(() => this.pingAll(), options.pingIntervalMs);
     this.keepalive.unref();
   }
@@ -98,16 +101,27 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
     if (set?.size === 0) this.subscribers.delete(callId);
   }
 
+  own(participantId: string, connection: SocketConnection): void {
+    this.owners.set(participantId, connection);
+  }
+
   release(connection: SocketConnection): void {
     this.connections.delete(connection);
+    for (const [participantId, owner] of this.owners) if (owner === connection) this.owners.delete(participantId);
     for (const callId of [...connection.subscriptions]) this.unsubscribe(connection, callId);
   }
 
-  /** Says goodbye to every client (shutdown). */
-  close(): void {
+  /**
+   * Says goodbye to every client (shutdown) and resolves once their sockets are closed, so what
+   * was written to them (the last roster events) has left the process.
+   */
+  async close(): Promise<void> {
     clearInterval(this.keepalive);
     this.webrtc.presence.close();
-    for (const connection of [...this.connections]) connection.close(CLOSE_GOING_AWAY, 'server shutting down', 500);
+    const sockets = [...this.wss.clients];
+    const closed = Promise.all(sockets.map((ws) => (ws.readyState === ws.CLOSED ? undefined : new Promise((r) => ws.once('close', r)))));
+    for (const connection of [...this.connections]) connection.close(CLOSE_GOING_AWAY, 'server shutting down', 1000);
+    await closed;
     this.wss.close();
   }
 
@@ -120,6 +134,7 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
   }
 
   private broadcast(call: Call, change: RosterChange): void {
+    if (change.kind === 'left') this.owners.delete(change.participant.id);
     const set = this.subscribers.get(call.id);
     if (!set || set.size === 0) return;
     const started = process.hrtime.bigint();

@@ -39,6 +39,8 @@ export const jsonCodec: WireCodec = {
         return JSON.stringify({ type: 'response', requestId: event.requestId, status: 200, body: event.body });
       case 'consumer':
         return JSON.stringify({ type: 'newConsumer', callId: event.callId, participantId: event.participantId, ...event.offer });
+      case 'reconnect':
+        return JSON.stringify({ type: 'reconnect', callId: event.callId, participantId: event.participantId, reason: event.reason });
       case 'consumerClosed':
         return JSON.stringify({ type: 'consumerClosed', callId: event.callId, participantId: event.participantId, consumerId: event.consumerId });
       case 'error':

@@ -4,7 +4,7 @@ import { ClientMessage, ServerMessage } from '../../proto/contract.js';
 import type { WireCodec } from './codec.js';
 import { FrameError, PROTO_SUBPROTOCOL, validateClientRequest, type ClientRequest, type ServerEvent } from './protocol.js';
 
-const CHANGE_TYPE = { joined: 'JOINED', updated: 'UPDATED', left: 'LEFT', callEnded: 'CALL_ENDED' } as const;
+const CHANGE_TYPE = { joined: 'JOINED', updated: 'UPDATED', left: 'LEFT', callEnded: 'CALL_ENDED', reconnect: 'RECONNECT' } as const;
 
 function participantMessage(participant: Participant) {
   const kind = IDENTITY_KINDS.find((k) => participant.identity[k] !== undefined);
@@ -71,6 +71,8 @@ function serverMessage(event: ServerEvent): Record<string, unknown> {
           rtpParametersJson: JSON.stringify(event.offer.rtpParameters),
         },
       };
+    case 'reconnect':
+      return { reconnect: { callId: event.callId, participantId: event.participantId, reason: event.reason } };
     case 'consumerClosed':
       return { consumerClosed: { callId: event.callId, participantId: event.participantId, consumerId: event.consumerId } };
     case 'error':

@@ -48,6 +48,7 @@ export type ServerEvent =
   | { type: 'result'; requestId: string; body: SignalingResult }
   | { type: 'consumer'; callId: string; participantId: string; offer: ConsumerOffer }
   | { type: 'consumerClosed'; callId: string; participantId: string; consumerId: string }
+  | { type: 'reconnect'; callId: string; participantId: string; reason: string }
   | { type: 'error'; requestId?: string; status: number; code: string; innerCode: string; message: string };
 
 /** A frame the server could not accept; answered with an error event, the connection stays. */
