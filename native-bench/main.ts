@@ -1,7 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { mintDevToken } from '../src/api/auth/devTokens.js';
 import { installedMediasoupVersion } from '../src/media/workerBinary.js';
 import { FanoutSubscribers, type Encoding } from './lib/FanoutSubscribers.js';
 import { startGatewayProcess, type GatewayProcess } from './lib/gatewayProcess.js';
@@ -31,6 +33,8 @@ directly (producer.pause()/resume() in this process) under the same load, in one
   --throughput-seconds S    seconds per throughput step (quick 1, full 3); 0 skips throughput
   --throughput-p99-ms MS    p99 latency a sustained rate must stay under (default 50)
   --target URL              measure a gateway that is already running (otherwise one is started)
+  --token JWT               with --target: an application token for it (npm run token -- --role app);
+                            the gateway must allow application unmute (auth.allowAppRemoteUnmute)
   --out DIR                 where results.json, results.md and latency-cdf.svg go (default native-bench/out)
   --help                    this text
 
@@ -51,6 +55,7 @@ interface Options {
   throughputSeconds: number;
   throughputP99Ms: number;
   target?: string;
+  token?: string;
   out: string;
 }
 
@@ -84,6 +89,7 @@ function options(argv: string[]): Options | null {
       'throughput-seconds': { type: 'string' },
       'throughput-p99-ms': { type: 'string', default: '50' },
       target: { type: 'string' },
+      token: { type: 'string' },
       out: { type: 'string', default: 'native-bench/out' },
       help: { type: 'boolean', default: false },
     },
@@ -93,6 +99,7 @@ function options(argv: string[]): Options | null {
   if (values.profile !== 'quick' && values.profile !== 'full') throw new Error(`--profile is quick or full, got "${values.profile}"`);
   const full = values.profile === 'full';
   if (values.target && !/^https?:\/\/[^/]+$/.test(values.target)) throw new Error(`--target takes a base URL like http://127.0.0.1:8080, got "${values.target}"`);
+  if (values.target && !values.token) throw new Error('--target needs --token (an application token for that gateway: npm run token -- --role app)');
   return {
     profile: values.profile,
     streams: values.streams ? parseList(values.streams, 'streams') : full ? [10, 100, 500, 1000] : [10, 100],
@@ -105,6 +112,7 @@ function options(argv: string[]): Options | null {
     throughputSeconds: values['throughput-seconds'] ? positive(values['throughput-seconds'], 'throughput-seconds', false) : full ? 3 : 1,
     throughputP99Ms: positive(values['throughput-p99-ms'] as string, 'throughput-p99-ms', false),
     target: values.target,
+    token: values.token,
     out: values.out as string,
   };
 }
@@ -136,8 +144,8 @@ interface FanoutResult {
 
 const progress = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 
-async function scrapeCounts(baseUrl: string): Promise<Record<string, number>> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+async function scrapeCounts(baseUrl: string, token: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
   const counts: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const m = /^mutegate_mute_operations_total\{operation="(\w+)",result="(\w+)"\} (\d+)/.exec(line);
@@ -152,7 +160,7 @@ function toRun(target: 'ours' | 'raw', streams: number, results: MuteResult[], p
   return { target, streams, samples, summary, probe, load: { ...load, receivedRatePerSecond: load.received / load.seconds } };
 }
 
-async function measure(target: BenchTarget, streams: number, opts: Options, subscribers: number, gatewayUrl?: string): Promise<Run> {
+async function measure(target: BenchTarget, streams: number, opts: Options, subscribers: number, gatewayUrl: string, token: string): Promise<Run> {
   let fan: FanoutSubscribers | undefined;
   const acks: Timed[] = [];
   let throughput: ThroughputResult | undefined;
@@ -168,7 +176,7 @@ async function measure(target: BenchTarget, streams: number, opts: Options, subs
       onProbeReady: async () => {
         if (subscribers > 0 && gatewayUrl && target instanceof GatewayTarget && target.probeCallId) {
           progress(`ours: connecting ${subscribers} WebSocket subscribers`);
-          fan = await FanoutSubscribers.connect(gatewayUrl, target.probeCallId, subscribers);
+          fan = await FanoutSubscribers.connect(gatewayUrl, target.probeCallId, subscribers, token);
         }
       },
       onAck: (ack) => acks.push(ack),
@@ -271,18 +279,25 @@ async function main(): Promise<number> {
   const started = Date.now();
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   let gateway: GatewayProcess | undefined;
-  const baseUrl = opts.target ?? (gateway = await startGatewayProcess({ MUTEGATE_MEDIA_NUM_WORKERS: '1' })).url;
+  let token = opts.token;
+  if (!opts.target) {
+    // Our own gateway: a throwaway secret, and application unmute allowed (the bench unmutes).
+    const secret = randomBytes(24).toString('hex');
+    gateway = await startGatewayProcess({ MUTEGATE_MEDIA_NUM_WORKERS: '1', MUTEGATE_AUTH_HS256_SECRET: secret, MUTEGATE_AUTH_ALLOW_APP_REMOTE_UNMUTE: 'true' });
+    token = await mintDevToken(secret, { role: 'app', subject: 'native-bench' });
+  }
+  const baseUrl = opts.target ?? (gateway as GatewayProcess).url;
   progress(opts.target ? `measuring the running gateway at ${baseUrl}` : `started a gateway at ${baseUrl} (1 worker)`);
-  const ours = new GatewayTarget(baseUrl);
+  const ours = new GatewayTarget(baseUrl, token as string);
   const raw = await RawTarget.create(RAW_PORTS.min, RAW_PORTS.max);
-  const countsBefore = await scrapeCounts(baseUrl);
+  const countsBefore = await scrapeCounts(baseUrl, token as string);
   const runs: Run[] = [];
   const fanout: FanoutResult[] = [];
   try {
     for (const n of opts.streams) {
       for (const target of [raw, ours] as BenchTarget[]) {
         progress(`${target.name}: N=${n} streams at ${opts.packetRate} packets/s, probe every ${opts.probeIntervalMs} ms, ${opts.mutes} mute/unmute pairs`);
-        const run = await measure(target, n, opts, target === ours ? (opts.subscribers[0] ?? 0) : 0, baseUrl);
+        const run = await measure(target, n, opts, target === ours ? (opts.subscribers[0] ?? 0) : 0, baseUrl, token as string);
         runs.push(run);
         const leak = run.summary.leakAfterAck.max;
         if (leak > 0) progress(`!!!!! LEAK: ${target.name} N=${n}: ${leak} probe packet(s) sent after the acknowledgement were forwarded !!!!!`);
@@ -292,14 +307,14 @@ async function main(): Promise<number> {
     // The fan-out sweep: S subscribers on the probe call, light load.
     for (const s of opts.subscribers.slice(1)) {
       progress(`ours: roster fan-out with S=${s} subscribers`);
-      const run = await measure(ours, opts.streams[0] ?? 10, { ...opts, throughputSeconds: 0, mutes: Math.min(opts.mutes, 20) }, s, baseUrl);
+      const run = await measure(ours, opts.streams[0] ?? 10, { ...opts, throughputSeconds: 0, mutes: Math.min(opts.mutes, 20) }, s, baseUrl, token as string);
       if (run.fanout) fanout.push(run.fanout);
     }
   } finally {
     await raw.close();
   }
 
-  const countsAfter = await scrapeCounts(baseUrl);
+  const countsAfter = await scrapeCounts(baseUrl, token as string);
   const delta = (key: string) => (countsAfter[key] ?? 0) - (countsBefore[key] ?? 0);
   const metricsCheck = {
     mutesIssued: ours.issued.mute,
@@ -341,7 +356,7 @@ async function main(): Promise<number> {
     durationSeconds: (Date.now() - started) / 1000,
     machine,
     versions: { mutegate: pkg.version, mediasoup: machine.mediasoup, node: process.version },
-    parameters: { ...opts, target: opts.target ?? 'started by the bench', workers: 1 },
+    parameters: { ...opts, token: undefined, target: opts.target ?? 'started by the bench', workers: 1 },
     leakAfterAckTotal: leaks,
     metricsCheck,
     ratios,

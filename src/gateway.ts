@@ -7,7 +7,10 @@ import { WebhookDispatcher } from './api/webhooks/WebhookDispatcher.js';
 import { SocketServer } from './api/ws/SocketServer.js';
 import { WebRtcPresence } from './api/ws/WebRtcPresence.js';
 import type { GatewayConfig } from './config/schema.js';
+import { DEVELOPMENT_SECRET } from './api/auth/devTokens.js';
+import { TokenVerifier } from './api/auth/TokenVerifier.js';
 import { CallService } from './control/CallService.js';
+import { Policy } from './control/Policy.js';
 import { WebRtcSignaling } from './control/WebRtcSignaling.js';
 import { MediasoupMediaPlane } from './media/MediasoupMediaPlane.js';
 import { WorkerPool } from './media/WorkerPool.js';
@@ -36,6 +39,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   );
   const mediaPlane = new MediasoupMediaPlane(pool, { listenIp: config.media.listenIp, announcedIp: config.media.announcedIp });
   const service = new CallService(mediaPlane, { operationsPerCall: config.limits.operationsPerCall });
+  const policy = new Policy({ allowAppRemoteUnmute: config.auth.allowAppRemoteUnmute });
+  const verifier = config.auth.enabled ? await TokenVerifier.create(config.auth) : null;
+  if (!verifier) logger.warn('authentication is switched off (auth.enabled=false): every request acts as the application');
+  else if (config.auth.hs256Secret === DEVELOPMENT_SECRET) {
+    logger.warn('using the embedded development token secret; set MUTEGATE_AUTH_HS256_SECRET (or auth.publicKeys) outside development');
+  }
   service.on('callMediaLost', (call, reason) => logger.error({ callId: call.id, reason }, 'call lost its media'));
 
   let url = '';
@@ -44,12 +53,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     signaling: new WebRtcSignaling(service),
     presence: new WebRtcPresence(service, config.webrtc.reconnectGraceMs, logger.child({ component: 'webrtc' })),
   };
-  const sockets = new SocketServer(service, webrtc, config.ws, logger.child({ component: 'ws' }));
+  const sockets = new SocketServer(service, policy, verifier, webrtc, config.ws, logger.child({ component: 'ws' }));
   const webhooks = new WebhookDispatcher(service, config.webhooks, logger.child({ component: 'webhooks' }));
-  const cometd = new CometdServer(service, config.cometd, baseUrl, logger.child({ component: 'cometd' }));
+  const cometd = new CometdServer(service, verifier, config.cometd, baseUrl, logger.child({ component: 'cometd' }));
   const metrics = createMetrics({ service, workers: pool, webhooks, sockets });
   const http = buildHttpServer({
     service,
+    policy,
+    verifier,
+    publicMetrics: config.auth.publicMetrics,
     metrics,
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,

@@ -8,9 +8,9 @@ export type { Encoding } from './SubscriberSet.js';
 export class FanoutSubscribers {
   private constructor(private readonly thread: ThreadClient<FanoutCommand>) {}
 
-  static async connect(baseUrl: string, callId: string, count: number): Promise<FanoutSubscribers> {
+  static async connect(baseUrl: string, callId: string, count: number, token: string): Promise<FanoutSubscribers> {
     const thread = new ThreadClient<FanoutCommand>(new URL('./fanoutThreadWorker.ts', import.meta.url), 'fan-out thread');
-    await thread.call({ op: 'connect', baseUrl, callId, count });
+    await thread.call({ op: 'connect', baseUrl, callId, count, token });
     return new FanoutSubscribers(thread);
   }
 

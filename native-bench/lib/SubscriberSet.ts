@@ -25,8 +25,8 @@ interface Subscriber {
 export class SubscriberSet {
   private constructor(private readonly subscribers: Subscriber[]) {}
 
-  static async connect(baseUrl: string, callId: string, count: number): Promise<SubscriberSet> {
-    const url = baseUrl.replace(/^http/, 'ws') + '/ws';
+  static async connect(baseUrl: string, callId: string, count: number, token: string): Promise<SubscriberSet> {
+    const url = baseUrl.replace(/^http/, 'ws') + `/ws?access_token=${encodeURIComponent(token)}`;
     const subscribers: Subscriber[] = [];
     for (let i = 0; i < count; i++) {
       const encoding: Encoding = i % 2 === 0 ? 'json' : 'proto';

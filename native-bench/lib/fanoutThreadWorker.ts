@@ -3,7 +3,7 @@ import { serveThread } from './serveThread.js';
 import { SubscriberSet } from './SubscriberSet.js';
 
 export type FanoutCommand =
-  | { op: 'connect'; baseUrl: string; callId: string; count: number }
+  | { op: 'connect'; baseUrl: string; callId: string; count: number; token: string }
   | { op: 'collect'; ackAt: number[] }
   | { op: 'close' };
 
@@ -12,7 +12,7 @@ let set: SubscriberSet | null = null;
 serveThread<FanoutCommand>(async (cmd) => {
   switch (cmd.op) {
     case 'connect':
-      set = await SubscriberSet.connect(cmd.baseUrl, cmd.callId, cmd.count);
+      set = await SubscriberSet.connect(cmd.baseUrl, cmd.callId, cmd.count, cmd.token);
       return null;
     case 'collect':
       return set?.collect(cmd.ackAt) ?? { latencyMs: { json: [], proto: [] }, bytes: { json: [], proto: [] }, missing: 0 };

@@ -11,7 +11,15 @@ export class GatewayTarget implements BenchTarget {
   /** Mute/unmute requests this target sent, by outcome (checked against /metrics afterwards). */
   readonly issued = { mute: 0, unmute: 0, failed: 0 };
 
-  constructor(readonly baseUrl: string) {}
+  /** `token`: an application token; the gateway must allow application unmute (auth.allowAppRemoteUnmute). */
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  private get headers(): Record<string, string> {
+    return { 'content-type': 'application/json', authorization: `Bearer ${this.token}` };
+  }
 
   get probeCallId(): string | undefined {
     return this.probe?.callId;
@@ -59,7 +67,7 @@ export class GatewayTarget implements BenchTarget {
   }
 
   async teardown(): Promise<void> {
-    for (const callId of this.calls.splice(0)) await fetch(`${this.baseUrl}/communications/calls/${callId}`, { method: 'DELETE' });
+    for (const callId of this.calls.splice(0)) await fetch(`${this.baseUrl}/communications/calls/${callId}`, { method: 'DELETE', headers: this.headers });
     this.loadParticipants = [];
     this.probe = null;
   }
@@ -72,7 +80,7 @@ export class GatewayTarget implements BenchTarget {
     const requestAt = nowMs();
     const res = await fetch(`${this.baseUrl}/communications/calls/${callId}/participants/${participantId}/${mute ? 'mute' : 'unmute'}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: this.headers,
       body: '{"clientContext":"native-bench"}',
     });
     await res.arrayBuffer();
@@ -98,7 +106,7 @@ export class GatewayTarget implements BenchTarget {
   // `any`: the Graph JSON replies are read field by field.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   private async post(path: string, body: unknown): Promise<any> {
-    const res = await fetch(this.baseUrl + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(this.baseUrl + path, { method: 'POST', headers: this.headers, body: JSON.stringify(body) });
     const json = await res.json();
     if (res.status !== 201) throw new Error(`POST ${path} answered ${res.status}: ${JSON.stringify(json)}`);
     return json;

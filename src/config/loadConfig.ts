@@ -32,13 +32,14 @@ function leafPaths(obj: JsonObject, prefix: string[] = []): string[][] {
 }
 
 /**
- * Environment values are strings; numbers, `null` and JSON arrays (`[100,500]`) are recognised,
+ * Environment values are strings; numbers, booleans, `null` and JSON arrays (`[100,500]`) are recognised,
  * the schema checks the rest.
  */
 function parseEnvValue(raw: string): Json {
   const trimmed = raw.trim();
   if (/^-?\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
   if (trimmed === 'null') return null;
+  if (trimmed === 'true' || trimmed === 'false') return trimmed === 'true';
   if (trimmed.startsWith('[')) {
     try {
       return JSON.parse(trimmed) as Json;

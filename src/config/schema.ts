@@ -55,6 +55,24 @@ export interface GatewayConfigInput {
     /** How long a WebRTC participant stays after its signaling closed or its ICE/DTLS failed. */
     reconnectGraceMs: number;
   };
+  auth: {
+    /** Off only for local experiments: every request is then treated as the application. */
+    enabled: boolean;
+    /** Shared secret for HS256 tokens (null: HS256 not accepted). */
+    hs256Secret: string | null;
+    /** Public keys (PEM, SPKI) for RS256/ES256 tokens. */
+    publicKeys: { alg: 'RS256' | 'ES256'; pem: string; kid?: string }[];
+    /** Required `iss`, when set. */
+    issuer: string | null;
+    /** Required `aud`, when set. */
+    audience: string | null;
+    /** Leeway for exp/nbf. */
+    clockToleranceSeconds: number;
+    /** /metrics without a token. */
+    publicMetrics: boolean;
+    /** Lets application tokens unmute other participants (Graph has no such call; off by default). */
+    allowAppRemoteUnmute: boolean;
+  };
 }
 
 /** Resolved configuration: defaults applied, "auto" and null replaced by concrete values. */
@@ -66,7 +84,7 @@ export interface GatewayConfig extends GatewayConfigInput {
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['http', 'media', 'log', 'limits', 'ws', 'webhooks', 'cometd', 'webrtc'],
+  required: ['http', 'media', 'log', 'limits', 'ws', 'webhooks', 'cometd', 'webrtc', 'auth'],
   properties: {
     http: {
       type: 'object',
@@ -151,6 +169,34 @@ export const configSchema = {
       required: ['reconnectGraceMs'],
       properties: {
         reconnectGraceMs: { type: 'integer', minimum: 0, maximum: 600_000 },
+      },
+    },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['enabled', 'hs256Secret', 'publicKeys', 'issuer', 'audience', 'clockToleranceSeconds', 'publicMetrics', 'allowAppRemoteUnmute'],
+      properties: {
+        enabled: { type: 'boolean' },
+        hs256Secret: { type: ['string', 'null'], minLength: 16 },
+        publicKeys: {
+          type: 'array',
+          maxItems: 32,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['alg', 'pem'],
+            properties: {
+              alg: { type: 'string', enum: ['RS256', 'ES256'] },
+              pem: { type: 'string', pattern: '-----BEGIN PUBLIC KEY-----' },
+              kid: { type: 'string', minLength: 1 },
+            },
+          },
+        },
+        issuer: { type: ['string', 'null'], minLength: 1 },
+        audience: { type: ['string', 'null'], minLength: 1 },
+        clockToleranceSeconds: { type: 'integer', minimum: 0, maximum: 600 },
+        publicMetrics: { type: 'boolean' },
+        allowAppRemoteUnmute: { type: 'boolean' },
       },
     },
   },

@@ -4,6 +4,7 @@ import { Call, type CallKind } from './Call.js';
 import { DomainError, notFound } from './errors.js';
 import { identityKey, type IdentitySet } from './identity.js';
 import type { CallMedia, MediaPlane } from './mediaPlane.js';
+import type { ActorRole } from './Policy.js';
 import { newOperation, type Operation, type OperationType } from './Operation.js';
 import { Participant, type MediaSpec, type RtpMediaSpec } from './Participant.js';
 
@@ -204,27 +205,26 @@ export class CallService extends EventEmitter<CallServiceEvents> {
   }
 
   /**
-   * Server-mutes a participant (group calls only, as in Graph). `receivedAt` (process.hrtime) is
-   * when the adapter received the request; the enforcement latency is measured from there.
+   * Server-mutes a participant. `role` is how the caller relates to it (the adapters decide with
+   * Policy): muting someone else is for group calls only, as in Graph; anyone may mute
+   * themselves. `receivedAt` (process.hrtime) is when the adapter received the request; the
+   * enforcement latency is measured from there.
    */
-  async muteParticipant(callId: string, participantId: string, clientContext?: string, receivedAt?: bigint): Promise<Operation> {
-    return this.runMuteOperation('muteParticipant', this.getCall(callId), participantId, clientContext, true, receivedAt);
+  async muteParticipant(callId: string, participantId: string, clientContext?: string, receivedAt?: bigint, role: ActorRole = 'app'): Promise<Operation> {
+    return this.runMuteOperation('muteParticipant', this.getCall(callId), participantId, { clientContext, receivedAt, role });
   }
 
-  async unmuteParticipant(callId: string, participantId: string, clientContext?: string, receivedAt?: bigint): Promise<Operation> {
-    return this.runMuteOperation('unmuteParticipant', this.getCall(callId), participantId, clientContext, true, receivedAt);
+  async unmuteParticipant(callId: string, participantId: string, clientContext?: string, receivedAt?: bigint, role: ActorRole = 'app'): Promise<Operation> {
+    return this.runMuteOperation('unmuteParticipant', this.getCall(callId), participantId, { clientContext, receivedAt, role });
   }
 
-  /**
-   * A participant muting its own leg (Graph app self-mute, a Genesys agent's MuteCall): allowed in
-   * any call kind, unlike muting someone else, which Graph allows in group calls only.
-   */
+  /** A participant muting its own leg (Graph app self-mute, a Genesys agent's MuteCall): any call kind. */
   async muteOwn(callId: string, participantId: string, clientContext?: string, receivedAt?: bigint): Promise<Operation> {
-    return this.runMuteOperation('muteParticipant', this.getCall(callId), participantId, clientContext, false, receivedAt);
+    return this.muteParticipant(callId, participantId, clientContext, receivedAt, 'self');
   }
 
   async unmuteOwn(callId: string, participantId: string, clientContext?: string, receivedAt?: bigint): Promise<Operation> {
-    return this.runMuteOperation('unmuteParticipant', this.getCall(callId), participantId, clientContext, false, receivedAt);
+    return this.unmuteParticipant(callId, participantId, clientContext, receivedAt, 'self');
   }
 
   /** Graph `POST /calls/{id}/mute`: the application mutes its own participant. */
@@ -303,13 +303,11 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     type: OperationType,
     call: Call,
     participantId: string,
-    clientContext: string | undefined,
-    groupCallsOnly: boolean,
-    receivedAt?: bigint,
+    { clientContext, receivedAt, role }: { clientContext: string | undefined; receivedAt: bigint | undefined; role: ActorRole },
   ): Promise<Operation> {
     const started = receivedAt ?? process.hrtime.bigint();
     const participant = this.getParticipant(call.id, participantId);
-    if (groupCallsOnly && call.kind === 'peerToPeer') {
+    if (role !== 'self' && call.kind === 'peerToPeer') {
       throw new DomainError(
         'invalidRequest',
         'groupCallsOnly',

@@ -15,7 +15,19 @@ interface RosterEntry {
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
 
+/** What the token says about us, for the UI only (the server enforces every rule). */
+function tokenRole(token: string): 'app' | 'moderator' | 'participant' | 'unknown' {
+  try {
+    const claims = JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/')));
+    if (Array.isArray(claims.roles) && claims.roles.some((r: unknown) => typeof r === 'string' && r.startsWith('Calls.'))) return 'app';
+    return claims.mutegate_role === 'moderator' ? 'moderator' : claims.mutegate_role === 'participant' ? 'participant' : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 const state = {
+  role: 'unknown' as ReturnType<typeof tokenRole>,
   callId: '',
   participantId: '',
   roster: new Map<string, RosterEntry>(),
@@ -48,10 +60,11 @@ function render(): void {
     badge.className = 'badge';
     badge.textContent = entry.isMuted ? 'muted by server' : 'live';
     li.append(name, badge);
-    if (entry.id !== state.participantId) {
+    // Moderators (and applications) may mute others; nobody unmutes someone else, they ask.
+    if (entry.id !== state.participantId && (state.role === 'moderator' || state.role === 'app')) {
       const button = document.createElement('button');
-      button.textContent = entry.isMuted ? 'Unmute' : 'Mute';
-      button.onclick = () => void setMuted(entry.id, !entry.isMuted);
+      button.textContent = entry.isMuted ? 'Ask to unmute' : 'Mute';
+      button.onclick = () => void (entry.isMuted ? requestUnmute(entry.id) : setMuted(entry.id, true));
       li.append(button);
     }
     list.append(li);
@@ -100,6 +113,15 @@ async function setMuted(participantId: string, muted: boolean): Promise<void> {
   }
 }
 
+async function requestUnmute(participantId: string): Promise<void> {
+  try {
+    await signaling?.request('requestUnmute', { callId: state.callId, participantId });
+    setStatus('Asked them to unmute.');
+  } catch (err) {
+    setStatus(`Could not ask: ${(err as Error).message}`, 'error');
+  }
+}
+
 async function consume(device: Device, recvTransport: types.Transport, offer: Json): Promise<void> {
   const consumer = await recvTransport.consume({
     id: offer.consumerId,
@@ -125,7 +147,12 @@ async function join(): Promise<void> {
   $<HTMLButtonElement>('join').disabled = true;
   setStatus('Connecting…');
   try {
-    signaling = await Signaling.connect(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+    // The token (a participant token for this call, see `npm run token`) rides in the URL:
+    // browsers cannot set headers on a WebSocket.
+    const token = $<HTMLInputElement>('token').value.trim();
+    state.role = tokenRole(token);
+    const query = token ? `?access_token=${encodeURIComponent(token)}` : '';
+    signaling = await Signaling.connect(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${query}`);
     signaling.onNotification = applyNotification;
     signaling.onClose = (reason) => setStatus(`Disconnected: ${reason}`, 'error');
     signaling.onReconnect = () => {
@@ -136,6 +163,7 @@ async function join(): Promise<void> {
       next.searchParams.set('name', displayName);
       next.searchParams.set('user', userId);
       next.searchParams.set('autojoin', '1');
+      if (token) next.searchParams.set('token', token);
       location.replace(next);
     };
     state.callId = callId;
@@ -211,6 +239,7 @@ Object.assign(window, { mutegate: { state, stats } });
 
 $<HTMLInputElement>('call-id').value = params.get('call') ?? '';
 $<HTMLInputElement>('display-name').value = params.get('name') ?? '';
+$<HTMLInputElement>('token').value = params.get('token') ?? '';
 $('join-form').addEventListener('submit', (event) => {
   event.preventDefault();
   void join();

@@ -29,7 +29,7 @@ export class Signaling {
   private constructor(private readonly ws: WebSocket) {
     ws.onmessage = (event) => this.onMessage(JSON.parse(String(event.data)));
     ws.onclose = (event) => {
-      for (const p of this.pending.values()) p.reject(new Error('connection closed'));
+      for (const p of this.pending.values()) p.reject(new Error(event.reason || 'connection closed'));
       this.pending.clear();
       this.onClose(event.reason || `closed (${event.code})`);
     };

@@ -10,9 +10,10 @@ export class CometdAgent {
   readonly messages: Message[] = [];
   readonly client = new CometD();
 
+  /** `token`: the agent's bearer token (its subject is the agent); undefined sends none. */
   constructor(
     baseUrl: string,
-    readonly userId: string | undefined,
+    readonly token: string | undefined,
     transport: 'websocket' | 'long-polling' = 'websocket',
   ) {
     if (transport === 'long-polling') this.client.unregisterTransport('websocket');
@@ -20,7 +21,7 @@ export class CometdAgent {
   }
 
   handshake(): Promise<Message> {
-    return new Promise((resolve) => this.client.handshake(this.userId === undefined ? {} : { ext: { userId: this.userId } }, resolve));
+    return new Promise((resolve) => this.client.handshake(this.token === undefined ? {} : { ext: { authorization: `Bearer ${this.token}` } }, resolve));
   }
 
   subscribe(channel = '/v2/me/calls'): Promise<Message> {

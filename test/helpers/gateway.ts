@@ -1,12 +1,17 @@
 import { loadConfig } from '../../src/config/loadConfig.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
+import { appToken, TEST_SECRET } from './tokens.js';
 
-/** A real gateway (real mediasoup workers) on a free port of 127.0.0.1. */
+/** A real gateway (real mediasoup workers, real token checks) on a free port of 127.0.0.1. */
 export async function startTestGateway(env: Record<string, string> = {}): Promise<Gateway> {
   const config = loadConfig({
     MUTEGATE_HTTP_PORT: '0',
     MUTEGATE_LOG_LEVEL: 'warn',
     MUTEGATE_MEDIA_NUM_WORKERS: '1',
+    MUTEGATE_AUTH_HS256_SECRET: TEST_SECRET,
+    // These gateways test media enforcement, so the application token may unmute anyone; the
+    // privacy default (off) is tested in authorization.test.ts.
+    MUTEGATE_AUTH_ALLOW_APP_REMOTE_UNMUTE: 'true',
     ...env,
   });
   return startGateway(config);
@@ -20,10 +25,15 @@ export interface ApiResponse<T = any> {
   body: T;
 }
 
-/** Minimal JSON client for the gateway's HTTP API. */
-export function apiClient(baseUrl: string) {
+/**
+ * Minimal JSON client for the gateway's HTTP API. It sends `token` (default: an application
+ * token) unless the request sets its own Authorization header; `null` sends none.
+ */
+export function apiClient(baseUrl: string, token: string | null | Promise<string> = appToken()) {
   async function request(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<ApiResponse> {
     const headers = new Headers(init.headers);
+    const bearer = await token;
+    if (bearer && !headers.has('authorization')) headers.set('authorization', `Bearer ${bearer}`);
     let payload: string | undefined;
     if (typeof body === 'string') {
       payload = body;

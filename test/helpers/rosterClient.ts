@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { ServerMessage, ClientMessage } from '../../src/proto/contract.js';
 import { waitFor } from './gateway.js';
+import { appToken } from './tokens.js';
 
 export type Encoding = 'json' | 'proto';
 
@@ -35,8 +36,12 @@ export class RosterClient {
     ws.on('error', () => undefined);
   }
 
-  static async connect(baseUrl: string, encoding: Encoding, path = '/ws'): Promise<RosterClient> {
-    const ws = new WebSocket(baseUrl.replace(/^http/, 'ws') + path, encoding === 'json' ? 'mutegate.v1.json' : 'mutegate.v1.proto');
+  /** Connects with `token` (default: an application token) in the Authorization header; `null` sends none. */
+  static async connect(baseUrl: string, encoding: Encoding, token: string | null | Promise<string> = appToken(), path = '/ws'): Promise<RosterClient> {
+    const bearer = await token;
+    const ws = new WebSocket(baseUrl.replace(/^http/, 'ws') + path, encoding === 'json' ? 'mutegate.v1.json' : 'mutegate.v1.proto', {
+      headers: bearer ? { authorization: `Bearer ${bearer}` } : {},
+    });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientMessage } from '../../src/proto/contract.js';
 import type { Gateway } from '../../src/gateway.js';
 import { CometdAgent } from '../helpers/cometdAgent.js';
+import { appToken, userToken } from '../helpers/tokens.js';
 import { apiClient, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
 import { RosterClient } from '../helpers/rosterClient.js';
 import { createGroupCall, joinRtp, type RtpParticipant } from '../helpers/rtpCall.js';
@@ -147,20 +148,21 @@ describe('bad input on every adapter (real gateway)', () => {
   });
 
   it('refuses unknown subprotocols and paths at the handshake', async () => {
+    const headers = { authorization: `Bearer ${await appToken()}` };
     const refused = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(gateway.url.replace('http', 'ws') + '/ws', 'mutegate.v9.xml');
+      const ws = new WebSocket(gateway.url.replace('http', 'ws') + '/ws', 'mutegate.v9.xml', { headers });
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       ws.on('error', () => undefined);
     });
     expect(refused).toBe(400);
     const notFound = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(gateway.url.replace('http', 'ws') + '/nowhere', 'mutegate.v1.json');
+      const ws = new WebSocket(gateway.url.replace('http', 'ws') + '/nowhere', 'mutegate.v1.json', { headers });
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       ws.on('error', () => undefined);
     });
     expect(notFound).toBe(404);
     // No subprotocol at all means JSON.
-    const plain = new WebSocket(gateway.url.replace('http', 'ws') + '/ws');
+    const plain = new WebSocket(gateway.url.replace('http', 'ws') + '/ws', { headers });
     await new Promise((resolve) => plain.once('open', resolve));
     expect(plain.protocol).toBe('');
     const got = new Promise<string>((resolve) => plain.once('message', (d) => resolve(d.toString())));
@@ -179,7 +181,9 @@ describe('bad input on every adapter (real gateway)', () => {
 
   it('answers bad Genesys requests with a non-zero statusCode and the right HTTP status', async () => {
     const before = await state();
-    const as = (user?: string): RequestInit => ({ headers: user ? { 'x-mutegate-user': user } : {} });
+    const tokens = { alice: `Bearer ${await userToken('alice')}`, stranger: `Bearer ${await userToken('stranger')}` };
+    // No user: no Authorization header at all (the default app token is suppressed by an empty one).
+    const as = (user?: 'alice' | 'stranger'): RequestInit => ({ headers: { authorization: user ? tokens[user] : '' } });
     const url = `/api/v2/me/calls/${callId}`;
     const cases: { name: string; send: () => Promise<{ status: number; body: any }>; status: number; statusCode: number }[] = [
       { name: 'no caller', send: () => api.post(url, { operationName: 'MuteCall' }, as()), status: 401, statusCode: 2 },
@@ -190,7 +194,7 @@ describe('bad input on every adapter (real gateway)', () => {
       { name: 'unknown call', send: () => api.post(`/api/v2/me/calls/${randomUUID()}`, { operationName: 'MuteCall' }, as('alice')), status: 404, statusCode: 3 },
       { name: 'caller not in the call', send: () => api.post(url, { operationName: 'MuteCall' }, as('stranger')), status: 404, statusCode: 3 },
       { name: 'unmute while not muted (not a capability)', send: () => api.post(url, { operationName: 'UnmuteCall' }, as('alice')), status: 409, statusCode: 4 },
-      { name: 'GET without caller', send: () => api.get('/api/v2/me/calls'), status: 401, statusCode: 2 },
+      { name: 'GET without caller', send: () => api.request('GET', '/api/v2/me/calls', undefined, as()), status: 401, statusCode: 2 },
       { name: 'GET a call the caller is not in', send: () => api.request('GET', `/api/v2/me/calls/${otherCallId}`, undefined, as('alice')), status: 404, statusCode: 3 },
     ];
     for (const c of cases) {
@@ -208,10 +212,15 @@ describe('bad input on every adapter (real gateway)', () => {
     const anonymous = new CometdAgent(gateway.url, undefined);
     const handshake = await anonymous.handshake();
     expect(handshake.successful).toBe(false);
-    expect(String(handshake.error)).toContain('ext.userId');
+    expect(String(handshake.error)).toContain('401');
     anonymous.client.disconnect();
+    const forged = new CometdAgent(gateway.url, (await userToken('alice')).slice(0, -4) + 'AAAA');
+    const forgedHandshake = await forged.handshake();
+    expect(forgedHandshake.successful).toBe(false);
+    expect(String(forgedHandshake.error)).toMatch(/^401::the token was refused/);
+    forged.client.disconnect();
 
-    const agent = new CometdAgent(gateway.url, 'alice');
+    const agent = new CometdAgent(gateway.url, await userToken('alice'));
     expect((await agent.handshake()).successful).toBe(true);
     const sub = await agent.subscribe('/v2/everyone/calls');
     expect(sub.successful).toBe(false);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
 import { apiClient, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
 import { createGroupCall } from '../helpers/rtpCall.js';
+import { tokenFor } from '../helpers/tokens.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 
@@ -49,10 +50,13 @@ describe('WebRTC participants in headless Chromium', () => {
     await gateway?.close();
   });
 
-  async function openPage(callId: string, name: string): Promise<Page> {
+  async function openPage(callId: string, name: string, role: 'participant' | 'moderator' = 'participant'): Promise<Page> {
     const page = await browser.newPage({ viewport: { width: 720, height: 560 } });
     page.on('pageerror', (err) => console.error(`[${name} page error]`, err.message));
-    await page.goto(`${gateway.url}/?call=${callId}&name=${name}&user=${name.toLowerCase()}&autojoin=1`);
+    const token = await tokenFor(
+      role === 'participant' ? { role, subject: name.toLowerCase(), call: callId } : { role, subject: name.toLowerCase(), calls: [callId] },
+    );
+    await page.goto(`${gateway.url}/?call=${callId}&name=${name}&user=${name.toLowerCase()}&token=${token}&autojoin=1`);
     await page.waitForFunction(() => (globalThis as unknown as { mutegate: { state: { joined: boolean } } }).mutegate.state.joined, null, { timeout: 15_000 });
     return page;
   }
@@ -63,7 +67,7 @@ describe('WebRTC participants in headless Chromium', () => {
   it('forwards A to B, and a server mute stops it at B while A keeps sending; unmute restores it', async () => {
     const callId = await createGroupCall(api, { subject: 'browser call' });
     const pageA = await openPage(callId, 'Alice');
-    const pageB = await openPage(callId, 'Bob');
+    const pageB = await openPage(callId, 'Bob', 'moderator');
     const a = await participantIdOf(pageA);
 
     // B receives A's audio, and the count grows.

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { RosterClient } from '../helpers/rosterClient.js';
 import { joinRtp } from '../helpers/rtpCall.js';
 import { apiClient } from '../helpers/gateway.js';
+import { TEST_SECRET } from '../helpers/tokens.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -17,7 +18,7 @@ interface Run {
 function startMain(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: repoRoot,
-    env: { ...process.env, MUTEGATE_LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, MUTEGATE_LOG_LEVEL: 'info', MUTEGATE_AUTH_HS256_SECRET: TEST_SECRET, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

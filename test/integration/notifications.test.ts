@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RtpPeer } from '../../native-bench/lib/RtpPeer.js';
 import type { Gateway } from '../../src/gateway.js';
 import { CometdAgent } from '../helpers/cometdAgent.js';
+import { userToken } from '../helpers/tokens.js';
 import { apiClient, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
 import { RosterClient } from '../helpers/rosterClient.js';
 import { createGroupCall, joinRtp, receivedSince } from '../helpers/rtpCall.js';
@@ -66,7 +67,7 @@ describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', (
     expect(jsonSnapshot.value[0].resourceData).toHaveLength(2);
     expect(subs[3]!.messages[0].snapshot.participants).toHaveLength(2);
 
-    const agent = new CometdAgent(gateway.url, 'agent-a');
+    const agent = new CometdAgent(gateway.url, await userToken('agent-a'));
     agents.push(agent);
     expect((await agent.handshake()).successful).toBe(true);
     expect(agent.transport).toBe('websocket');
@@ -127,7 +128,7 @@ describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', (
     expect(agent.messages[1]!.data).toMatchObject({ notificationType: 'StatusChange', call: { mute: 'Off', capabilities: ['MuteCall'] } });
 
     // --- the agent mutes itself through the Genesys API
-    const genesysMute = await api.post(`/api/v2/me/calls/${callId}`, { operationName: 'MuteCall' }, { headers: { 'x-mutegate-user': 'agent-a' } });
+    const genesysMute = await api.post(`/api/v2/me/calls/${callId}`, { operationName: 'MuteCall' }, { headers: { authorization: `Bearer ${await userToken('agent-a')}` } });
     const counterAtGenesysAck = agentA.peer.nextCounter;
     expect(genesysMute.status).toBe(200);
     expect(genesysMute.body).toEqual({ statusCode: 0 });
@@ -138,7 +139,7 @@ describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', (
     await sleep(300);
     expect(receivedSince(b.peer, agentA.peer, counterAtGenesysAck)).toBe(0);
 
-    const calls = await api.request('GET', '/api/v2/me/calls', undefined, { headers: { 'x-mutegate-user': 'agent-a' } });
+    const calls = await api.request('GET', '/api/v2/me/calls', undefined, { headers: { authorization: `Bearer ${await userToken('agent-a')}` } });
     expect(calls.body).toMatchObject({ statusCode: 0, data: { calls: [{ id: callId, mute: 'On', capabilities: ['UnmuteCall'], uri: `${gateway.url}/api/v2/me/calls/${callId}` }] } });
 
     // Leaving and the call ending reach everyone in order too.
@@ -161,7 +162,7 @@ describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', (
     const mine = await joinRtp(api, callId, { userId: 'agent-lp' });
     const other = await joinRtp(api, callId, { userId: 'agent-other' });
     peers.push(mine.peer, other.peer);
-    const agent = new CometdAgent(gateway.url, 'agent-lp', 'long-polling');
+    const agent = new CometdAgent(gateway.url, await userToken('agent-lp'), 'long-polling');
     agents.push(agent);
     expect((await agent.handshake()).successful).toBe(true);
     expect(agent.transport).toBe('long-polling');

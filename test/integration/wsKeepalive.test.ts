@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
 import { startTestGateway, waitFor } from '../helpers/gateway.js';
+import { appToken } from '../helpers/tokens.js';
 
 describe('WebSocket keepalive (real gateway)', () => {
   let gateway: Gateway;
@@ -14,7 +15,8 @@ describe('WebSocket keepalive (real gateway)', () => {
   });
 
   it('keeps a client that answers pings and reaps one that does not', async () => {
-    const url = gateway.url.replace('http', 'ws') + '/ws';
+    // Browsers' way of sending the token: the access_token query parameter.
+    const url = gateway.url.replace('http', 'ws') + `/ws?access_token=${await appToken()}`;
     const healthy = new WebSocket(url, 'mutegate.v1.json');
     const dead = new WebSocket(url, 'mutegate.v1.json', { autoPong: false });
     await Promise.all([healthy, dead].map((ws) => new Promise((resolve) => ws.once('open', resolve))));

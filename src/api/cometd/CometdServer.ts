@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Call } from '../../control/Call.js';
 import type { CallService, RosterChange } from '../../control/CallService.js';
 import type { Participant } from '../../control/Participant.js';
+import { AuthError, TokenVerifier } from '../auth/TokenVerifier.js';
 import { genesysCallResource } from '../genesys/callResource.js';
 import { pathOf } from '../http/upgradeRouter.js';
 
@@ -40,13 +41,15 @@ export class CometdServer {
 
   constructor(
     service: CallService,
+    /** Null when authentication is off: the handshake then names the agent in ext.userId. */
+    private readonly verifier: TokenVerifier | null,
     private readonly options: CometdOptions,
     private readonly baseUrl: () => string,
     private readonly log: Logger,
   ) {
     this.bayeux = new faye.NodeAdapter({ mount: options.path, timeout: options.connectTimeoutMs / 1000 });
     this.bayeux.addExtension({
-      incoming: (message, request, callback) => callback(this.incoming(message, request)),
+      incoming: (message, request, callback) => void this.incoming(message, request).then(callback),
       outgoing: (message, request, callback) => callback(this.outgoing(message, request)),
     });
     this.bayeux.on('disconnect', (clientId) => {
@@ -85,13 +88,25 @@ export class CometdServer {
     this.bayeux.close();
   }
 
-  private incoming(message: BayeuxMessage, request: IncomingMessage | undefined): BayeuxMessage {
+  private async incoming(message: BayeuxMessage, request: IncomingMessage | undefined): Promise<BayeuxMessage> {
     // Without a request the message comes from faye's in-process client: our own publisher.
     if (!request) return message;
     if (message.channel === '/meta/handshake') {
-      const userId = message.ext?.userId;
+      let userId: unknown;
+      if (this.verifier) {
+        // ext.authorization: "Bearer <JWT>"; the agent is the token's subject.
+        const raw = message.ext?.authorization;
+        try {
+          userId = (await this.verifier.verify(TokenVerifier.fromAuthorizationHeader(typeof raw === 'string' ? raw : undefined))).subject;
+        } catch (err) {
+          const status = err instanceof AuthError ? err.status : 401;
+          return { ...message, error: `${status}::${err instanceof Error ? err.message : 'bad token'} (send ext.authorization: "Bearer <JWT>")` };
+        }
+      } else {
+        userId = message.ext?.userId;
+      }
       if (typeof userId !== 'string' || userId === '' || userId.length > 256) {
-        return { ...message, error: '403::handshake needs ext.userId (the agent user id)' };
+        return { ...message, error: '403::the handshake names no agent (token "sub", or ext.userId with authentication off)' };
       }
       this.userByHandshake.set(request, userId);
       return message;

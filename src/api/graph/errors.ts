@@ -3,7 +3,7 @@ import { DomainError, type DomainErrorKind } from '../../control/errors.js';
 /** Graph's top-level error codes by HTTP status; the specific reason goes in innerError.code. */
 const graphCodeByStatus: Record<number, string> = {
   400: 'badRequest',
-  401: 'unauthenticated',
+  401: 'InvalidAuthenticationToken',
   403: 'accessDenied',
   404: 'itemNotFound',
   405: 'methodNotAllowed',

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../control/errors.js';
+import { AuthError } from '../auth/TokenVerifier.js';
 import { graphError, statusByDomainKind, type GraphError } from '../graph/errors.js';
 import { operationPath } from '../graph/resources.js';
 
@@ -15,6 +16,12 @@ export function graphErrorBody(request: FastifyRequest, status: number, message:
 
 /** Every error leaves in Graph's shape; nothing thrown by a handler can take the process down. */
 export function graphErrorHandler(error: FastifyError | DomainError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof AuthError) {
+    if (error.status === 401) {
+      void reply.header('WWW-Authenticate', `Bearer realm="mutegate", error="invalid_token", error_description="${error.message.replace(/"/g, "'")}"`);
+    }
+    return reply.status(error.status).send(graphErrorBody(request, error.status, error.message, error.code));
+  }
   if (error instanceof DomainError) {
     const status = statusByDomainKind[error.kind];
     if (error.operationId) {

@@ -4,6 +4,9 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CallService } from '../../control/CallService.js';
+import type { Policy } from '../../control/Policy.js';
+import type { TokenVerifier } from '../auth/TokenVerifier.js';
+import { authentication } from './authentication.js';
 import { graphErrorBody, graphErrorHandler } from './graphErrors.js';
 import { callRoutes } from './routes/calls.js';
 import { genesysRoutes } from './routes/genesys.js';
@@ -15,6 +18,10 @@ import { webClientRoutes } from './routes/webClient.js';
 
 export interface HttpServerOptions {
   service: CallService;
+  policy: Policy;
+  /** Null: authentication switched off (every request acts as the application). */
+  verifier: TokenVerifier | null;
+  publicMetrics: boolean;
   health: HealthSource;
   metrics: Registry;
   logger: Logger;
@@ -61,11 +68,13 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     reply.status(404).send(graphErrorBody(request, 404, `no route for ${request.method} ${request.url}`, 'routeNotFound')),
   );
 
-  callRoutes(app, options.service);
-  participantRoutes(app, options.service);
-  muteRoutes(app, options.service);
-  operationRoutes(app, options.service);
-  genesysRoutes(app, options.service, options.baseUrl);
+  authentication(app, { verifier: options.verifier, publicMetrics: options.publicMetrics });
+  const context = { service: options.service, policy: options.policy };
+  callRoutes(app, context);
+  participantRoutes(app, context);
+  muteRoutes(app, context);
+  operationRoutes(app, context);
+  genesysRoutes(app, context, options.baseUrl);
   healthRoutes(app, options.health, options.metrics);
   webClientRoutes(app);
   return app;

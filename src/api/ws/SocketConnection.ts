@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { CallService } from '../../control/CallService.js';
+import type { Policy } from '../../control/Policy.js';
+import type { Principal } from '../../control/Principal.js';
 import { DomainError } from '../../control/errors.js';
 import type { Participant } from '../../control/Participant.js';
 import type { WebRtcSignaling } from '../../control/WebRtcSignaling.js';
@@ -11,6 +13,8 @@ import type { WebRtcPresence } from './WebRtcPresence.js';
 
 /** Close codes of this protocol (4000–4999 is the application range). */
 export const CLOSE_SLOW_SUBSCRIBER = 4008;
+export const CLOSE_UNAUTHENTICATED = 4401;
+export const CLOSE_FORBIDDEN = 4403;
 export const CLOSE_GOING_AWAY = 1001;
 
 export interface ConnectionLimits {
@@ -50,15 +54,22 @@ export class SocketConnection {
   alive = true;
   private closing = false;
 
+  private readonly service: CallService;
+  private readonly policy: Policy;
+
   constructor(
     private readonly socket: WebSocket,
     readonly codec: WireCodec,
-    private readonly service: CallService,
+    /** Who this connection acts as, from the token in its handshake. */
+    readonly principal: Principal,
+    domain: { service: CallService; policy: Policy },
     private readonly registry: SubscriptionRegistry,
     private readonly webrtc: WebRtcServices,
     private readonly limits: ConnectionLimits,
     private readonly log: Logger,
   ) {
+    this.service = domain.service;
+    this.policy = domain.policy;
     socket.on('message', (data, isBinary) => void this.onFrame(toBuffer(data), isBinary, process.hrtime.bigint()));
     socket.on('pong', () => (this.alive = true));
     socket.on('close', () => {
@@ -138,6 +149,7 @@ export class SocketConnection {
       case 'subscribe':
       case 'resync': {
         const call = this.service.getCall(request.callId);
+        this.policy.requireCallAccess(this.principal, call);
         if (request.type === 'resync' && !this.subscriptions.has(call.id)) {
           throw new DomainError('invalidRequest', 'notSubscribed', `resync needs a subscription to call ${call.id}; subscribe first`);
         }
@@ -152,17 +164,26 @@ export class SocketConnection {
         return;
       case 'mute':
       case 'unmute': {
+        const call = this.service.getCall(request.callId);
+        const target = this.service.getParticipant(call.id, request.participantId);
+        const role =
+          request.type === 'mute' ? this.policy.roleFor(this.principal, call, target, 'mute') : this.policy.requireUnmute(this.principal, call, target);
         const operation =
           request.type === 'mute'
-            ? await this.service.muteParticipant(request.callId, request.participantId, request.clientContext, receivedAt)
-            : await this.service.unmuteParticipant(request.callId, request.participantId, request.clientContext, receivedAt);
+            ? await this.service.muteParticipant(request.callId, request.participantId, request.clientContext, receivedAt, role)
+            : await this.service.unmuteParticipant(request.callId, request.participantId, request.clientContext, receivedAt, role);
         this.send({ type: 'operation', requestId: request.requestId, operation });
         return;
       }
       case 'getRouterRtpCapabilities':
+        this.policy.requireCallAccess(this.principal, this.service.getCall(request.callId));
         this.result(request.requestId, { rtpCapabilities: this.webrtc.signaling.routerRtpCapabilities(request.callId) });
         return;
       case 'join': {
+        this.policy.requireCallAccess(this.principal, this.service.getCall(request.callId));
+        if (this.principal.kind === 'participant' && request.userId !== this.principal.subject) {
+          throw new DomainError('forbidden', 'notYourIdentity', `this token joins as user "${this.principal.subject}" only`);
+        }
         const identity = { user: { id: request.userId, ...(request.displayName !== undefined ? { displayName: request.displayName } : {}) } };
         const participant = await this.webrtc.signaling.join(request.callId, identity, request.rtpCapabilities);
         this.adopt(participant);

@@ -5,11 +5,14 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Call } from '../../control/Call.js';
 import type { CallService, RosterChange } from '../../control/CallService.js';
+import type { Policy } from '../../control/Policy.js';
+import { UNAUTHENTICATED_APP, type Principal } from '../../control/Principal.js';
+import { AuthError, TokenVerifier } from '../auth/TokenVerifier.js';
 import { pathOf } from '../http/upgradeRouter.js';
 import type { WireCodec } from './codec.js';
 import { jsonCodec } from './jsonCodec.js';
 import { protoCodec } from './protoCodec.js';
-import { CLOSE_GOING_AWAY, SocketConnection, type ConnectionLimits, type SubscriptionRegistry, type WebRtcServices } from './SocketConnection.js';
+import { CLOSE_FORBIDDEN, CLOSE_GOING_AWAY, CLOSE_UNAUTHENTICATED, SocketConnection, type ConnectionLimits, type SubscriptionRegistry, type WebRtcServices } from './SocketConnection.js';
 
 export interface SocketServerOptions extends ConnectionLimits {
   path: string;
@@ -41,6 +44,8 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
 
   constructor(
     private readonly service: CallService,
+    private readonly policy: Policy,
+    private readonly verifier: TokenVerifier | null,
     private readonly webrtc: WebRtcServices,
     private readonly options: SocketServerOptions,
     private readonly log: Logger,
@@ -81,7 +86,23 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
       socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, codec));
+    // Browsers cannot set headers on a WebSocket: the token may also come as ?access_token=.
+    const token =
+      TokenVerifier.fromAuthorizationHeader(request.headers.authorization) ??
+      new URL(request.url ?? '/', 'http://localhost').searchParams.get('access_token') ??
+      undefined;
+    const verified = this.verifier ? this.verifier.verify(token) : Promise.resolve(UNAUTHENTICATED_APP);
+    verified.then(
+      (principal) => this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, codec, principal)),
+      (err: unknown) => {
+        // Complete the handshake so that every client (browsers too) sees the reason in the close.
+        this.wss.handleUpgrade(request, socket, head, (ws) => {
+          const status = err instanceof AuthError ? err.status : 401;
+          const reason = `${status === 403 ? 'forbidden' : 'unauthenticated'}: ${err instanceof Error ? err.message : 'bad token'}`;
+          ws.close(status === 403 ? CLOSE_FORBIDDEN : CLOSE_UNAUTHENTICATED, reason.slice(0, 120));
+        });
+      },
+    );
   }
 
   subscribe(connection: SocketConnection, callId: string): void {
@@ -125,8 +146,8 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
     this.wss.close();
   }
 
-  private accept(ws: WebSocket, codec: WireCodec): void {
-    const connection = new SocketConnection(ws, codec, this.service, this, this.webrtc, this.options, this.log.child({ ws: codec.subprotocol }));
+  private accept(ws: WebSocket, codec: WireCodec, principal: Principal): void {
+    const connection = new SocketConnection(ws, codec, principal, { service: this.service, policy: this.policy }, this, this.webrtc, this.options, this.log.child({ ws: codec.subprotocol }));
     this.connections.add(connection);
     ws.on('close', () => this.release(connection));
     // A socket error (reset, oversized frame) is followed by 'close'; nothing else to do.

@@ -1,7 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { CallService } from '../../../control/CallService.js';
 import { DomainError } from '../../../control/errors.js';
-import { callerFromHeaders, CALLER_HEADER, userIdentityKey } from '../../callerIdentity.js';
+import { AuthError } from '../../auth/TokenVerifier.js';
+import { userIdentityKey } from '../../callerIdentity.js';
+import { principalOf } from '../authentication.js';
+import type { RouteContext } from './context.js';
 import { capabilitiesOf, GENESYS_OPERATIONS, genesysCallResource, type GenesysOperation } from '../../genesys/callResource.js';
 import { statusByDomainKind } from '../../graph/errors.js';
 import { genesysCallParamsSchema, genesysOperationSchema } from './genesys.schema.js';
@@ -23,6 +25,7 @@ export const GenesysStatus = {
 const genesysStatusByHttp: Record<number, number> = {
   400: GenesysStatus.invalidRequest,
   401: GenesysStatus.unauthenticated,
+  403: GenesysStatus.unauthenticated,
   404: GenesysStatus.notFound,
   409: GenesysStatus.notAllowed,
   413: GenesysStatus.invalidRequest,
@@ -45,6 +48,10 @@ function sendGenesysError(reply: FastifyReply, httpStatus: number, message: stri
 
 function genesysErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof GenesysError) return sendGenesysError(reply, error.httpStatus, error.message);
+  if (error instanceof AuthError) {
+    if (error.status === 401) void reply.header('WWW-Authenticate', 'Bearer realm="mutegate", error="invalid_token"');
+    return sendGenesysError(reply, error.status, error.message);
+  }
   if (error instanceof DomainError) return sendGenesysError(reply, statusByDomainKind[error.kind], error.message);
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) return sendGenesysError(reply, 400, `invalid request: ${fastifyError.message}`);
@@ -54,15 +61,15 @@ function genesysErrorHandler(error: FastifyError | Error, request: FastifyReques
   return sendGenesysError(reply, 500, 'internal server error');
 }
 
-/** The agent ("me") of this request. */
+/** The agent ("me") of this request: the token's subject, a user id. */
 function callerOf(request: FastifyRequest): string {
-  const userId = callerFromHeaders(request.headers);
-  if (!userId) throw new GenesysError(401, `no caller: send the agent's user id in the ${CALLER_HEADER} header`);
-  return userId;
+  const { subject } = principalOf(request);
+  if (!subject) throw new GenesysError(403, 'the token names no agent (no "sub" claim)');
+  return subject;
 }
 
 /** Genesys Workspace Voice routes under /api/v2/me/calls, with Genesys-shaped errors. */
-export function genesysRoutes(app: FastifyInstance, service: CallService, baseUrl: () => string): void {
+export function genesysRoutes(app: FastifyInstance, { service }: RouteContext, baseUrl: () => string): void {
   void app.register(async (scope) => {
     scope.setErrorHandler(genesysErrorHandler);
 
