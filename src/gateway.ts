@@ -10,6 +10,7 @@ import type { GatewayConfig } from './config/schema.js';
 import { DEVELOPMENT_SECRET } from './api/auth/devTokens.js';
 import { TokenVerifier } from './api/auth/TokenVerifier.js';
 import { CallService } from './control/CallService.js';
+import { Moderation } from './control/Moderation.js';
 import { Policy } from './control/Policy.js';
 import { WebRtcSignaling } from './control/WebRtcSignaling.js';
 import { MediasoupMediaPlane } from './media/MediasoupMediaPlane.js';
@@ -40,6 +41,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   const mediaPlane = new MediasoupMediaPlane(pool, { listenIp: config.media.listenIp, announcedIp: config.media.announcedIp });
   const service = new CallService(mediaPlane, { operationsPerCall: config.limits.operationsPerCall });
   const policy = new Policy({ allowAppRemoteUnmute: config.auth.allowAppRemoteUnmute });
+  const moderation = new Moderation(service);
   const verifier = config.auth.enabled ? await TokenVerifier.create(config.auth) : null;
   if (!verifier) logger.warn('authentication is switched off (auth.enabled=false): every request acts as the application');
   else if (config.auth.hs256Secret === DEVELOPMENT_SECRET) {
@@ -53,13 +55,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     signaling: new WebRtcSignaling(service),
     presence: new WebRtcPresence(service, config.webrtc.reconnectGraceMs, logger.child({ component: 'webrtc' })),
   };
-  const sockets = new SocketServer(service, policy, verifier, webrtc, config.ws, logger.child({ component: 'ws' }));
+  const sockets = new SocketServer({ service, policy, moderation }, verifier, webrtc, config.ws, logger.child({ component: 'ws' }));
   const webhooks = new WebhookDispatcher(service, config.webhooks, logger.child({ component: 'webhooks' }));
   const cometd = new CometdServer(service, verifier, config.cometd, baseUrl, logger.child({ component: 'cometd' }));
   const metrics = createMetrics({ service, workers: pool, webhooks, sockets });
   const http = buildHttpServer({
     service,
     policy,
+    moderation,
     verifier,
     publicMetrics: config.auth.publicMetrics,
     metrics,

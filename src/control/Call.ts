@@ -23,6 +23,7 @@ export interface CallOptions {
   appIdentityKey?: string;
   targets?: { identity: IdentitySet }[];
   operationsCapacity: number;
+  muteOnEntry?: boolean;
 }
 
 export class Call {
@@ -36,6 +37,8 @@ export class Call {
   readonly appIdentityKey?: string;
   readonly createdDateTime = new Date();
   state: CallState = 'established';
+  /** People joining for the first time start muted (a moderator setting). */
+  muteOnEntry: boolean;
   /** Set while the media worker under this call is dead: participants have no media until rebuilt. */
   mediaLost = false;
   readonly participants = new Map<string, Participant>();
@@ -58,6 +61,7 @@ export class Call {
     this.targets = options.targets ?? [];
     this.appIdentityKey = options.appIdentityKey;
     this.operations = new OperationStore(options.operationsCapacity);
+    this.muteOnEntry = options.muteOnEntry ?? false;
   }
 
   get rosterSequence(): number {

@@ -19,6 +19,8 @@ export interface CreateCallInput {
   chatInfo?: unknown;
   /** Joins the application's own participant (identity = source.identity) with the call. */
   media?: RtpMediaSpec;
+  /** People joining for the first time start muted. */
+  muteOnEntry?: boolean;
 }
 
 export interface JoinInput {
@@ -65,6 +67,8 @@ export interface CallServiceEvents {
    * join again (with the same identity, so its mute state is kept).
    */
   reconnectRequired: [call: Call, participant: Participant, reason: string];
+  /** A moderator asked a muted participant to unmute itself. */
+  unmuteRequested: [call: Call, participant: Participant, clientContext: string | undefined];
 }
 
 export interface CallServiceOptions {
@@ -116,6 +120,7 @@ export class CallService extends EventEmitter<CallServiceEvents> {
         appIdentityKey,
         targets: input.targets,
         operationsCapacity: this.options.operationsPerCall,
+        muteOnEntry: input.muteOnEntry ?? false,
       },
       media,
     );
@@ -276,13 +281,16 @@ export class CallService extends EventEmitter<CallServiceEvents> {
       const previous = call.participantOf(key);
       if (previous) this.detach(call, previous, 'replaced');
 
+      // Mute on entry (call setting): a person joining this call for the first time starts muted.
+      if (call.muteOnEntry && !speaker.hasJoined) speaker.muted = true;
+      speaker.hasJoined = true;
       const participant = new Participant(randomUUID(), call.id, input.identity, speaker, input.media);
       // Fail closed: a muted identity's new producer is paused before its first packet (a WebRTC
       // participant produces later, through produceWebRtc, in this same queue).
       const media =
         input.media.kind === 'rtp'
-          ? await callMedia.addRtpEndpoint(participant.id, input.media, { sendPaused: speaker.muted })
-          : await callMedia.addWebRtcEndpoint(participant.id);
+          ? await callMedia.addRtpEndpoint(participant.id, input.media, { sendPaused: speaker.muted, receivePaused: speaker.deafened })
+          : await callMedia.addWebRtcEndpoint(participant.id, { receivePaused: speaker.deafened });
       if (call.state !== 'established') {
         media.close();
         throw notFound('call', call.id);
@@ -300,12 +308,11 @@ export class CallService extends EventEmitter<CallServiceEvents> {
   }
 
   private async runMuteOperation(
-    type: OperationType,
+    type: 'muteParticipant' | 'unmuteParticipant',
     call: Call,
     participantId: string,
     { clientContext, receivedAt, role }: { clientContext: string | undefined; receivedAt: bigint | undefined; role: ActorRole },
   ): Promise<Operation> {
-    const started = receivedAt ?? process.hrtime.bigint();
     const participant = this.getParticipant(call.id, participantId);
     if (role !== 'self' && call.kind === 'peerToPeer') {
       throw new DomainError(
@@ -314,7 +321,40 @@ export class CallService extends EventEmitter<CallServiceEvents> {
         `participant ${type === 'muteParticipant' ? 'mute' : 'unmute'} is only supported in group calls; call ${call.id} is peer-to-peer`,
       );
     }
-    const operation = newOperation(type, call.id, participantId, clientContext);
+    const mute = type === 'muteParticipant';
+    return this.runParticipantOperation(type, call, participant, { clientContext, receivedAt }, async () => {
+      if (!mute && role === 'self' && participant.speaker.locked) {
+        throw new DomainError('forbidden', 'participantLocked', `participant ${participant.id} is locked by a moderator and cannot unmute itself until unlocked`);
+      }
+      const wasMuted = participant.speaker.muted;
+      if (participant.media) {
+        if (mute) await this.enforceMute(call, participant);
+        else {
+          const { packetsDroppedWhilePaused } = await participant.media.resumeSend();
+          if (packetsDroppedWhilePaused > 0) this.emit('mutedPacketsDropped', call, participant, packetsDroppedWhilePaused);
+        }
+      }
+      // No media: nothing flows, so the state alone is the truth; a producer created later
+      // starts paused if muted.
+      participant.speaker.muted = mute;
+      return wasMuted !== mute;
+    });
+  }
+
+  /**
+   * Runs `action` on a participant in its identity's queue, as a stored operation: the
+   * operation completes (and the roster is told, if `action` says the state changed) only after
+   * the action resolved; a failure is stored and thrown with the operation's id.
+   */
+  async runParticipantOperation(
+    type: OperationType,
+    call: Call,
+    participant: Participant,
+    { clientContext, receivedAt }: { clientContext?: string | undefined; receivedAt?: bigint | undefined },
+    action: () => Promise<boolean>,
+  ): Promise<Operation> {
+    const started = receivedAt ?? process.hrtime.bigint();
+    const operation = newOperation(type, call.id, participant.id, clientContext);
     call.operations.add(operation);
     const finish = (status: 'completed' | 'failed', failure?: DomainError) => {
       operation.status = status;
@@ -322,23 +362,10 @@ export class CallService extends EventEmitter<CallServiceEvents> {
       if (failure) operation.resultInfo = { code: resultCodeByKind[failure.kind], subcode: 0, message: failure.message };
       this.emit('operationFinished', operation, Number(process.hrtime.bigint() - started) / 1e9);
     };
-
-    const mute = type === 'muteParticipant';
     try {
       await participant.speaker.queue.run(async () => {
         this.assertLive(call, participant);
-        const wasMuted = participant.speaker.muted;
-        if (participant.media) {
-          if (mute) await this.enforceMute(call, participant);
-          else {
-            const { packetsDroppedWhilePaused } = await participant.media.resumeSend();
-            if (packetsDroppedWhilePaused > 0) this.emit('mutedPacketsDropped', call, participant, packetsDroppedWhilePaused);
-          }
-        }
-        // No media: nothing flows, so the state alone is the truth; a producer created later
-        // starts paused if muted.
-        participant.speaker.muted = mute;
-        if (wasMuted !== mute) this.emitUpdated(call, participant);
+        if (await action()) this.emitUpdated(call, participant);
       });
     } catch (err) {
       const failure =
@@ -352,12 +379,13 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     return operation;
   }
 
+
   /**
    * Pauses the participant's send stream. If the worker cannot confirm the pause, the media is
    * torn down so that nothing can be forwarded, the identity is recorded as muted, and the
    * operation fails (fail closed).
    */
-  private async enforceMute(call: Call, participant: Participant): Promise<void> {
+  async enforceMute(call: Call, participant: Participant): Promise<void> {
     const media = participant.media as NonNullable<Participant['media']>;
     try {
       await media.pauseSend();
@@ -389,7 +417,7 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     return participant;
   }
 
-  private assertLive(call: Call, participant: Participant): void {
+  assertLive(call: Call, participant: Participant): void {
     if (call.state !== 'established') throw notFound('call', call.id);
     if (call.participants.get(participant.id) !== participant) throw notFound('participant', participant.id);
   }
@@ -426,7 +454,8 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     this.emit('roster', call, { kind: 'callEnded', sequence: call.nextRosterSequence() });
   }
 
-  private emitUpdated(call: Call, participant: Participant): void {
+  /** Tells every roster that a participant's state changed. */
+  emitUpdated(call: Call, participant: Participant): void {
     this.emit('roster', call, { kind: 'updated', sequence: call.nextRosterSequence(), participant });
   }
 
@@ -473,7 +502,10 @@ export class CallService extends EventEmitter<CallServiceEvents> {
             this.detach(call, participant, 'mediaLost');
             return;
           }
-          participant.media = await fresh.addRtpEndpoint(participant.id, participant.mediaSpec, { sendPaused: participant.speaker.muted });
+          participant.media = await fresh.addRtpEndpoint(participant.id, participant.mediaSpec, {
+            sendPaused: participant.speaker.muted,
+            receivePaused: participant.speaker.deafened,
+          });
           this.emit('roster', call, { kind: 'reconnect', sequence: call.nextRosterSequence(), participant });
         })
         .catch(() => undefined); // that participant stays without media; the others go on

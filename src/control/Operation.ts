@@ -1,6 +1,22 @@
 import { randomUUID } from 'node:crypto';
 
-export type OperationType = 'muteParticipant' | 'unmuteParticipant';
+export type OperationType =
+  | 'muteParticipant'
+  | 'unmuteParticipant'
+  | 'muteAll'
+  | 'lockParticipant'
+  | 'unlockParticipant'
+  | 'deafenParticipant'
+  | 'undeafenParticipant'
+  | 'requestUnmute';
+
+/** One participant's outcome in a call-wide operation (mute all). */
+export interface ParticipantResult {
+  participantId: string;
+  status: 'completed' | 'failed';
+  operationId?: string;
+  resultInfo?: OperationResultInfo;
+}
 export type OperationStatus = 'running' | 'completed' | 'failed';
 
 export interface OperationResultInfo {
@@ -20,8 +36,11 @@ export interface Operation {
   readonly createdDateTime: Date;
   lastActionDateTime: Date;
   resultInfo?: OperationResultInfo;
+  /** Mute all: every participant's outcome. */
+  results?: ParticipantResult[];
 }
 
+/** participantId is "" for call-wide operations (mute all). */
 export function newOperation(type: OperationType, callId: string, participantId: string, clientContext?: string): Operation {
   const now = new Date();
   return {

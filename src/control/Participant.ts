@@ -33,6 +33,18 @@ export class Participant {
     return this.speaker.muted;
   }
 
+  get locked(): boolean {
+    return this.speaker.locked;
+  }
+
+  get deafened(): boolean {
+    return this.speaker.deafened;
+  }
+
+  get handRaised(): boolean {
+    return this.speaker.handRaised;
+  }
+
   /** Graph mediaStream.sourceId: the RTP SSRC, or the WebRTC producer id ("" before producing). */
   get sourceId(): string {
     return this.mediaSpec.kind === 'rtp' ? String(this.mediaSpec.ssrc) : (this.producerId ?? '');

@@ -11,6 +11,14 @@ import { SerialQueue } from '../lib/SerialQueue.js';
 export class Speaker {
   /** Confirmed by the media worker (or nothing was flowing). Authoritative. */
   muted = false;
+  /** Hard-muted by a moderator: the person cannot unmute itself until unlocked. */
+  locked = false;
+  /** Hears nobody: every consumer of this person is paused (confirmed by the worker). */
+  deafened = false;
+  /** Asked to speak. */
+  handRaised = false;
+  /** Has joined this call before (mute on entry applies to first joins only). */
+  hasJoined = false;
   readonly queue = new SerialQueue();
 
   constructor(readonly identityKey: string) {}

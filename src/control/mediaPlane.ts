@@ -34,6 +34,14 @@ export class InvalidMediaRequest extends Error {
   override name = 'InvalidMediaRequest';
 }
 
+/** How a participant's media starts: both directions fail closed from the first packet. */
+export interface EndpointStart {
+  /** Muted: its producer is created paused. */
+  sendPaused: boolean;
+  /** Deafened: its consumers are created paused. */
+  receivePaused: boolean;
+}
+
 export interface MediaPlane {
   /** Creates the media of one call (its own router). */
   openCall(callId: string): Promise<CallMedia>;
@@ -44,13 +52,13 @@ export interface CallMedia {
    * Adds a participant's media. Its send stream starts paused when `sendPaused` is true, so a
    * muted participant is silent from its first packet. Everyone else in the call receives it.
    */
-  addRtpEndpoint(participantId: string, spec: RtpEndpointSpec, opts: { sendPaused: boolean }): Promise<EndpointMedia>;
+  addRtpEndpoint(participantId: string, spec: RtpEndpointSpec, opts: EndpointStart): Promise<EndpointMedia>;
   /**
    * Adds a WebRTC participant: transports and its producer come later, through signaling. Its
    * producer is created through WebRtcEndpointMedia.produce, which the domain calls paused when
    * the participant is muted.
    */
-  addWebRtcEndpoint(participantId: string): Promise<WebRtcEndpointMedia>;
+  addWebRtcEndpoint(participantId: string, opts: { receivePaused: boolean }): Promise<WebRtcEndpointMedia>;
   /** The router's RTP capabilities (mediasoup's object, opaque here), for a WebRTC device to load. */
   rtpCapabilities(): unknown;
   /** Registers a listener for the media vanishing underneath the call (worker crash). */
@@ -73,6 +81,10 @@ export interface EndpointMedia {
    * many packets the worker received (and dropped) from the participant while it was paused.
    */
   resumeSend(): Promise<{ packetsDroppedWhilePaused: number }>;
+  /** Deafen: pauses every consumer of this participant (it hears nobody); later consumers start paused. */
+  pauseReceive(): Promise<void>;
+  /** Undeafen: resumes its consumers (WebRTC: those the client has resumed). */
+  resumeReceive(): Promise<void>;
   /** Replaces the send stream (new SSRC/payload type); the new one starts paused when asked. */
   replaceSendStream(spec: RtpSendSpec, opts: { sendPaused: boolean }): Promise<void>;
   /** Where this participant's received audio goes, once known (comedia learns it from RTP). */

@@ -1,5 +1,5 @@
 import type { types } from 'mediasoup';
-import type { CallMedia, RtpEndpointSpec } from '../control/mediaPlane.js';
+import type { CallMedia, EndpointStart, RtpEndpointSpec } from '../control/mediaPlane.js';
 import { SerialQueue } from '../lib/SerialQueue.js';
 import type { EndpointHooks, MediaEndpoint } from './MediaEndpoint.js';
 import { RtpEndpoint } from './RtpEndpoint.js';
@@ -38,11 +38,11 @@ export class CallRouter implements CallMedia {
     });
   }
 
-  addRtpEndpoint(participantId: string, spec: RtpEndpointSpec, opts: { sendPaused: boolean }): Promise<RtpEndpoint> {
+  addRtpEndpoint(participantId: string, spec: RtpEndpointSpec, opts: EndpointStart): Promise<RtpEndpoint> {
     return this.wiring.run(() => this.createEndpoint(participantId, spec, opts));
   }
 
-  private async createEndpoint(participantId: string, spec: RtpEndpointSpec, opts: { sendPaused: boolean }): Promise<RtpEndpoint> {
+  private async createEndpoint(participantId: string, spec: RtpEndpointSpec, opts: EndpointStart): Promise<RtpEndpoint> {
     if (this.closed) throw new Error(`media of call ${this.callId} is closed`);
     if (this.endpoints.has(participantId)) throw new Error(`participant ${participantId} already has media`);
 
@@ -52,7 +52,7 @@ export class CallRouter implements CallMedia {
       comedia: !spec.receive,
       enableSrtp: false,
     });
-    const endpoint = new RtpEndpoint(participantId, transport, spec.payloadType, this.hooks);
+    const endpoint = new RtpEndpoint(participantId, transport, spec.payloadType, this.hooks, { receivePaused: opts.receivePaused });
     try {
       if (spec.receive) await transport.connect({ ip: spec.receive.ip, port: spec.receive.port });
       const producer = await endpoint.produce(spec, opts);
@@ -67,11 +67,11 @@ export class CallRouter implements CallMedia {
     }
   }
 
-  addWebRtcEndpoint(participantId: string): Promise<WebRtcEndpoint> {
+  addWebRtcEndpoint(participantId: string, opts: { receivePaused: boolean }): Promise<WebRtcEndpoint> {
     return this.wiring.run(async () => {
       if (this.closed) throw new Error(`media of call ${this.callId} is closed`);
       if (this.endpoints.has(participantId)) throw new Error(`participant ${participantId} already has media`);
-      const endpoint = new WebRtcEndpoint(participantId, this.router, this.listen, this.hooks);
+      const endpoint = new WebRtcEndpoint(participantId, this.router, this.listen, this.hooks, opts);
       this.endpoints.set(participantId, endpoint);
       // Remembered until the client has a receive transport and has told its capabilities.
       await this.consumeEveryone(endpoint);

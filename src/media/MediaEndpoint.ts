@@ -18,13 +18,18 @@ export abstract class MediaEndpoint {
   protected producer: types.Producer | null = null;
   protected readonly consumers = new Map<string, types.Consumer>();
   protected closed = false;
+  /** Deafened: every consumer is paused and new ones start paused. */
+  protected receivePaused: boolean;
   /** The producer's received-packet count when it was paused (a stats request may be in flight). */
   private pausedAtPacketCount: Promise<number> | null = null;
 
   constructor(
     readonly participantId: string,
     protected readonly hooks: EndpointHooks,
-  ) {}
+    opts: { receivePaused: boolean },
+  ) {
+    this.receivePaused = opts.receivePaused;
+  }
 
   get currentProducer(): types.Producer | null {
     return this.producer;
@@ -54,6 +59,23 @@ export abstract class MediaEndpoint {
     const [atPause, atResume] = await Promise.all([this.pausedAtPacketCount, countAtResume]);
     this.pausedAtPacketCount = null;
     return { packetsDroppedWhilePaused: atPause !== null && atResume !== null ? Math.max(0, atResume - atPause) : 0 };
+  }
+
+  async pauseReceive(): Promise<void> {
+    this.assertOpen();
+    this.receivePaused = true;
+    await Promise.all([...this.consumers.values()].map((c) => c.pause()));
+  }
+
+  async resumeReceive(): Promise<void> {
+    this.assertOpen();
+    this.receivePaused = false;
+    await Promise.all([...this.consumers.values()].filter((c) => this.mayResume(c)).map((c) => c.resume()));
+  }
+
+  /** Whether a consumer may flow once the participant is not deafened (WebRTC: the client resumed it). */
+  protected mayResume(_consumer: types.Consumer): boolean {
+    return true;
   }
 
   receivedStreams(): ReceivedStream[] {

@@ -16,8 +16,9 @@ export class RtpEndpoint extends MediaEndpoint implements EndpointMedia {
     private readonly transport: types.PlainTransport,
     private receivePayloadType: number,
     hooks: EndpointHooks,
+    opts: { receivePaused: boolean },
   ) {
-    super(participantId, hooks);
+    super(participantId, hooks, opts);
     transport.observer.once('close', () => this.close());
   }
 
@@ -53,6 +54,7 @@ export class RtpEndpoint extends MediaEndpoint implements EndpointMedia {
     const consumer = await this.transport.consume({
       producerId: producer.id,
       rtpCapabilities: plainOpusReceiveCapabilities(this.receivePayloadType),
+      paused: this.receivePaused,
     });
     if (this.closed) {
       consumer.close();

@@ -28,6 +28,8 @@ export class WebRtcEndpoint extends MediaEndpoint implements WebRtcEndpointMedia
   /** Producers to consume once the client asks to start consuming. */
   private readonly waiting = new Map<string, types.Producer>();
   private consuming = false;
+  /** Consumers the client has resumed (it has its track ready). */
+  private readonly clientResumed = new Set<string>();
   private readonly events = new EventEmitter();
 
   constructor(
@@ -35,8 +37,9 @@ export class WebRtcEndpoint extends MediaEndpoint implements WebRtcEndpointMedia
     private readonly router: types.Router,
     private readonly listen: WebRtcListenOptions,
     hooks: EndpointHooks,
+    opts: { receivePaused: boolean },
   ) {
-    super(participantId, hooks);
+    super(participantId, hooks, opts);
   }
 
   on<E extends keyof WebRtcEndpointEvents>(event: E, listener: WebRtcEndpointEvents[E]): void {
@@ -122,7 +125,9 @@ export class WebRtcEndpoint extends MediaEndpoint implements WebRtcEndpointMedia
   async resumeConsumer(consumerId: string): Promise<void> {
     for (const consumer of this.consumers.values()) {
       if (consumer.id === consumerId) {
-        await consumer.resume();
+        this.clientResumed.add(consumerId);
+        // A deafened participant's consumers stay paused until it is undeafened.
+        if (!this.receivePaused) await consumer.resume();
         return;
       }
     }
@@ -154,6 +159,10 @@ export class WebRtcEndpoint extends MediaEndpoint implements WebRtcEndpointMedia
       rtpParameters: consumer.rtpParameters,
     };
     this.events.emit('consumer', offer);
+  }
+
+  protected override mayResume(consumer: types.Consumer): boolean {
+    return this.clientResumed.has(consumer.id);
   }
 
   receiveAddress(): null {

@@ -35,7 +35,7 @@ export function createMetrics({ service, workers, webhooks, sockets }: MetricSou
 
   const operations = new Counter({
     name: 'mutegate_mute_operations_total',
-    help: 'Mute and unmute operations, by operation and result (completed: confirmed by the media worker).',
+    help: 'Operations by type (mute, unmute, muteAll, lockParticipant, …) and result (completed: confirmed by the media worker).',
     labelNames: ['operation', 'result'] as const,
     registers: [registry],
   });
@@ -112,9 +112,9 @@ export function createMetrics({ service, workers, webhooks, sockets }: MetricSou
   service.on('mutedPacketsDropped', (_call, _participant, packets) => droppedWhileMuted.inc(packets));
 
   service.on('operationFinished', (operation, seconds) => {
-    const name = operation.type === 'muteParticipant' ? 'mute' : 'unmute';
+    const name = operation.type === 'muteParticipant' ? 'mute' : operation.type === 'unmuteParticipant' ? 'unmute' : operation.type;
     operations.inc({ operation: name, result: operation.status });
-    if (operation.status === 'completed') enforcement.observe({ operation: name }, seconds);
+    if (operation.status === 'completed' && (name === 'mute' || name === 'unmute')) enforcement.observe({ operation: name }, seconds);
   });
   workers.on('workerDied', () => workerDeaths.inc());
   workers.on('workerReplaced', () => workerRestarts.inc());

@@ -1,6 +1,7 @@
 import type {
   CallMedia,
   EndpointMedia,
+  EndpointStart,
   MediaPlane,
   ReceivedStream,
   RtpEndpointSpec,
@@ -50,14 +51,16 @@ export class FakeCallMedia implements CallMedia {
 
   constructor(readonly callId: string) {}
 
-  async addRtpEndpoint(participantId: string, spec: RtpEndpointSpec, opts: { sendPaused: boolean }): Promise<EndpointMedia> {
+  async addRtpEndpoint(participantId: string, spec: RtpEndpointSpec, opts: EndpointStart): Promise<EndpointMedia> {
     const ep = new FakeEndpoint(participantId, spec, opts.sendPaused);
+    ep.receivePaused = opts.receivePaused;
     this.endpoints.push(ep);
     return ep;
   }
 
-  async addWebRtcEndpoint(participantId: string): Promise<WebRtcEndpointMedia> {
+  async addWebRtcEndpoint(participantId: string, opts: { receivePaused: boolean }): Promise<WebRtcEndpointMedia> {
     const ep = new FakeWebRtcEndpoint(participantId);
+    ep.receivePaused = opts.receivePaused;
     this.endpoints.push(ep);
     return ep;
   }
@@ -99,6 +102,8 @@ export class FakeEndpoint implements EndpointMedia {
   readonly sendAddress: TransportAddress | null = { ip: '127.0.0.1', port: 40000 };
   /** What the "worker" currently does with this endpoint's send stream. */
   sendPaused: boolean;
+  /** Whether its consumers are paused (deafened). */
+  receivePaused = false;
   closed = false;
   /** Every media call, in order: 'pause', 'resume', 'replace:<paused>'. */
   readonly log: string[] = [];
@@ -129,6 +134,16 @@ export class FakeEndpoint implements EndpointMedia {
     await this.step('resume');
     this.sendPaused = false;
     return { packetsDroppedWhilePaused: 0 };
+  }
+
+  async pauseReceive(): Promise<void> {
+    await this.step('pauseReceive');
+    this.receivePaused = true;
+  }
+
+  async resumeReceive(): Promise<void> {
+    await this.step('resumeReceive');
+    this.receivePaused = false;
   }
 
   async replaceSendStream(spec: RtpSendSpec, opts: { sendPaused: boolean }): Promise<void> {

@@ -205,7 +205,7 @@ describe('bad input on every adapter (real gateway)', () => {
     expect(await state()).toEqual(before);
     // And the happy path right after: capabilities follow the state.
     const call = await api.request('GET', url, undefined, as('alice'));
-    expect(call.body.data.call).toMatchObject({ mute: 'Off', capabilities: ['MuteCall'] });
+    expect(call.body.data.call).toMatchObject({ mute: 'Off', capabilities: ['MuteCall', 'RaiseHand'] });
   });
 
   it('refuses CometD handshakes without a user and subscriptions to other channels', async () => {

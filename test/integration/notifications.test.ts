@@ -106,7 +106,7 @@ describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', (
       data: {
         messageType: 'CallStateChangeMessage',
         notificationType: 'StatusChange',
-        call: { id: callId, mute: 'On', capabilities: ['UnmuteCall'], state: 'Established', participants: [expect.objectContaining({ participantId: b.id })] },
+        call: { id: callId, mute: 'On', capabilities: ['UnmuteCall', 'RaiseHand'], state: 'Established', participants: [expect.objectContaining({ participantId: b.id })] },
       },
     });
     await sleep(200);
@@ -125,7 +125,7 @@ describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', (
     expect(receiver.received).toHaveLength(4);
     expect(receiver.received[3]!.body.value[0].resourceData[0].isMuted).toBe(false);
     expect(agent.messages).toHaveLength(2);
-    expect(agent.messages[1]!.data).toMatchObject({ notificationType: 'StatusChange', call: { mute: 'Off', capabilities: ['MuteCall'] } });
+    expect(agent.messages[1]!.data).toMatchObject({ notificationType: 'StatusChange', call: { mute: 'Off', capabilities: ['MuteCall', 'RaiseHand'] } });
 
     // --- the agent mutes itself through the Genesys API
     const genesysMute = await api.post(`/api/v2/me/calls/${callId}`, { operationName: 'MuteCall' }, { headers: { authorization: `Bearer ${await userToken('agent-a')}` } });
@@ -134,13 +134,13 @@ describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', (
     expect(genesysMute.body).toEqual({ statusCode: 0 });
     await agent.waitForMessages(3);
     await waitFor(() => subs.every((s) => s.deltas().length >= 3), 3000, 'Genesys mute delta everywhere');
-    expect(agent.messages[2]!.data).toMatchObject({ call: { mute: 'On', capabilities: ['UnmuteCall'] } });
+    expect(agent.messages[2]!.data).toMatchObject({ call: { mute: 'On', capabilities: ['UnmuteCall', 'RaiseHand'] } });
     for (const s of subs) expect(s.deltas()[2]).toMatchObject({ sequence: snapshotSeq + 3, participants: [{ id: agentA.id, isMuted: true }] });
     await sleep(300);
     expect(receivedSince(b.peer, agentA.peer, counterAtGenesysAck)).toBe(0);
 
     const calls = await api.request('GET', '/api/v2/me/calls', undefined, { headers: { authorization: `Bearer ${await userToken('agent-a')}` } });
-    expect(calls.body).toMatchObject({ statusCode: 0, data: { calls: [{ id: callId, mute: 'On', capabilities: ['UnmuteCall'], uri: `${gateway.url}/api/v2/me/calls/${callId}` }] } });
+    expect(calls.body).toMatchObject({ statusCode: 0, data: { calls: [{ id: callId, mute: 'On', capabilities: ['UnmuteCall', 'RaiseHand'], uri: `${gateway.url}/api/v2/me/calls/${callId}` }] } });
 
     // Leaving and the call ending reach everyone in order too.
     expect((await api.delete(`/communications/calls/${callId}`)).status).toBe(204);

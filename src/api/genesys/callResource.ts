@@ -2,15 +2,19 @@ import type { Call } from '../../control/Call.js';
 import type { Participant } from '../../control/Participant.js';
 import { IDENTITY_KINDS } from '../../control/identity.js';
 
-/** Genesys Workspace Voice operation names that mutegate implements. */
-export type GenesysOperation = 'MuteCall' | 'UnmuteCall';
-export const GENESYS_OPERATIONS: readonly GenesysOperation[] = ['MuteCall', 'UnmuteCall'];
+/** Genesys Workspace Voice operation names that mutegate implements (hands are mutegate's own). */
+export type GenesysOperation = 'MuteCall' | 'UnmuteCall' | 'RaiseHand' | 'LowerHand';
+export const GENESYS_OPERATIONS: readonly GenesysOperation[] = ['MuteCall', 'UnmuteCall', 'RaiseHand', 'LowerHand'];
 
 export const genesysCallPath = (callId: string) => `/api/v2/me/calls/${callId}`;
 
-/** What the agent may do to the call now: unmute while muted, mute while not. */
+/**
+ * What the agent may do to the call now: unmute while muted (not while locked by a moderator),
+ * mute while not; raise or lower its hand.
+ */
 export function capabilitiesOf(me: Participant): GenesysOperation[] {
-  return me.isMuted ? ['UnmuteCall'] : ['MuteCall'];
+  const mute: GenesysOperation[] = me.isMuted ? (me.locked ? [] : ['UnmuteCall']) : ['MuteCall'];
+  return [...mute, me.handRaised ? 'LowerHand' : 'RaiseHand'];
 }
 
 function partyOf(participant: Participant) {
@@ -36,6 +40,9 @@ export function genesysCallResource(call: Call, me: Participant, baseUrl: string
     state: released || call.state !== 'established' ? 'Released' : 'Established',
     callType: 'Internal',
     mute: me.isMuted ? 'On' : 'Off',
+    locked: me.locked,
+    deafened: me.deafened,
+    handRaised: me.handRaised,
     participants: [...call.participants.values()].filter((p) => p !== me).map(partyOf),
     capabilities: released ? [] : capabilitiesOf(me),
     path,

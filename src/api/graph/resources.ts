@@ -30,6 +30,8 @@ export function callResource(call: Call) {
     mediaState: { '@odata.type': '#microsoft.graph.callMediaState', audio: call.mediaLost ? 'inactive' : 'active' },
     /** mutegate: whether participant mute is allowed (Graph: group calls only). */
     callType: call.kind,
+    /** mutegate: people joining for the first time start muted. */
+    muteOnEntry: call.muteOnEntry,
     createdDateTime: call.createdDateTime.toISOString(),
   };
 }
@@ -42,6 +44,10 @@ export function rosterParticipantResource(participant: Participant) {
     info: { '@odata.type': '#microsoft.graph.participantInfo', identity: participant.identity },
     isMuted: participant.isMuted,
     isInLobby: false,
+    /** mutegate moderation state: hard-muted by a moderator, hears nobody, asked to speak. */
+    locked: participant.locked,
+    deafened: participant.deafened,
+    handRaised: participant.handRaised,
     mediaStreams: [
       {
         '@odata.type': '#microsoft.graph.mediaStream',
@@ -84,15 +90,19 @@ export function participantResource(participant: Participant) {
   };
 }
 
+/** Graph names its mute operations; the others are mutegate's own. */
+const GRAPH_OPERATIONS = new Set(['muteParticipant', 'unmuteParticipant']);
+
 export function operationResource(operation: Operation) {
   return {
-    '@odata.type': `#microsoft.graph.${operation.type}Operation`,
+    '@odata.type': `#${GRAPH_OPERATIONS.has(operation.type) ? 'microsoft.graph' : 'mutegate'}.${operation.type}Operation`,
     id: operation.id,
     status: operation.status,
     clientContext: operation.clientContext ?? null,
     resultInfo: operation.resultInfo ? { '@odata.type': '#microsoft.graph.resultInfo', ...operation.resultInfo } : null,
-    /** mutegate: which participant the operation acted on. */
+    /** mutegate: which participant the operation acted on ("" for call-wide ones). */
     participantId: operation.participantId,
+    ...(operation.results ? { results: operation.results } : {}),
     createdDateTime: operation.createdDateTime.toISOString(),
     lastActionDateTime: operation.lastActionDateTime.toISOString(),
   };

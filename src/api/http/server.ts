@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CallService } from '../../control/CallService.js';
+import type { Moderation } from '../../control/Moderation.js';
 import type { Policy } from '../../control/Policy.js';
 import type { TokenVerifier } from '../auth/TokenVerifier.js';
 import { authentication } from './authentication.js';
@@ -11,6 +12,7 @@ import { graphErrorBody, graphErrorHandler } from './graphErrors.js';
 import { callRoutes } from './routes/calls.js';
 import { genesysRoutes } from './routes/genesys.js';
 import { healthRoutes, type HealthSource } from './routes/health.js';
+import { moderationRoutes } from './routes/moderation.js';
 import { muteRoutes } from './routes/mute.js';
 import { operationRoutes } from './routes/operations.js';
 import { participantRoutes } from './routes/participants.js';
@@ -19,6 +21,7 @@ import { webClientRoutes } from './routes/webClient.js';
 export interface HttpServerOptions {
   service: CallService;
   policy: Policy;
+  moderation: Moderation;
   /** Null: authentication switched off (every request acts as the application). */
   verifier: TokenVerifier | null;
   publicMetrics: boolean;
@@ -73,8 +76,9 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   callRoutes(app, context);
   participantRoutes(app, context);
   muteRoutes(app, context);
+  moderationRoutes(app, context, options.moderation);
   operationRoutes(app, context);
-  genesysRoutes(app, context, options.baseUrl);
+  genesysRoutes(app, context, options.moderation, options.baseUrl);
   healthRoutes(app, options.health, options.metrics);
   webClientRoutes(app);
   return app;

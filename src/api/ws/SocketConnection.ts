@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { CallService } from '../../control/CallService.js';
+import type { Moderation } from '../../control/Moderation.js';
 import type { Policy } from '../../control/Policy.js';
+import { operationResource } from '../graph/resources.js';
 import type { Principal } from '../../control/Principal.js';
 import { DomainError } from '../../control/errors.js';
 import type { Participant } from '../../control/Participant.js';
@@ -56,13 +58,14 @@ export class SocketConnection {
 
   private readonly service: CallService;
   private readonly policy: Policy;
+  private readonly moderation: Moderation;
 
   constructor(
     private readonly socket: WebSocket,
     readonly codec: WireCodec,
     /** Who this connection acts as, from the token in its handshake. */
     readonly principal: Principal,
-    domain: { service: CallService; policy: Policy },
+    domain: { service: CallService; policy: Policy; moderation: Moderation },
     private readonly registry: SubscriptionRegistry,
     private readonly webrtc: WebRtcServices,
     private readonly limits: ConnectionLimits,
@@ -70,6 +73,7 @@ export class SocketConnection {
   ) {
     this.service = domain.service;
     this.policy = domain.policy;
+    this.moderation = domain.moderation;
     socket.on('message', (data, isBinary) => void this.onFrame(toBuffer(data), isBinary, process.hrtime.bigint()));
     socket.on('pong', () => (this.alive = true));
     socket.on('close', () => {
@@ -211,6 +215,36 @@ export class SocketConnection {
         await this.webrtc.signaling.resumeConsumer(this.own(request), request.consumerId);
         this.result(request.requestId, {});
         return;
+      case 'requestUnmute':
+      case 'lock':
+      case 'unlock':
+      case 'deafen':
+      case 'undeafen': {
+        const call = this.service.getCall(request.callId);
+        this.service.getParticipant(call.id, request.participantId);
+        this.policy.requireModerator(this.principal, call, request.type);
+        const operation = await this.moderation[request.type](call.id, request.participantId, request.clientContext);
+        this.result(request.requestId, operationResource(operation));
+        return;
+      }
+      case 'raiseHand':
+      case 'lowerHand': {
+        const call = this.service.getCall(request.callId);
+        const target = this.service.getParticipant(call.id, request.participantId);
+        const role = this.policy.roleFor(this.principal, call, target, request.type);
+        if (request.type === 'raiseHand' && role !== 'self') this.policy.requireModerator(this.principal, call, 'raising someone else’s hand');
+        await this.moderation.setHand(call.id, target.id, request.type === 'raiseHand');
+        this.result(request.requestId, {});
+        return;
+      }
+      case 'muteAll': {
+        const call = this.service.getCall(request.callId);
+        this.policy.requireModerator(this.principal, call, 'mute all');
+        const role = this.principal.kind === 'app' ? 'app' : 'moderator';
+        const operation = await this.moderation.muteAll(call.id, request.exceptParticipantIds ?? [], role, request.clientContext);
+        this.result(request.requestId, operationResource(operation));
+        return;
+      }
       case 'leave': {
         const participant = this.own(request);
         this.participants.delete(participant.id);
@@ -236,6 +270,11 @@ export class SocketConnection {
       );
     }
     return participant;
+  }
+
+  /** Whether this connection speaks for the participant (joined it, or its token is that participant). */
+  speaksFor(participant: Participant): boolean {
+    return this.participants.has(participant.id) || this.policy.isSelf(this.principal, participant);
   }
 
   /** The server tells this connection's client that its participant must join again. */

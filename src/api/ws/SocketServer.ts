@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Call } from '../../control/Call.js';
 import type { CallService, RosterChange } from '../../control/CallService.js';
+import type { Moderation } from '../../control/Moderation.js';
 import type { Policy } from '../../control/Policy.js';
 import { UNAUTHENTICATED_APP, type Principal } from '../../control/Principal.js';
 import { AuthError, TokenVerifier } from '../auth/TokenVerifier.js';
@@ -43,14 +44,14 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
   private readonly keepalive: NodeJS.Timeout;
 
   constructor(
-    private readonly service: CallService,
-    private readonly policy: Policy,
+    private readonly domain: { service: CallService; policy: Policy; moderation: Moderation },
     private readonly verifier: TokenVerifier | null,
     private readonly webrtc: WebRtcServices,
     private readonly options: SocketServerOptions,
     private readonly log: Logger,
   ) {
     super();
+    const service = domain.service;
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxFrameBytes,
@@ -59,6 +60,14 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
     });
     service.on('roster', (call, change) => this.broadcast(call, change));
     service.on('reconnectRequired', (_call, participant, reason) => this.owners.get(participant.id)?.reconnect(participant, reason));
+    // An unmute request goes to the asked participant's own connections only.
+    service.on('unmuteRequested', (call, participant, clientContext) => {
+      for (const connection of this.connections) {
+        if (connection.speaksFor(participant)) {
+          connection.send({ type: 'unmuteRequested', callId: call.id, participantId: participant.id, ...(clientContext !== undefined ? { clientContext } : {}) });
+        }
+      }
+    });
     this.keepalive = setInterval(() => this.pingAll(), options.pingIntervalMs);
     this.keepalive.unref();
   }
@@ -147,7 +156,7 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
   }
 
   private accept(ws: WebSocket, codec: WireCodec, principal: Principal): void {
-    const connection = new SocketConnection(ws, codec, principal, { service: this.service, policy: this.policy }, this, this.webrtc, this.options, this.log.child({ ws: codec.subprotocol }));
+    const connection = new SocketConnection(ws, codec, principal, this.domain, this, this.webrtc, this.options, this.log.child({ ws: codec.subprotocol }));
     this.connections.add(connection);
     ws.on('close', () => this.release(connection));
     // A socket error (reset, oversized frame) is followed by 'close'; nothing else to do.

@@ -39,6 +39,8 @@ export const jsonCodec: WireCodec = {
         return JSON.stringify({ type: 'response', requestId: event.requestId, status: 200, body: event.body });
       case 'consumer':
         return JSON.stringify({ type: 'newConsumer', callId: event.callId, participantId: event.participantId, ...event.offer });
+      case 'unmuteRequested':
+        return JSON.stringify({ type: 'unmuteRequested', callId: event.callId, participantId: event.participantId, clientContext: event.clientContext ?? null });
       case 'reconnect':
         return JSON.stringify({ type: 'reconnect', callId: event.callId, participantId: event.participantId, reason: event.reason });
       case 'consumerClosed':

@@ -15,6 +15,9 @@ function participantMessage(participant: Participant) {
     isMuted: participant.isMuted,
     isInLobby: false,
     serverMuted: participant.isMuted,
+    locked: participant.locked,
+    deafened: participant.deafened,
+    handRaised: participant.handRaised,
     sourceId: participant.sourceId,
   };
 }
@@ -71,6 +74,10 @@ function serverMessage(event: ServerEvent): Record<string, unknown> {
           rtpParametersJson: JSON.stringify(event.offer.rtpParameters),
         },
       };
+    case 'unmuteRequested':
+      return {
+        unmuteRequested: { callId: event.callId, participantId: event.participantId, ...(event.clientContext !== undefined ? { clientContext: event.clientContext } : {}) },
+      };
     case 'reconnect':
       return { reconnect: { callId: event.callId, participantId: event.participantId, reason: event.reason } };
     case 'consumerClosed':
@@ -104,7 +111,14 @@ export const protoCodec: WireCodec = {
     const requestId = decoded.requestId;
     if (!decoded.request) throw new FrameError('unknownMessageType', 'ClientMessage carries no request', requestId);
     const body: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(decoded[decoded.request] as Record<string, unknown>)) {
+    let type = decoded.request;
+    const fields = { ...(decoded[decoded.request] as Record<string, unknown>) };
+    if (type === 'participantAction') {
+      // One message for every per-participant action; its name is a field.
+      type = String(fields.action ?? '');
+      delete fields.action;
+    }
+    for (const [key, value] of Object.entries(fields)) {
       // mediasoup parameter objects arrive as JSON text in *_json fields.
       if (key.endsWith('Json') && typeof value === 'string') {
         try {
@@ -114,7 +128,7 @@ export const protoCodec: WireCodec = {
         }
       } else body[key] = value;
     }
-    return validateClientRequest({ type: decoded.request, requestId: requestId ?? '', ...body });
+    return validateClientRequest({ type, requestId: requestId ?? '', ...body });
   },
 
   encode(event: ServerEvent): Uint8Array {

@@ -33,7 +33,13 @@ export type ClientRequest =
   | (OwnParticipant & { type: 'connectTransport'; transportId: string; dtlsParameters: SignalingBlob })
   | (OwnParticipant & { type: 'produce'; transportId: string; kind: 'audio'; rtpParameters: SignalingBlob })
   | (OwnParticipant & { type: 'resumeConsumer'; consumerId: string })
-  | (OwnParticipant & { type: 'leave' });
+  | (OwnParticipant & { type: 'leave' })
+  | (OwnParticipant & { type: ParticipantAction; clientContext?: string })
+  | (Base & { type: 'muteAll'; exceptParticipantIds?: string[]; clientContext?: string });
+
+/** Moderation and hand actions on one participant (same rules as their HTTP routes). */
+export const PARTICIPANT_ACTIONS = ['requestUnmute', 'lock', 'unlock', 'deafen', 'undeafen', 'raiseHand', 'lowerHand'] as const;
+export type ParticipantAction = (typeof PARTICIPANT_ACTIONS)[number];
 
 export type RequestType = ClientRequest['type'];
 
@@ -49,6 +55,7 @@ export type ServerEvent =
   | { type: 'consumer'; callId: string; participantId: string; offer: ConsumerOffer }
   | { type: 'consumerClosed'; callId: string; participantId: string; consumerId: string }
   | { type: 'reconnect'; callId: string; participantId: string; reason: string }
+  | { type: 'unmuteRequested'; callId: string; participantId: string; clientContext?: string }
   | { type: 'error'; requestId?: string; status: number; code: string; innerCode: string; message: string };
 
 /** A frame the server could not accept; answered with an error event, the connection stays. */
@@ -77,7 +84,7 @@ function request(type: RequestType, properties: Record<string, unknown>, require
 }
 
 const own = { participantId: id };
-const schemas: Record<RequestType, object> = {
+const schemas = {
   subscribe: request('subscribe', {}, []),
   unsubscribe: request('unsubscribe', {}, []),
   resync: request('resync', {}, []),
@@ -94,7 +101,15 @@ const schemas: Record<RequestType, object> = {
   produce: request('produce', { ...own, transportId: id, kind: { const: 'audio' }, rtpParameters: blob }, ['participantId', 'transportId', 'kind', 'rtpParameters']),
   resumeConsumer: request('resumeConsumer', { ...own, consumerId: id }, ['participantId', 'consumerId']),
   leave: request('leave', own, ['participantId']),
-};
+  ...Object.fromEntries(
+    PARTICIPANT_ACTIONS.map((action) => [action, request(action, { ...own, clientContext: clientContextSchema }, ['participantId'])]),
+  ),
+  muteAll: request(
+    'muteAll',
+    { exceptParticipantIds: { type: 'array', maxItems: 1000, uniqueItems: true, items: id }, clientContext: clientContextSchema },
+    [],
+  ),
+} as Record<RequestType, object>;
 
 export const REQUEST_TYPES = Object.keys(schemas) as RequestType[];
 

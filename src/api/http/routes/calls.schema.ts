@@ -18,7 +18,19 @@ export const createCallSchema = {
       meetingInfo: { type: 'object' },
       chatInfo: { type: 'object' },
       media: rtpMediaSchema,
+      muteOnEntry: { type: 'boolean' },
     },
+  },
+} as const;
+
+/** PATCH: call settings a moderator can change. */
+export const updateCallSchema = {
+  params: callParamsSchema,
+  body: {
+    type: 'object',
+    required: ['muteOnEntry'],
+    additionalProperties: false,
+    properties: { muteOnEntry: { type: 'boolean' } },
   },
 } as const;
 

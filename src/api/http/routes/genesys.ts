@@ -4,6 +4,7 @@ import { AuthError } from '../../auth/TokenVerifier.js';
 import { userIdentityKey } from '../../callerIdentity.js';
 import { principalOf } from '../authentication.js';
 import type { RouteContext } from './context.js';
+import type { Moderation } from '../../../control/Moderation.js';
 import { capabilitiesOf, GENESYS_OPERATIONS, genesysCallResource, type GenesysOperation } from '../../genesys/callResource.js';
 import { statusByDomainKind } from '../../graph/errors.js';
 import { genesysCallParamsSchema, genesysOperationSchema } from './genesys.schema.js';
@@ -69,7 +70,7 @@ function callerOf(request: FastifyRequest): string {
 }
 
 /** Genesys Workspace Voice routes under /api/v2/me/calls, with Genesys-shaped errors. */
-export function genesysRoutes(app: FastifyInstance, { service }: RouteContext, baseUrl: () => string): void {
+export function genesysRoutes(app: FastifyInstance, { service }: RouteContext, moderation: Moderation, baseUrl: () => string): void {
   void app.register(async (scope) => {
     scope.setErrorHandler(genesysErrorHandler);
 
@@ -98,13 +99,12 @@ export function genesysRoutes(app: FastifyInstance, { service }: RouteContext, b
         }
         const participant = service.participantOfIdentity(request.params.callId, userIdentityKey(userId));
         if (!capabilitiesOf(participant).includes(operationName as GenesysOperation)) {
-          throw new GenesysError(
-            409,
-            `${operationName} is not among the call's capabilities (${capabilitiesOf(participant).join(', ')}): the call is ${participant.isMuted ? 'already muted' : 'not muted'}`,
-          );
+          const why = participant.locked ? 'a moderator locked the mute' : participant.isMuted ? 'the call is muted' : 'the call is not muted';
+          throw new GenesysError(409, `${operationName} is not among the call's capabilities (${capabilitiesOf(participant).join(', ')}): ${why}`);
         }
         if (operationName === 'MuteCall') await service.muteOwn(request.params.callId, participant.id, undefined, receivedAt);
-        else await service.unmuteOwn(request.params.callId, participant.id, undefined, receivedAt);
+        else if (operationName === 'UnmuteCall') await service.unmuteOwn(request.params.callId, participant.id, undefined, receivedAt);
+        else await moderation.setHand(request.params.callId, participant.id, operationName === 'RaiseHand');
         return { statusCode: GenesysStatus.ok };
       },
     );
