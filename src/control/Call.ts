@@ -45,6 +45,7 @@ export class Call {
   readonly operations: OperationStore;
   /** Sequence number of the latest roster change (0: none yet). */
   private rosterSeq = 0;
+  private operationSeq = 0;
   private readonly speakers = new Map<string, Speaker>();
 
   constructor(
@@ -70,6 +71,11 @@ export class Call {
 
   nextRosterSequence(): number {
     return ++this.rosterSeq;
+  }
+
+  /** Numbers finished operations in the order they finished. */
+  nextOperationSequence(): number {
+    return ++this.operationSeq;
   }
 
   speakerFor(identityKey: string): Speaker {

@@ -359,6 +359,7 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     const finish = (status: 'completed' | 'failed', failure?: DomainError) => {
       operation.status = status;
       operation.lastActionDateTime = new Date();
+      operation.finishedSequence = call.nextOperationSequence();
       if (failure) operation.resultInfo = { code: resultCodeByKind[failure.kind], subcode: 0, message: failure.message };
       this.emit('operationFinished', operation, Number(process.hrtime.bigint() - started) / 1e9);
     };

@@ -137,6 +137,7 @@ export class Moderation {
     operation.results = results;
     operation.status = results.every((r) => r.status === 'completed') ? 'completed' : 'failed';
     operation.lastActionDateTime = new Date();
+    operation.finishedSequence = call.nextOperationSequence();
     this.service.emit('operationFinished', operation, Number(process.hrtime.bigint() - started) / 1e9);
     return operation;
   }

@@ -38,6 +38,11 @@ export interface Operation {
   resultInfo?: OperationResultInfo;
   /** Mute all: every participant's outcome. */
   results?: ParticipantResult[];
+  /**
+   * Order in which the call's operations finished (1, 2, …). Operations on one participant run
+   * one at a time, so the highest finished one is the one whose result stands.
+   */
+  finishedSequence?: number;
 }
 
 /** participantId is "" for call-wide operations (mute all). */

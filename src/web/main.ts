@@ -10,6 +10,9 @@ interface RosterEntry {
   id: string;
   name: string;
   isMuted: boolean;
+  locked: boolean;
+  deafened: boolean;
+  handRaised: boolean;
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -58,7 +61,9 @@ function render(): void {
     name.textContent = entry.name + (entry.id === state.participantId ? ' (you)' : '');
     const badge = document.createElement('span');
     badge.className = 'badge';
-    badge.textContent = entry.isMuted ? 'muted by server' : 'live';
+    badge.textContent = [entry.isMuted ? (entry.locked ? 'muted and locked' : 'muted by server') : 'live', entry.deafened ? 'deafened' : '', entry.handRaised ? 'hand raised' : '']
+      .filter(Boolean)
+      .join(' · ');
     li.append(name, badge);
     // Moderators (and applications) may mute others; nobody unmutes someone else, they ask.
     if (entry.id !== state.participantId && (state.role === 'moderator' || state.role === 'app')) {
@@ -71,7 +76,10 @@ function render(): void {
   }
   const me = state.roster.get(state.participantId);
   const banner = $('banner');
-  if (me?.isMuted && !state.selfMuted) {
+  if (me?.locked) {
+    banner.textContent = 'A moderator muted and locked you. You can unmute once they unlock you.';
+    banner.hidden = false;
+  } else if (me?.isMuted && !state.selfMuted) {
     banner.textContent = 'You are muted by the server. Your microphone still sends, but nobody hears it.';
     banner.hidden = false;
   } else if (me?.isMuted) {
@@ -81,7 +89,9 @@ function render(): void {
     banner.hidden = true;
   }
   $<HTMLButtonElement>('self-mute').textContent = me?.isMuted ? 'Unmute me' : 'Mute me';
-  $<HTMLButtonElement>('self-mute').disabled = !state.joined;
+  $<HTMLButtonElement>('self-mute').disabled = !state.joined || Boolean(me?.locked);
+  $<HTMLButtonElement>('hand').textContent = me?.handRaised ? 'Lower hand' : 'Raise hand';
+  $<HTMLButtonElement>('hand').disabled = !state.joined;
 }
 
 /** Applies a Graph commsNotifications (snapshot or delta) to the roster. */
@@ -97,7 +107,14 @@ function applyNotification(message: Json): void {
       }
       const identity = p.info?.identity ?? {};
       const who = identity.user ?? identity.application ?? identity.guest ?? identity.phone ?? {};
-      state.roster.set(p.id, { id: p.id, name: who.displayName || who.id || p.id.slice(0, 8), isMuted: Boolean(p.isMuted) });
+      state.roster.set(p.id, {
+        id: p.id,
+        name: who.displayName || who.id || p.id.slice(0, 8),
+        isMuted: Boolean(p.isMuted),
+        locked: Boolean(p.locked),
+        deafened: Boolean(p.deafened),
+        handRaised: Boolean(p.handRaised),
+      });
     }
   }
   render();
@@ -155,6 +172,11 @@ async function join(): Promise<void> {
     signaling = await Signaling.connect(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${query}`);
     signaling.onNotification = applyNotification;
     signaling.onClose = (reason) => setStatus(`Disconnected: ${reason}`, 'error');
+    signaling.onUnmuteRequested = () => {
+      const banner = $('banner');
+      banner.textContent = 'A moderator asks you to unmute. Press "Unmute me" if you want to speak.';
+      banner.hidden = false;
+    };
     signaling.onReconnect = () => {
       // The server rebuilt the call's media after a crash: join again, same identity (mute kept).
       setStatus('Reconnecting…');
@@ -243,6 +265,10 @@ $<HTMLInputElement>('token').value = params.get('token') ?? '';
 $('join-form').addEventListener('submit', (event) => {
   event.preventDefault();
   void join();
+});
+$('hand').addEventListener('click', () => {
+  const me = state.roster.get(state.participantId);
+  if (me) void signaling?.request(me.handRaised ? 'lowerHand' : 'raiseHand', { callId: state.callId, participantId: me.id });
 });
 $('self-mute').addEventListener('click', () => {
   const me = state.roster.get(state.participantId);

@@ -22,6 +22,8 @@ export class Signaling {
   private readonly pending = new Map<string, { resolve: (body: Json) => void; reject: (err: Error) => void }>();
   onNotification: (message: Json) => void = () => undefined;
   onConsumer: (offer: Json) => void = () => undefined;
+  /** A moderator asks us to unmute. */
+  onUnmuteRequested: (message: Json) => void = () => undefined;
   /** The server lost our media (worker crash): join again. */
   onReconnect: (message: Json) => void = () => undefined;
   onClose: (reason: string) => void = () => undefined;
@@ -55,6 +57,7 @@ export class Signaling {
     const requestId: string | undefined = message.requestId ?? message['@mutegate.requestId'];
     if (message.type === 'newConsumer') return this.onConsumer(message);
     if (message.type === 'reconnect') return this.onReconnect(message);
+    if (message.type === 'unmuteRequested') return this.onUnmuteRequested(message);
     if (message['@odata.type'] === '#microsoft.graph.commsNotifications') {
       this.onNotification(message);
       if (requestId) this.settle(requestId, message);

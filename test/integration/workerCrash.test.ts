@@ -31,8 +31,11 @@ describe('worker crash recovery (real worker, kill -9, real RTP)', () => {
     const a = await joinRtp(api, callId); // will be muted
     const b = await joinRtp(api, callId);
     const c = await joinRtp(api, callId, { explicitReceive: true });
-    peers.push(a.peer, b.peer, c.peer);
-    expect((await api.post(`/communications/calls/${callId}/participants/${a.id}/mute`, {})).status).toBe(200);
+    const d = await joinRtp(api, callId, { explicitReceive: true }); // will be deafened
+    peers.push(a.peer, b.peer, c.peer, d.peer);
+    // A is locked (hard-muted), D deafened: both must survive the crash.
+    expect((await api.post(`/communications/calls/${callId}/participants/${a.id}/lock`, {})).status).toBe(200);
+    expect((await api.post(`/communications/calls/${callId}/participants/${d.id}/deafen`, {})).status).toBe(200);
     a.startStreaming();
     b.startStreaming();
     await waitFor(() => receivedSince(c.peer, b.peer, 0) >= 10, 5000, 'B → C before the crash');
@@ -43,7 +46,7 @@ describe('worker crash recovery (real worker, kill -9, real RTP)', () => {
     await watcher.answer(watcher.request({ type: 'subscribe', callId }));
 
     const [deadPid] = gateway.pool.pids;
-    const sendsBefore = new Map(await Promise.all([a, b, c].map(async (p) => [p.id, (await api.get(`/communications/calls/${callId}/participants/${p.id}`)).body.media.send] as const)));
+    const sendsBefore = new Map(await Promise.all([a, b, c, d].map(async (p) => [p.id, (await api.get(`/communications/calls/${callId}/participants/${p.id}`)).body.media.send] as const)));
     process.kill(deadPid as number, 'SIGKILL');
     // An operation issued while the worker is dying either completes or fails clearly; it never hangs.
     const inFlight = await Promise.race([
@@ -54,14 +57,21 @@ describe('worker crash recovery (real worker, kill -9, real RTP)', () => {
     if (inFlight.status === 503) expect(inFlight.body.error.innerError.code).toMatch(/muteNotConfirmed|mediaOperationFailed/);
 
     // Every participant is told its media was rebuilt.
-    await waitFor(() => watcher.deltas().filter((d) => d.change === 'reconnect').length === 3, 10_000, 'three reconnect updates');
+    await waitFor(() => watcher.deltas().filter((x) => x.change === 'reconnect').length === 4, 10_000, 'four reconnect updates');
     expect(gateway.pool.pids).toHaveLength(1);
     expect(gateway.pool.pids[0]).not.toBe(deadPid);
 
-    const after = (await api.get(`/communications/calls/${callId}/participants`)).body.value as { id: string; isMuted: boolean; media: { state: string; send: { port: number } } }[];
-    expect(after.map((p) => p.media.state)).toEqual(['connected', 'connected', 'connected']);
+    const after = (await api.get(`/communications/calls/${callId}/participants`)).body.value as {
+      id: string;
+      isMuted: boolean;
+      locked: boolean;
+      deafened: boolean;
+      media: { state: string; send: { port: number } };
+    }[];
+    expect(after.map((p) => p.media.state)).toEqual(['connected', 'connected', 'connected', 'connected']);
     for (const p of after) expect(p.media.send.port).not.toBe(sendsBefore.get(p.id)?.port);
-    expect(after.find((p) => p.id === a.id)?.isMuted).toBe(true);
+    expect(after.find((p) => p.id === a.id)).toMatchObject({ isMuted: true, locked: true });
+    expect(after.find((p) => p.id === d.id)).toMatchObject({ deafened: true });
     expect((await api.get(`/communications/calls/${callId}`)).body.mediaState.audio).toBe('active');
 
     // The clients follow the new addresses; B is unmuted for the check (its state may be either after the race above).
@@ -77,8 +87,10 @@ describe('worker crash recovery (real worker, kill -9, real RTP)', () => {
     expect(receivedSince(c.peer, a.peer, aFrom)).toBe(0);
     expect(receivedSince(b.peer, a.peer, aFrom)).toBe(0);
     expect(receivedSince(c.peer, a.peer, 0)).toBe(0); // not one packet from A, ever
+    expect(receivedSince(d.peer, b.peer, bFrom)).toBe(0); // D is still deafened
 
-    // Unmuting A after recovery lets it through: the recovered producer is a real one.
+    // Unlocked and unmuted after recovery, A gets through: the recovered producer is a real one.
+    expect((await api.post(`/communications/calls/${callId}/participants/${a.id}/unlock`, {})).status).toBe(200);
     expect((await api.post(`/communications/calls/${callId}/participants/${a.id}/unmute`, {})).status).toBe(200);
     const aUnmuted = a.peer.nextCounter;
     await waitFor(() => receivedSince(c.peer, a.peer, aUnmuted) >= 5, 5000, 'A → C after unmute');

@@ -103,6 +103,8 @@ export function operationResource(operation: Operation) {
     /** mutegate: which participant the operation acted on ("" for call-wide ones). */
     participantId: operation.participantId,
     ...(operation.results ? { results: operation.results } : {}),
+    /** mutegate: the order in which the call's operations finished; the highest one on a participant stands. */
+    finishedSequence: operation.finishedSequence ?? null,
     createdDateTime: operation.createdDateTime.toISOString(),
     lastActionDateTime: operation.lastActionDateTime.toISOString(),
   };
