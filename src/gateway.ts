@@ -45,7 +45,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   const verifier = config.auth.enabled ? await TokenVerifier.create(config.auth) : null;
   if (!verifier) logger.warn('authentication is switched off (auth.enabled=false): every request acts as the application');
   else if (config.auth.hs256Secret === DEVELOPMENT_SECRET) {
-    logger.warn('using the embedded development token secret; set MUTEGATE_AUTH_HS256_SECRET (or auth.publicKeys) outside development');
+    logger.warn(
+      'using the embedded development token secret: mint tokens with `npm run token -- --role app`; set MUTEGATE_AUTH_HS256_SECRET (or auth.publicKeys) outside development',
+    );
   }
   service.on('callMediaLost', (call, reason) => logger.error({ callId: call.id, reason }, 'call lost its media'));
 

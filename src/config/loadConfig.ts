@@ -26,9 +26,9 @@ export function envNameFor(path: readonly string[]): string {
 
 /** Every leaf key of the defaults, which is exactly the set of keys the environment can set. */
 function leafPaths(obj: JsonObject, prefix: string[] = []): string[][] {
-  return Object.entries(obj).flatMap(([key, value]) =>
-    isObject(value) ? leafPaths(value, [...prefix, key]) : [[...prefix, key]],
-  );
+  return Object.entries(obj)
+    .filter(([key]) => !key.startsWith('$'))
+    .flatMap(([key, value]) => (isObject(value) ? leafPaths(value, [...prefix, key]) : [[...prefix, key]]));
 }
 
 /**

@@ -4,6 +4,8 @@ export type WorkerLogLevel = 'debug' | 'warn' | 'error' | 'none';
 
 /** The configuration as written in config/default.json, a config file or the environment. */
 export interface GatewayConfigInput {
+  /** Free text for people reading the file; ignored. */
+  $comment?: string;
   http: {
     /** Address the HTTP/WebSocket server binds to. */
     host: string;
@@ -86,6 +88,7 @@ export const configSchema = {
   additionalProperties: false,
   required: ['http', 'media', 'log', 'limits', 'ws', 'webhooks', 'cometd', 'webrtc', 'auth'],
   properties: {
+    $comment: { type: 'string' },
     http: {
       type: 'object',
       additionalProperties: false,
