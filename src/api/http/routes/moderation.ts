@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Moderation } from '../../../control/Moderation.js';
 import { principalOf } from '../authentication.js';
 import { callPath, callResource, operationPath, operationResource, participantPath, participantResource } from '../../graph/resources.js';
@@ -6,10 +6,7 @@ import type { CallParams, ClientContextBody, ParticipantParams } from '../shared
 import type { RouteContext } from './context.js';
 import { updateCallSchema } from './calls.schema.js';
 import { muteAllSchema, participantActionSchema } from './moderation.schema.js';
-
-async function bodilessMeansEmpty(request: FastifyRequest): Promise<void> {
-  if (request.body === undefined) request.body = {};
-}
+import { bodilessMeansEmpty } from './mute.js';
 
 /** Moderation routes (mutegate extensions next to Graph's): lock, deafen, requestUnmute, mute all, hands, mute on entry. */
 export function moderationRoutes(app: FastifyInstance, { service, policy }: RouteContext, moderation: Moderation): void {

@@ -7,7 +7,7 @@ import type { RouteContext } from './context.js';
 import { muteCallSchema, muteParticipantSchema } from './mute.schema.js';
 
 /** Graph clients always send a JSON body, but a bodiless POST (curl -X POST) means "no clientContext". */
-async function bodilessMeansEmpty(request: FastifyRequest): Promise<void> {
+export async function bodilessMeansEmpty(request: FastifyRequest): Promise<void> {
   if (request.body === undefined) request.body = {};
 }
 
