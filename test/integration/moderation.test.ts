@@ -115,6 +115,10 @@ describe('moderation (real worker, real RTP)', () => {
     const refused = await self.post(`/communications/calls/${callId}/participants/${a!.id}/unmute`, {});
     expect(refused.status).toBe(403);
     expect(refused.body.error.innerError.code).toBe('participantLocked');
+    // The agent desktop sees it too: no UnmuteCall while locked, and the Genesys route refuses it.
+    const genesysCall = (await self.get(`/api/v2/me/calls/${callId}`)).body.data.call;
+    expect(genesysCall).toMatchObject({ mute: 'On', locked: true, capabilities: ['RaiseHand'] });
+    expect((await self.post(`/api/v2/me/calls/${callId}`, { operationName: 'UnmuteCall' })).body).toMatchObject({ statusCode: 4 });
     await sleep(500);
     expect(receivedSince(b!.peer, a!.peer, from)).toBe(0);
 
