@@ -28,7 +28,8 @@ export interface ConnectionLimits {
 
 /** What a connection needs from the hub that owns the subscriptions. */
 export interface SubscriptionRegistry {
-  subscribe(connection: SocketConnection, callId: string): void;
+  /** `snapshotSequence`: the sequence of the snapshot being sent; later changes follow as deltas. */
+  subscribe(connection: SocketConnection, callId: string, snapshotSequence: number): void;
   unsubscribe(connection: SocketConnection, callId: string): void;
   /** The connection is closing: it gets no more events and no longer counts as open. */
   release(connection: SocketConnection): void;
@@ -49,7 +50,8 @@ export interface WebRtcServices {
  * bound or slow anyone else down.
  */
 export class SocketConnection {
-  readonly subscriptions = new Set<string>();
+  /** Subscribed calls, with the roster sequence this connection has seen up to. */
+  readonly subscriptions = new Map<string, number>();
   /** WebRTC participants joined over this connection; only they can be signaled for here. */
   private readonly participants = new Map<string, Participant>();
   /** Answered a ping since the last keepalive round. */
@@ -158,7 +160,7 @@ export class SocketConnection {
           throw new DomainError('invalidRequest', 'notSubscribed', `resync needs a subscription to call ${call.id}; subscribe first`);
         }
         // Registering and snapshotting in the same tick: no change can fall between them.
-        this.registry.subscribe(this, call.id);
+        this.registry.subscribe(this, call.id, call.rosterSequence);
         this.send({ type: 'snapshot', call, requestId: request.requestId });
         return;
       }

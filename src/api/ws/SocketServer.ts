@@ -41,6 +41,9 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
   private readonly subscribers = new Map<string, Set<SocketConnection>>();
   /** WebRTC participants by the connection that joined them. */
   private readonly owners = new Map<string, SocketConnection>();
+  /** Roster changes encoded but not yet written (see broadcast). */
+  private readonly pending: { callId: string; sequence: number; frames: Map<WireCodec, string | Uint8Array>; ends: boolean }[] = [];
+  private flushSoon: NodeJS.Immediate | undefined;
   private readonly keepalive: NodeJS.Timeout;
 
   constructor(
@@ -114,8 +117,8 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
     );
   }
 
-  subscribe(connection: SocketConnection, callId: string): void {
-    connection.subscriptions.add(callId);
+  subscribe(connection: SocketConnection, callId: string, snapshotSequence: number): void {
+    connection.subscriptions.set(callId, snapshotSequence);
     let set = this.subscribers.get(callId);
     if (!set) {
       set = new Set();
@@ -138,7 +141,7 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
   release(connection: SocketConnection): void {
     this.connections.delete(connection);
     for (const [participantId, owner] of this.owners) if (owner === connection) this.owners.delete(participantId);
-    for (const callId of [...connection.subscriptions]) this.unsubscribe(connection, callId);
+    for (const callId of [...connection.subscriptions.keys()]) this.unsubscribe(connection, callId);
   }
 
   /**
@@ -146,6 +149,7 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
    * was written to them (the last roster events) has left the process.
    */
   async close(): Promise<void> {
+    this.flush();
     clearInterval(this.keepalive);
     this.webrtc.presence.close();
     const sockets = [...this.wss.clients];
@@ -163,24 +167,41 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
     ws.on('error', (err) => this.log.debug({ err }, 'WebSocket error'));
   }
 
+  /**
+   * A roster change is encoded at once (once per encoding in use, so it shows the state of that
+   * moment) and written to the subscribers right after the current turn, so the reply to the
+   * request that caused it (the mute's 200) is not held back by a large fan-out.
+   */
   private broadcast(call: Call, change: RosterChange): void {
     if (change.kind === 'left') this.owners.delete(change.participant.id);
     const set = this.subscribers.get(call.id);
     if (!set || set.size === 0) return;
-    const started = process.hrtime.bigint();
-    const subscribers = set.size;
-    const encoded = new Map<WireCodec, string | Uint8Array>();
+    const frames = new Map<WireCodec, string | Uint8Array>();
     for (const connection of set) {
-      let frame = encoded.get(connection.codec);
-      if (frame === undefined) {
-        frame = connection.codec.encode({ type: 'delta', call, change });
-        encoded.set(connection.codec, frame);
-      }
-      connection.sendEncoded(frame);
+      if (!frames.has(connection.codec)) frames.set(connection.codec, connection.codec.encode({ type: 'delta', call, change }));
     }
-    this.emit('fanOut', Number(process.hrtime.bigint() - started) / 1e9, subscribers);
-    if (change.kind === 'callEnded') {
-      for (const connection of [...set]) this.unsubscribe(connection, call.id);
+    this.pending.push({ callId: call.id, sequence: change.sequence, frames, ends: change.kind === 'callEnded' });
+    this.flushSoon ??= setImmediate(() => this.flush());
+  }
+
+  /** Writes every pending change, in order, to the subscribers that have not seen it. */
+  private flush(): void {
+    if (this.flushSoon) clearImmediate(this.flushSoon);
+    this.flushSoon = undefined;
+    for (const item of this.pending.splice(0)) {
+      const set = this.subscribers.get(item.callId);
+      if (!set) continue;
+      const started = process.hrtime.bigint();
+      for (const connection of set) {
+        // A snapshot taken after the change already contains it.
+        if ((connection.subscriptions.get(item.callId) ?? Infinity) >= item.sequence) continue;
+        const frame = item.frames.get(connection.codec);
+        if (frame === undefined) continue;
+        connection.sendEncoded(frame);
+        connection.subscriptions.set(item.callId, item.sequence);
+      }
+      this.emit('fanOut', Number(process.hrtime.bigint() - started) / 1e9, set.size);
+      if (item.ends) for (const connection of [...set]) this.unsubscribe(connection, item.callId);
     }
   }
 
