@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Call, type CallKind } from './Call.js';
-import { DomainError, notFound } from './errors.js';
+import { callMediaLost, DomainError, notFound } from './errors.js';
 import { identityKey, type IdentitySet } from './identity.js';
 import type { CallMedia, MediaPlane } from './mediaPlane.js';
 import type { ActorRole } from './Policy.js';
@@ -199,7 +199,7 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     return participant.speaker.queue.run(async () => {
       this.assertLive(call, participant);
       const media = participant.media;
-      if (!media) throw this.mediaLostError(call);
+      if (!media) throw callMediaLost(call.id);
       if (participant.mediaSpec.kind !== 'rtp') {
         throw new DomainError('invalidRequest', 'notAnRtpParticipant', `participant ${participantId} is a WebRTC participant; it produces over signaling`);
       }
@@ -275,7 +275,7 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     const speaker = call.speakerFor(key);
     return speaker.queue.run(async () => {
       if (call.state !== 'established') throw notFound('call', call.id);
-      if (call.mediaLost) throw this.mediaLostError(call);
+      if (call.mediaLost) throw callMediaLost(call.id);
       const callMedia = call.media;
       // One leg per identity: a rejoin replaces the old leg and keeps the identity's mute state.
       const previous = call.participantOf(key);
@@ -298,7 +298,7 @@ export class CallService extends EventEmitter<CallServiceEvents> {
       if (call.media !== callMedia) {
         // The worker died while we were joining: this media is gone already.
         media.close();
-        throw this.mediaLostError(call);
+        throw callMediaLost(call.id);
       }
       participant.media = media;
       call.participants.set(participant.id, participant);
@@ -421,14 +421,6 @@ export class CallService extends EventEmitter<CallServiceEvents> {
   assertLive(call: Call, participant: Participant): void {
     if (call.state !== 'established') throw notFound('call', call.id);
     if (call.participants.get(participant.id) !== participant) throw notFound('participant', participant.id);
-  }
-
-  private mediaLostError(call: Call): DomainError {
-    return new DomainError(
-      'mediaUnavailable',
-      'callMediaLost',
-      `the media of call ${call.id} was lost when its media worker died; it is being rebuilt, try again shortly`,
-    );
   }
 
   private keyOf(identity: IdentitySet, where: string): string {

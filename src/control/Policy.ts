@@ -34,8 +34,9 @@ export class Policy {
   }
 
   /** Moderating a call: adding or removing others, muting anyone, locking, deafening, mute all. */
-  requireModerator(principal: Principal, call: Call, what: string): void {
-    if (principal.kind === 'app' || (principal.kind === 'moderator' && this.moderates(principal, call))) return;
+  requireModerator(principal: Principal, call: Call, what: string): 'app' | 'moderator' {
+    if (principal.kind === 'app') return 'app';
+    if (principal.kind === 'moderator' && this.moderates(principal, call)) return 'moderator';
     throw forbidden('moderatorRequired', `${what} needs a moderator or application token for call ${call.id}`);
   }
 

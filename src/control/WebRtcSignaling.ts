@@ -1,5 +1,5 @@
 import type { CallService } from './CallService.js';
-import { DomainError } from './errors.js';
+import { callMediaLost, DomainError } from './errors.js';
 import type { IdentitySet } from './identity.js';
 import {
   InvalidMediaRequest,
@@ -21,7 +21,7 @@ export class WebRtcSignaling {
 
   routerRtpCapabilities(callId: string): SignalingBlob {
     const call = this.service.getCall(callId);
-    if (call.mediaLost) throw new DomainError('mediaUnavailable', 'callMediaLost', `the media of call ${callId} was lost when its media worker died`);
+    if (call.mediaLost) throw callMediaLost(callId);
     return call.media.rtpCapabilities();
   }
 

@@ -19,5 +19,12 @@ export class DomainError extends Error {
   }
 }
 
+export const callMediaLost = (callId: string): DomainError =>
+  new DomainError(
+    'mediaUnavailable',
+    'callMediaLost',
+    `the media of call ${callId} was lost when its media worker died; it is being rebuilt, try again shortly`,
+  );
+
 export const notFound = (what: 'call' | 'participant' | 'operation', id: string): DomainError =>
   new DomainError('notFound', `${what}NotFound`, `${what} ${id} was not found`);

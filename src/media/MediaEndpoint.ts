@@ -86,7 +86,17 @@ export abstract class MediaEndpoint {
     }));
   }
 
-  abstract close(): void;
+  /** Releases the participant's media (idempotent); closing the transports closes producer and consumers in the worker. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.producer = null;
+    this.consumers.clear();
+    this.closeTransports();
+    this.hooks.onClose(this);
+  }
+
+  protected abstract closeTransports(): void;
 
   /** Adopts a newly created producer as this endpoint's send stream (closing any previous one). */
   protected adoptProducer(producer: types.Producer, startedPaused: boolean): void {

@@ -68,13 +68,7 @@ export class RtpEndpoint extends MediaEndpoint implements EndpointMedia {
     return remoteIp && remotePort ? { ip: remoteIp, port: remotePort } : null;
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.producer = null;
-    this.consumers.clear();
-    // Closing the transport closes its producer and consumers inside the worker.
+  protected closeTransports(): void {
     this.transport.close();
-    this.hooks.onClose(this);
   }
 }

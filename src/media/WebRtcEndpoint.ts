@@ -169,16 +169,11 @@ export class WebRtcEndpoint extends MediaEndpoint implements WebRtcEndpointMedia
     return null;
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.producer = null;
-    this.consumers.clear();
+  protected closeTransports(): void {
     this.waiting.clear();
     for (const { transport } of this.transports.values()) transport.close();
     this.transports.clear();
     this.events.removeAllListeners();
-    this.hooks.onClose(this);
   }
 
   private transport(transportId: string): { transport: types.WebRtcTransport; direction: 'send' | 'recv'; connected: boolean } {

@@ -4,7 +4,7 @@ import { mintDevToken } from '../../src/api/auth/devTokens.js';
 import type { Gateway } from '../../src/gateway.js';
 import { apiClient, startTestGateway } from '../helpers/gateway.js';
 import { RosterClient } from '../helpers/rosterClient.js';
-import { createGroupCall, joinRtp, type RtpParticipant } from '../helpers/rtpCall.js';
+import { joinRtp, type RtpParticipant } from '../helpers/rtpCall.js';
 import { appToken, tokenFor } from '../helpers/tokens.js';
 
 type Who = 'none' | 'expired' | 'badSignature' | 'self' | 'other' | 'moderator' | 'app';

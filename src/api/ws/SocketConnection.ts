@@ -233,16 +233,14 @@ export class SocketConnection {
       case 'lowerHand': {
         const call = this.service.getCall(request.callId);
         const target = this.service.getParticipant(call.id, request.participantId);
-        const role = this.policy.roleFor(this.principal, call, target, request.type);
-        if (request.type === 'raiseHand' && role !== 'self') this.policy.requireModerator(this.principal, call, 'raising someone else’s hand');
+        this.policy.roleFor(this.principal, call, target, request.type);
         await this.moderation.setHand(call.id, target.id, request.type === 'raiseHand');
         this.result(request.requestId, {});
         return;
       }
       case 'muteAll': {
         const call = this.service.getCall(request.callId);
-        this.policy.requireModerator(this.principal, call, 'mute all');
-        const role = this.principal.kind === 'app' ? 'app' : 'moderator';
+        const role = this.policy.requireModerator(this.principal, call, 'mute all');
         const operation = await this.moderation.muteAll(call.id, request.exceptParticipantIds ?? [], role, request.clientContext);
         this.result(request.requestId, operationResource(operation));
         return;

@@ -4,6 +4,7 @@ import { AuthError } from '../../auth/TokenVerifier.js';
 import { userIdentityKey } from '../../callerIdentity.js';
 import { principalOf } from '../authentication.js';
 import type { RouteContext } from './context.js';
+import { receivedAt } from './mute.js';
 import type { Moderation } from '../../../control/Moderation.js';
 import { capabilitiesOf, GENESYS_OPERATIONS, genesysCallResource, type GenesysOperation } from '../../genesys/callResource.js';
 import { statusByDomainKind } from '../../graph/errors.js';
@@ -91,7 +92,7 @@ export function genesysRoutes(app: FastifyInstance, { service }: RouteContext, m
       '/api/v2/me/calls/:callId',
       { schema: genesysOperationSchema },
       async (request, reply) => {
-        const receivedAt = process.hrtime.bigint() - BigInt(Math.round(reply.elapsedTime * 1e6));
+        const received = receivedAt(reply);
         const userId = callerOf(request);
         const { operationName } = request.body;
         if (!(GENESYS_OPERATIONS as readonly string[]).includes(operationName)) {
@@ -102,8 +103,8 @@ export function genesysRoutes(app: FastifyInstance, { service }: RouteContext, m
           const why = participant.locked ? 'a moderator locked the mute' : participant.isMuted ? 'the call is muted' : 'the call is not muted';
           throw new GenesysError(409, `${operationName} is not among the call's capabilities (${capabilitiesOf(participant).join(', ')}): ${why}`);
         }
-        if (operationName === 'MuteCall') await service.muteOwn(request.params.callId, participant.id, undefined, receivedAt);
-        else if (operationName === 'UnmuteCall') await service.unmuteOwn(request.params.callId, participant.id, undefined, receivedAt);
+        if (operationName === 'MuteCall') await service.muteOwn(request.params.callId, participant.id, undefined, received);
+        else if (operationName === 'UnmuteCall') await service.unmuteOwn(request.params.callId, participant.id, undefined, received);
         else await moderation.setHand(request.params.callId, participant.id, operationName === 'RaiseHand');
         return { statusCode: GenesysStatus.ok };
       },

@@ -37,8 +37,7 @@ export function moderationRoutes(app: FastifyInstance, { service, policy }: Rout
       const { callId, participantId } = request.params;
       const call = service.getCall(callId);
       const target = service.getParticipant(callId, participantId);
-      const role = policy.roleFor(principalOf(request), call, target, raised ? 'raise the hand of' : 'lower the hand of');
-      if (raised && role !== 'self') policy.requireModerator(principalOf(request), call, 'raising someone else’s hand');
+      policy.roleFor(principalOf(request), call, target, raised ? 'raise the hand of' : 'lower the hand of');
       return participantResource(await moderation.setHand(callId, participantId, raised));
     });
   }
@@ -48,10 +47,7 @@ export function moderationRoutes(app: FastifyInstance, { service, policy }: Rout
     { schema: muteAllSchema, preValidation: bodilessMeansEmpty },
     async (request, reply) => {
       const { callId } = request.params;
-      const principal = principalOf(request);
-      const call = service.getCall(callId);
-      policy.requireModerator(principal, call, 'mute all');
-      const role = principal.kind === 'app' ? 'app' : 'moderator';
+      const role = policy.requireModerator(principalOf(request), service.getCall(callId), 'mute all');
       const operation = await moderation.muteAll(callId, request.body.exceptParticipantIds ?? [], role, request.body.clientContext);
       return reply.header('Location', operationPath(callId, operation.id)).send(operationResource(operation));
     },
