@@ -155,8 +155,8 @@ if [ "$relax_meson_floor" = 1 ]; then
 	sed -i "s/meson_version: '>= 1.1.0'/meson_version: '>= 1.0.0'/" "$src/meson.build"
 fi
 
-say "meson setup (release, no liburing, no downloads)"
-"${meson_cmd[@]}" setup "$out" "$src" --buildtype=release -Dms_disable_liburing=true --wrap-mode=nodownload >"$build_root/meson-setup.log" 2>&1 \
+say "meson setup (release with NDEBUG as upstream builds it, no liburing, no downloads)"
+"${meson_cmd[@]}" setup "$out" "$src" --buildtype=release -Db_ndebug=true -Dms_disable_liburing=true --wrap-mode=nodownload >"$build_root/meson-setup.log" 2>&1 \
 	|| { tail -n 40 "$build_root/meson-setup.log" >&2; die "meson setup failed; full log: $build_root/meson-setup.log"; }
 
 jobs=$(nproc 2>/dev/null || echo 2)
