@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { decodeProbe, decodeRtp, encodeProbe, encodeRtp } from './rtp.js';
+import type { SrtpEndpointCodec } from './srtp.js';
 
 export interface Address {
   ip: string;
@@ -34,6 +35,7 @@ export const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 /**
  * A plain-RTP endpoint on 127.0.0.1: streams probe packets to the SFU and records every probe
  * it receives. Used by the integration tests and the bench; real UDP, nothing simulated.
+ * With `srtp` set it speaks SRTP both ways; without it (the bench) nothing else is done per packet.
  */
 export class RtpPeer {
   readonly received: ReceivedProbe[] = [];
@@ -42,6 +44,16 @@ export class RtpPeer {
   recordSends = false;
   /** Counter of the next packet to be sent: every packet with a counter ≥ this was sent later. */
   nextCounter = 0;
+  /** SRTP keys of this leg; null = plain RTP. */
+  srtp: SrtpEndpointCodec | null = null;
+  /** When set, every datagram this peer sends is also appended here (e.g. to replay it from elsewhere). */
+  sentDatagrams: Buffer[] | null = null;
+  /** Every datagram that reached the socket, whatever it was. */
+  datagramsReceived = 0;
+  /** RTP packets received, probes or not (for an SRTP peer: those that authenticated). */
+  rtpPacketsReceived = 0;
+  /** Datagrams that did not authenticate under the SRTP receive key (dropped). */
+  srtpRejected = 0;
   private socket: Socket;
   private timer: NodeJS.Timeout | null = null;
   private sequenceNumber = Math.floor(Math.random() * 0xffff);
@@ -85,7 +97,14 @@ export class RtpPeer {
       marker: false,
       payload,
     });
-    this.socket.send(packet, opts.to.port, opts.to.ip);
+    const datagram = this.srtp ? this.srtp.protect(packet) : packet;
+    this.sentDatagrams?.push(datagram);
+    this.socket.send(datagram, opts.to.port, opts.to.ip);
+  }
+
+  /** Sends bytes as they are (a replayed or hand-made datagram). */
+  sendDatagram(datagram: Buffer, to: Address): void {
+    this.socket.send(datagram, to.port, to.ip);
   }
 
   /** Streams probe packets until stop(). */
@@ -113,10 +132,22 @@ export class RtpPeer {
 
   private onMessage(msg: Buffer): void {
     const receivedAtMs = nowMs();
-    const rtp = decodeRtp(msg);
+    this.datagramsReceived++;
+    const plain = this.srtp ? this.unprotect(msg) : msg;
+    if (!plain) return;
+    const rtp = decodeRtp(plain);
     if (!rtp) return;
+    this.rtpPacketsReceived++;
     const probe = decodeProbe(rtp.payload);
     if (!probe) return;
     this.received.push({ ...probe, receivedAtMs, ssrc: rtp.ssrc, payloadType: rtp.payloadType });
+  }
+
+  /** The RTP inside an SRTP datagram; null for SRTCP (the SFU's reports, not read here) and for what does not authenticate. */
+  private unprotect(msg: Buffer): Buffer | null {
+    if (msg.length >= 2 && msg[1]! >= 192 && msg[1]! <= 223) return null;
+    const plain = (this.srtp as SrtpEndpointCodec).unprotect(msg);
+    if (!plain) this.srtpRejected++;
+    return plain;
   }
 }

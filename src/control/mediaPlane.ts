@@ -14,9 +14,34 @@ export interface RtpSendSpec {
   ssrc: number;
 }
 
+/** The SRTP suites a plain-RTP participant may use (both are supported by mediasoup 3.13 and tested). */
+export const SRTP_CRYPTO_SUITES = ['AES_CM_128_HMAC_SHA1_80', 'AEAD_AES_128_GCM'] as const;
+export type SrtpCryptoSuite = (typeof SRTP_CRYPTO_SUITES)[number];
+
+/** SRTP asked for at join: the suite, and optionally the master key + salt the participant sends with. */
+export interface SrtpRequest {
+  cryptoSuite: SrtpCryptoSuite;
+  /** base64 of master key ‖ master salt (SDES inline key); absent = the gateway generates one. */
+  keyBase64?: string;
+}
+
+/** SRTP keys of a plain-RTP endpoint, as its participant must use them (SDES, one key per direction). */
+export interface SrtpKeys {
+  cryptoSuite: SrtpCryptoSuite;
+  /** The participant encrypts what it sends with this (the gateway decrypts with it). */
+  sendKeyBase64: string;
+  /** The gateway encrypts what the participant receives with this (the participant decrypts with it). */
+  receiveKeyBase64: string;
+}
+
 export interface RtpEndpointSpec extends RtpSendSpec {
-  /** Where others' audio goes; absent = back to the source address of the endpoint's RTP (comedia). */
+  /**
+   * Where others' audio goes; RTP is then accepted only from this address. Absent = latching:
+   * the address is learned from the first packet that authenticates, so it needs `srtp`.
+   */
   receive?: TransportAddress;
+  /** SRTP on this leg (required for latching). */
+  srtp?: SrtpRequest;
 }
 
 /** One stream a participant receives: another participant's audio, as the SFU re-sends it. */
@@ -71,6 +96,8 @@ export interface EndpointMedia {
   readonly kind: 'rtp' | 'webrtc';
   /** Where this participant sends its RTP (plain RTP); null for WebRTC. */
   readonly sendAddress: TransportAddress | null;
+  /** The SRTP keys of a plain-RTP leg with SRTP; null otherwise (WebRTC keys come from DTLS). */
+  readonly srtp: SrtpKeys | null;
   /**
    * Resolves once the media worker has confirmed that the send stream is paused. Without a send
    * stream (a WebRTC participant that has not produced yet) nothing flows and it resolves at once.

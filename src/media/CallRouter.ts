@@ -1,8 +1,9 @@
 import type { types } from 'mediasoup';
-import type { CallMedia, EndpointStart, RtpEndpointSpec } from '../control/mediaPlane.js';
+import { InvalidMediaRequest, type CallMedia, type EndpointStart, type RtpEndpointSpec } from '../control/mediaPlane.js';
 import { SerialQueue } from '../lib/SerialQueue.js';
 import type { EndpointHooks, MediaEndpoint } from './MediaEndpoint.js';
 import { RtpEndpoint } from './RtpEndpoint.js';
+import { participantSendKey } from './srtpKeys.js';
 import { WebRtcEndpoint } from './WebRtcEndpoint.js';
 
 export interface MediaListenOptions {
@@ -46,15 +47,26 @@ export class CallRouter implements CallMedia {
     if (this.closed) throw new Error(`media of call ${this.callId} is closed`);
     if (this.endpoints.has(participantId)) throw new Error(`participant ${participantId} already has media`);
 
+    // Checked (or generated) before any worker object exists: a bad key is the client's mistake.
+    const sendKeyBase64 = spec.srtp ? participantSendKey(spec.srtp) : null;
     const transport = await this.router.createPlainTransport({
       listenInfo: { protocol: 'udp', ip: this.listen.listenIp, announcedIp: this.listen.announcedIp },
       rtcpMux: true,
+      // Latching: the worker learns the address from the first packet. With SRTP it decrypts
+      // (authenticates) before it latches, so only the key holder can latch.
       comedia: !spec.receive,
-      enableSrtp: false,
+      enableSrtp: spec.srtp !== undefined,
+      ...(spec.srtp ? { srtpCryptoSuite: spec.srtp.cryptoSuite } : {}),
     });
-    const endpoint = new RtpEndpoint(participantId, transport, spec.payloadType, this.hooks, { receivePaused: opts.receivePaused });
+    const endpoint = new RtpEndpoint(participantId, transport, spec.payloadType, sendKeyBase64, this.hooks, { receivePaused: opts.receivePaused });
     try {
-      if (spec.receive) await transport.connect({ ip: spec.receive.ip, port: spec.receive.port });
+      // connect() is needed without `receive` too when SRTP is on: it hands the worker the key it decrypts with.
+      if (spec.receive || spec.srtp) {
+        await transport.connect({
+          ...(spec.receive ? { ip: spec.receive.ip, port: spec.receive.port } : {}),
+          ...(spec.srtp && sendKeyBase64 ? { srtpParameters: { cryptoSuite: spec.srtp.cryptoSuite, keyBase64: sendKeyBase64 } } : {}),
+        });
+      }
       const producer = await endpoint.produce(spec, opts);
       this.endpoints.set(participantId, endpoint);
       // Everyone hears the newcomer, the newcomer hears everyone.
@@ -111,7 +123,16 @@ export class CallRouter implements CallMedia {
 
   private async fanOut(source: MediaEndpoint, producer: types.Producer): Promise<void> {
     await Promise.all(
-      [...this.endpoints.values()].filter((ep) => ep !== source).map((ep) => ep.consume(source.participantId, producer)),
+      [...this.endpoints.values()]
+        .filter((ep) => ep !== source)
+        .map((ep) =>
+          ep.consume(source.participantId, producer).catch((err: unknown) => {
+            // A receiver whose own parameters cannot take the stream (a WebRTC device that told
+            // capabilities without a common codec) does not hear it; that must not fail the
+            // newcomer's join, or every later join of the call. Worker failures still do.
+            if (!(err instanceof InvalidMediaRequest || err instanceof TypeError)) throw err;
+          }),
+        ),
     );
   }
 }

@@ -1,11 +1,12 @@
 import type { types } from 'mediasoup';
-import type { EndpointMedia, RtpSendSpec, TransportAddress } from '../control/mediaPlane.js';
+import type { EndpointMedia, RtpSendSpec, SrtpCryptoSuite, SrtpKeys, TransportAddress } from '../control/mediaPlane.js';
 import { plainOpusReceiveCapabilities, plainOpusSendParameters } from './codecs.js';
 import { MediaEndpoint, type EndpointHooks } from './MediaEndpoint.js';
 
 /**
- * One plain-RTP participant inside a call's router: a PlainTransport (rtcp-mux, no SRTP), the
- * participant's audio Producer, and one Consumer per other participant's producer.
+ * One plain-RTP participant inside a call's router: a PlainTransport (rtcp-mux, SRTP when the
+ * participant asked for it), the participant's audio Producer, and one Consumer per other
+ * participant's producer.
  * The router-level wiring (who consumes whom) belongs to CallRouter.
  */
 export class RtpEndpoint extends MediaEndpoint implements EndpointMedia {
@@ -15,6 +16,8 @@ export class RtpEndpoint extends MediaEndpoint implements EndpointMedia {
     participantId: string,
     private readonly transport: types.PlainTransport,
     private receivePayloadType: number,
+    /** The key the participant encrypts with (the worker decrypts with it); null without SRTP. */
+    private readonly srtpSendKeyBase64: string | null,
     hooks: EndpointHooks,
     opts: { receivePaused: boolean },
   ) {
@@ -24,6 +27,21 @@ export class RtpEndpoint extends MediaEndpoint implements EndpointMedia {
 
   get sendAddress(): TransportAddress {
     return { ip: this.transport.tuple.localIp, port: this.transport.tuple.localPort };
+  }
+
+  /**
+   * Both directions' keys. The receive key is the transport's own, which the worker generated and
+   * keeps (read from the transport: connect() reports it again).
+   */
+  get srtp(): SrtpKeys | null {
+    const local = this.transport.srtpParameters;
+    if (this.srtpSendKeyBase64 === null || !local) return null;
+    return {
+      // Created with one of our suites (SrtpCryptoSuite is a subset of mediasoup's).
+      cryptoSuite: local.cryptoSuite as SrtpCryptoSuite,
+      sendKeyBase64: this.srtpSendKeyBase64,
+      receiveKeyBase64: local.keyBase64,
+    };
   }
 
   /** Creates this endpoint's producer; paused from the start when asked (fail-closed mute). */

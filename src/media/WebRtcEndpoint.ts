@@ -23,6 +23,8 @@ export interface WebRtcListenOptions {
 export class WebRtcEndpoint extends MediaEndpoint implements WebRtcEndpointMedia {
   readonly kind = 'webrtc';
   readonly sendAddress = null;
+  /** A WebRTC participant's SRTP is keyed by DTLS: there are no keys to hand out. */
+  readonly srtp = null;
   private readonly transports = new Map<string, { transport: types.WebRtcTransport; direction: 'send' | 'recv'; connected: boolean }>();
   private deviceCapabilities: types.RtpCapabilities | null = null;
   /** Producers to consume once the client asks to start consuming. */

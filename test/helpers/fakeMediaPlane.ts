@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type {
   CallMedia,
   EndpointMedia,
@@ -7,6 +8,8 @@ import type {
   RtpEndpointSpec,
   RtpSendSpec,
   SignalingBlob,
+  SrtpKeys,
+  SrtpRequest,
   TransportAddress,
   WebRtcEndpointEvents,
   WebRtcEndpointMedia,
@@ -52,7 +55,7 @@ export class FakeCallMedia implements CallMedia {
   constructor(readonly callId: string) {}
 
   async addRtpEndpoint(participantId: string, spec: RtpEndpointSpec, opts: EndpointStart): Promise<EndpointMedia> {
-    const ep = new FakeEndpoint(participantId, spec, opts.sendPaused);
+    const ep = new FakeEndpoint(participantId, spec, opts.sendPaused, spec.srtp);
     ep.receivePaused = opts.receivePaused;
     this.endpoints.push(ep);
     return ep;
@@ -85,6 +88,9 @@ export class FakeCallMedia implements CallMedia {
   }
 }
 
+/** 30 random bytes (AES_CM_128 keying material length); the fake never decrypts. */
+const fakeKey = (): string => randomBytes(30).toString('base64');
+
 type Gate = { promise: Promise<void>; release: () => void; fail: (err: Error) => void };
 
 function gate(): Gate {
@@ -100,6 +106,8 @@ function gate(): Gate {
 export class FakeEndpoint implements EndpointMedia {
   readonly kind: 'rtp' | 'webrtc' = 'rtp';
   readonly sendAddress: TransportAddress | null = { ip: '127.0.0.1', port: 40000 };
+  /** Like the real plane: the asked-for send key or a random one, and a random receive key. */
+  readonly srtp: SrtpKeys | null;
   /** What the "worker" currently does with this endpoint's send stream. */
   sendPaused: boolean;
   /** Whether its consumers are paused (deafened). */
@@ -115,8 +123,10 @@ export class FakeEndpoint implements EndpointMedia {
     readonly participantId: string,
     public spec: RtpSendSpec,
     startPaused: boolean,
+    srtp?: SrtpRequest,
   ) {
     this.sendPaused = startPaused;
+    this.srtp = srtp ? { cryptoSuite: srtp.cryptoSuite, sendKeyBase64: srtp.keyBase64 ?? fakeKey(), receiveKeyBase64: fakeKey() } : null;
   }
 
   /** Holds the next pause/resume until the returned gate is released or failed. */

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import { RtpPeer, type Address } from '../../native-bench/lib/RtpPeer.js';
+import { SrtpEndpointCodec } from '../../native-bench/lib/srtp.js';
+import type { SrtpCryptoSuite, SrtpKeys, SrtpRequest } from '../../src/control/mediaPlane.js';
 import type { apiClient } from './gateway.js';
 
 type Api = ReturnType<typeof apiClient>;
@@ -18,36 +20,48 @@ export interface RtpParticipant {
   peer: RtpPeer;
   ssrc: number;
   send: Address;
+  /** The leg's SRTP keys as the join answered them (null for plain RTP); `peer.srtp` uses them. */
+  srtp: SrtpKeys | null;
   /** Streams 20 ms Opus-sized probe packets to the SFU. */
   startStreaming(): void;
 }
 
-export async function joinRtp(
-  api: Api,
-  callId: string,
-  opts: { userId?: string; explicitReceive?: boolean; peer?: RtpPeer } = {},
-): Promise<RtpParticipant> {
+export interface JoinRtpOptions {
+  userId?: string;
+  peer?: RtpPeer;
+  /**
+   * Join with SRTP and let the gateway learn the peer's address from its first authenticated
+   * packet (latching, no `receive`). A suite alone lets the gateway generate the send key.
+   * Without it the peer joins with plain RTP and an explicit `receive` (its own address), which
+   * the application token of the tests may do.
+   */
+  srtp?: SrtpCryptoSuite | SrtpRequest;
+}
+
+export async function joinRtp(api: Api, callId: string, opts: JoinRtpOptions = {}): Promise<RtpParticipant> {
   const peer = opts.peer ?? (await RtpPeer.open(nextSenderId++));
   const userId = opts.userId ?? randomUUID();
   const ssrc = nextSsrc++;
+  const srtp = typeof opts.srtp === 'string' ? { cryptoSuite: opts.srtp } : opts.srtp;
   const res = await api.post(`/communications/calls/${callId}/participants`, {
     '@odata.type': '#microsoft.graph.invitationParticipantInfo',
     info: { identity: { user: { id: userId, displayName: `user ${userId.slice(0, 8)}` } } },
-    media: {
-      kind: 'rtp',
-      payloadType: PAYLOAD_TYPE,
-      ssrc,
-      ...(opts.explicitReceive ? { receive: peer.address } : {}),
-    },
+    media: { kind: 'rtp', payloadType: PAYLOAD_TYPE, ssrc, ...(srtp ? { srtp } : { receive: peer.address }) },
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   const send = res.body.media.send as Address;
+  const keys = (res.body.media.srtp ?? null) as SrtpKeys | null;
+  if (srtp) {
+    expect(keys, 'SRTP keys in the join answer').toMatchObject({ cryptoSuite: srtp.cryptoSuite });
+    peer.srtp = new SrtpEndpointCodec(keys as SrtpKeys);
+  }
   return {
     id: res.body.id,
     userId,
     peer,
     ssrc,
     send,
+    srtp: keys,
     startStreaming: () => peer.start({ to: send, payloadType: PAYLOAD_TYPE, ssrc, intervalMs: PACKET_INTERVAL_MS, payloadBytes: 80 }),
   };
 }

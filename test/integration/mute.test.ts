@@ -27,13 +27,14 @@ describe('server mute drops RTP inside the worker (real worker, real UDP)', () =
 
   async function threeParticipants() {
     const callId = await createGroupCall(api);
-    const a = await joinRtp(api, callId); // comedia: receives where it sends from
-    const b = await joinRtp(api, callId); // comedia
-    const c = await joinRtp(api, callId, { explicitReceive: true }); // receive-only, explicit address
+    // A and B latch (SRTP: the gateway learns their address from their first authenticated packet).
+    const a = await joinRtp(api, callId, { srtp: 'AES_CM_128_HMAC_SHA1_80' });
+    const b = await joinRtp(api, callId, { srtp: 'AES_CM_128_HMAC_SHA1_80' });
+    const c = await joinRtp(api, callId); // receive-only, explicit address
     peers.push(a.peer, b.peer, c.peer);
     a.startStreaming();
     b.startStreaming();
-    // Everyone hears A, and A hears B (comedia learned A's address from its RTP).
+    // Everyone hears A, and A hears B (latching learned A's address from its SRTP).
     await waitFor(() => receivedSince(b.peer, a.peer, 0) >= 10 && receivedSince(c.peer, a.peer, 0) >= 10, 5000, 'A → B, C');
     await waitFor(() => receivedSince(a.peer, b.peer, 0) >= 5, 5000, 'B → A');
     return { callId, a, b, c };
@@ -147,7 +148,7 @@ describe('server mute drops RTP inside the worker (real worker, real UDP)', () =
     const created = await api.post('/communications/calls', {
       subject: 'bot call',
       source: { identity: { application: { id: 'mutegate-bot', displayName: 'Bot' } } },
-      media: { kind: 'rtp', payloadType: 100, ssrc: 4242 },
+      media: { kind: 'rtp', payloadType: 100, ssrc: 4242, receive: botPeer.address },
     });
     expect(created.status).toBe(201);
     const callId = created.body.id;

@@ -30,8 +30,8 @@ describe('worker crash recovery (real worker, kill -9, real RTP)', () => {
     const callId = await createGroupCall(api);
     const a = await joinRtp(api, callId); // will be muted
     const b = await joinRtp(api, callId);
-    const c = await joinRtp(api, callId, { explicitReceive: true });
-    const d = await joinRtp(api, callId, { explicitReceive: true }); // will be deafened
+    const c = await joinRtp(api, callId);
+    const d = await joinRtp(api, callId); // will be deafened
     peers.push(a.peer, b.peer, c.peer, d.peer);
     // A is locked (hard-muted), D deafened: both must survive the crash.
     expect((await api.post(`/communications/calls/${callId}/participants/${a.id}/lock`, {})).status).toBe(200);
