@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { Ajv, type ErrorObject } from 'ajv';
 import { configSchema, type GatewayConfig, type GatewayConfigInput } from './schema.js';
+import { parseCidr } from '../control/ReceiveAddressPolicy.js';
 
 /** Thrown for any invalid configuration; the message names the bad key and where it came from. */
 export class ConfigError extends Error {
@@ -146,6 +147,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     const value = input.media[key];
     if (value !== null && isIP(value) === 0) {
       throw new ConfigError(`invalid configuration: config key "media.${key}"${where(`media.${key}`)} must be an IP address, got "${value}"`);
+    }
+  }
+  for (const cidr of input.media.receiveNetworks) {
+    try {
+      parseCidr(cidr);
+    } catch (err) {
+      throw new ConfigError(`invalid configuration: config key "media.receiveNetworks"${where('media.receiveNetworks')}: ${(err as Error).message}`);
     }
   }
   if (input.media.rtcMinPort > input.media.rtcMaxPort) {

@@ -24,6 +24,16 @@ export interface GatewayConfigInput {
     /** mediasoup worker processes; "auto" = one per CPU. */
     numWorkers: number | 'auto';
     workerLogLevel: WorkerLogLevel;
+    /**
+     * CIDR blocks a `receive` address (where the SFU sends a plain-RTP participant's audio) must be
+     * in. Unspecified, broadcast, multicast, link-local addresses and ports < 1024 are refused whatever this says.
+     */
+    receiveNetworks: string[];
+    /**
+     * Token roles that may use unencrypted plain RTP and name `receive` addresses (a trusted
+     * backend or SIP gateway). Everyone else joins plain RTP with SRTP and latching.
+     */
+    trustedRtpRoles: ('app' | 'moderator')[];
   };
   log: { level: LogLevel };
   limits: {
@@ -102,7 +112,7 @@ export const configSchema = {
     media: {
       type: 'object',
       additionalProperties: false,
-      required: ['listenIp', 'announcedIp', 'rtcMinPort', 'rtcMaxPort', 'numWorkers', 'workerLogLevel'],
+      required: ['listenIp', 'announcedIp', 'rtcMinPort', 'rtcMaxPort', 'numWorkers', 'workerLogLevel', 'receiveNetworks', 'trustedRtpRoles'],
       properties: {
         listenIp: { type: 'string', minLength: 1 },
         announcedIp: { type: ['string', 'null'], minLength: 1 },
@@ -116,6 +126,12 @@ export const configSchema = {
           ],
         },
         workerLogLevel: { type: 'string', enum: ['debug', 'warn', 'error', 'none'] },
+        receiveNetworks: {
+          type: 'array',
+          maxItems: 256,
+          items: { type: 'string', description: 'a CIDR block, e.g. 10.0.0.0/8', pattern: '^[0-9A-Fa-f:.]+/[0-9]{1,3}$' },
+        },
+        trustedRtpRoles: { type: 'array', uniqueItems: true, items: { type: 'string', enum: ['app', 'moderator'] } },
       },
     },
     log: {

@@ -6,6 +6,8 @@ import type { Principal } from './Principal.js';
 export interface PolicyOptions {
   /** Application tokens may unmute other participants (off by default: nobody is unmuted behind their back). */
   allowAppRemoteUnmute: boolean;
+  /** Roles that may use unencrypted plain RTP and name `receive` addresses (config media.trustedRtpRoles). */
+  trustedRtpRoles: readonly ('app' | 'moderator')[];
 }
 
 /** How the acting principal relates to the participant an operation targets. */
@@ -40,13 +42,95 @@ export class Policy {
     throw forbidden('moderatorRequired', `${what} needs a moderator or application token for call ${call.id}`);
   }
 
-  /** Whether the principal is this participant (a participant token, or any token whose subject is its user identity). */
+  /**
+   * Whether the principal is this participant. A participant token is its own participant (by id,
+   * or by user identity = `sub`) in its one call. A moderator token's `sub` is the moderator's own
+   * user identity, but only in the calls it moderates (the call scope holds). An application
+   * token is nobody: its `sub` names the backend, not a person.
+   */
   isSelf(principal: Principal, participant: Participant): boolean {
-    if (principal.kind === 'participant') {
-      if (principal.callId !== participant.callId) return false;
-      if (principal.participantId) return principal.participantId === participant.id;
+    if (!principal.subject && principal.kind !== 'participant') return false;
+    switch (principal.kind) {
+      case 'app':
+        return false;
+      case 'moderator':
+        return this.moderatesCall(principal, participant.callId) && participant.identity.user?.id === principal.subject;
+      case 'participant':
+        if (principal.callId !== participant.callId) return false;
+        if (principal.participantId) return principal.participantId === participant.id;
+        return principal.subject !== '' && participant.identity.user?.id === principal.subject;
     }
-    return participant.identity.user?.id === principal.subject;
+  }
+
+  /**
+   * The user identity the principal acts as in `callId` ("me" of the agent APIs): a participant
+   * token's or a moderator token's `sub`, inside its call scope. Application tokens name no agent.
+   */
+  agentIdentity(principal: Principal, callId: string): string {
+    if (principal.kind === 'app') {
+      throw forbidden('agentTokenRequired', 'an application token names no agent; use a participant or moderator token whose "sub" is the agent');
+    }
+    if (!principal.subject) throw forbidden('subjectRequired', 'the token names no agent (no "sub" claim)');
+    const inScope = principal.kind === 'participant' ? principal.callId === callId : this.moderatesCall(principal, callId);
+    if (!inScope) throw forbidden('callNotAllowed', `this token gives no access to call ${callId}`);
+    return principal.subject;
+  }
+
+  /** Whether the principal can act as an agent at all (a person with a subject): the Genesys and CometD precondition. */
+  requireAgent(principal: Principal): string {
+    if (principal.kind === 'app') {
+      throw forbidden('agentTokenRequired', 'an application token names no agent; use a participant or moderator token whose "sub" is the agent');
+    }
+    if (!principal.subject) throw forbidden('subjectRequired', 'the token names no agent (no "sub" claim)');
+    return principal.subject;
+  }
+
+  /** Whether a call is inside the principal's call scope (reading it, hearing its events). */
+  mayAccess(principal: Principal, call: Call): boolean {
+    try {
+      this.requireCallAccess(principal, call);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Plain-RTP legs that are not proven by SRTP latching: unencrypted RTP, or media sent to an
+   * address given in the request. Only trusted roles (by default the application: the backend or
+   * SIP gateway) may ask for them; a participant token never aims media at an address it did not
+   * prove.
+   */
+  requireTrustedRtp(principal: Principal, what: string): void {
+    if (principal.kind !== 'participant' && this.options.trustedRtpRoles.includes(principal.kind)) return;
+    throw forbidden(
+      'untrustedRtp',
+      `${what} is allowed for ${this.options.trustedRtpRoles.join(' and ') || 'no'} tokens only (media.trustedRtpRoles); join with "srtp" and no "receive" (latching on the first authenticated packet)`,
+    );
+  }
+
+  /**
+   * Who may join `identity` to the call: a participant token only itself (its user = `sub`), a
+   * moderator anyone in its calls, an application anyone.
+   */
+  requireJoin(principal: Principal, call: Call, identityUserId: string | undefined): ActorRole {
+    if (principal.kind === 'participant') {
+      this.requireCallAccess(principal, call);
+      if (!principal.subject || identityUserId !== principal.subject) {
+        throw forbidden('notYourIdentity', `this token joins as user "${principal.subject}" only`);
+      }
+      return 'self';
+    }
+    return this.requireModerator(principal, call, 'adding a participant');
+  }
+
+  /**
+   * Which participants' media details (transport addresses, ports, SRTP keys) the principal may
+   * see: its own, and the application's (the backend that created the legs). Moderators and other
+   * participants see the roster only.
+   */
+  mayViewMedia(principal: Principal, participant: Participant): boolean {
+    return principal.kind === 'app' || this.isSelf(principal, participant);
   }
 
   /** The role in which the principal would act on `target`, or a 403. */
@@ -73,6 +157,10 @@ export class Policy {
   }
 
   private moderates(principal: Principal & { kind: 'moderator' }, call: Call): boolean {
-    return principal.calls === 'all' || principal.calls.has(call.id);
+    return this.moderatesCall(principal, call.id);
+  }
+
+  private moderatesCall(principal: Principal & { kind: 'moderator' }, callId: string): boolean {
+    return principal.calls === 'all' || principal.calls.has(callId);
   }
 }

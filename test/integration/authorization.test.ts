@@ -27,7 +27,7 @@ describe('authorization matrix (real gateway, real tokens)', () => {
     const created = await admin().post('/communications/calls', {
       subject: 'matrix',
       source: { identity: { application: { id: 'matrix-app' } } },
-      media: { kind: 'rtp', payloadType: 100, ssrc: 9999 },
+      media: { kind: 'rtp', payloadType: 100, ssrc: 9999, receive: { ip: '127.0.0.1', port: 9999 } },
     });
     callId = created.body.id;
     p = await joinRtp(admin(), callId, { userId: 'p' });

@@ -1,21 +1,9 @@
 import type { Call } from '../../control/Call.js';
 import type { Participant } from '../../control/Participant.js';
 import { IDENTITY_KINDS } from '../../control/identity.js';
-
-/** Genesys Workspace Voice operation names that mutegate implements (hands are mutegate's own). */
-export type GenesysOperation = 'MuteCall' | 'UnmuteCall' | 'RaiseHand' | 'LowerHand';
-export const GENESYS_OPERATIONS: readonly GenesysOperation[] = ['MuteCall', 'UnmuteCall', 'RaiseHand', 'LowerHand'];
+import { agentCapabilities } from '../../commands/agent.js';
 
 export const genesysCallPath = (callId: string) => `/api/v2/me/calls/${callId}`;
-
-/**
- * What the agent may do to the call now: unmute while muted (not while locked by a moderator),
- * mute while not; raise or lower its hand.
- */
-export function capabilitiesOf(me: Participant): GenesysOperation[] {
-  const mute: GenesysOperation[] = me.isMuted ? (me.locked ? [] : ['UnmuteCall']) : ['MuteCall'];
-  return [...mute, me.handRaised ? 'LowerHand' : 'RaiseHand'];
-}
 
 function partyOf(participant: Participant) {
   const kind = IDENTITY_KINDS.find((k) => participant.identity[k] !== undefined);
@@ -44,7 +32,7 @@ export function genesysCallResource(call: Call, me: Participant, baseUrl: string
     deafened: me.deafened,
     handRaised: me.handRaised,
     participants: [...call.participants.values()].filter((p) => p !== me).map(partyOf),
-    capabilities: released ? [] : capabilitiesOf(me),
+    capabilities: released ? [] : agentCapabilities(me),
     path,
     uri: baseUrl + path,
     userData: [],

@@ -1,3 +1,4 @@
+import type { ParticipantView } from '../../commands/views.js';
 import type { Call } from '../../control/Call.js';
 import type { Operation } from '../../control/Operation.js';
 import type { Participant } from '../../control/Participant.js';
@@ -61,7 +62,15 @@ export function rosterParticipantResource(participant: Participant) {
   };
 }
 
-/** The Graph participant as the HTTP API returns it: the roster view plus its media. */
+/**
+ * The participant as one principal may see it (see ParticipantView): with its media for its own
+ * leg and the application, the roster view for everyone else.
+ */
+export function participantView(view: ParticipantView) {
+  return view.withMedia ? participantResource(view.participant) : rosterParticipantResource(view.participant);
+}
+
+/** The Graph participant with its media (transport addresses, SRTP keys): for its owner and the application only. */
 export function participantResource(participant: Participant) {
   const media = participant.media;
   return {
@@ -76,7 +85,9 @@ export function participantResource(participant: Participant) {
             ssrc: participant.mediaSpec.ssrc,
             /** Where to send RTP. */
             send: media?.sendAddress ?? null,
-            /** Where others' audio goes (null until comedia has seen the first RTP packet). */
+            /** SRTP keys (SDES): the participant sends with sendKeyBase64 and decrypts with receiveKeyBase64. */
+            srtp: media?.srtp ?? null,
+            /** Where others' audio goes (null until latching has seen the first authenticated packet). */
             receive: participant.mediaSpec.receive ?? media?.receiveAddress() ?? null,
             /** The streams this participant receives, one per other participant. */
             receiveStreams: media?.receivedStreams() ?? [],

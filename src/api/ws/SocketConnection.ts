@@ -1,13 +1,14 @@
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import type { CallService } from '../../control/CallService.js';
-import type { Moderation } from '../../control/Moderation.js';
-import type { Policy } from '../../control/Policy.js';
+import type { CommandContext } from '../../commands/context.js';
+import { moderate, muteAll, setHand } from '../../commands/moderation.js';
+import { mute, unmute } from '../../commands/mute.js';
+import { subscribeRoster } from '../../commands/roster.js';
+import { joinWebRtc, routerRtpCapabilities } from '../../commands/webrtc.js';
 import { operationResource } from '../graph/resources.js';
 import type { Principal } from '../../control/Principal.js';
 import { DomainError } from '../../control/errors.js';
 import type { Participant } from '../../control/Participant.js';
-import type { WebRtcSignaling } from '../../control/WebRtcSignaling.js';
 import { describeDomainError } from '../graph/errors.js';
 import type { WireCodec } from './codec.js';
 import { FrameError, type ClientRequest, type ServerEvent } from './protocol.js';
@@ -37,12 +38,6 @@ export interface SubscriptionRegistry {
   own(participantId: string, connection: SocketConnection): void;
 }
 
-/** The WebRTC parts a connection needs. */
-export interface WebRtcServices {
-  signaling: WebRtcSignaling;
-  presence: WebRtcPresence;
-}
-
 /**
  * One WebSocket client: decodes its requests, runs them against the domain, and sends it roster
  * events in its encoding; a WebRTC client also joins and negotiates its media here. A client
@@ -58,28 +53,21 @@ export class SocketConnection {
   alive = true;
   private closing = false;
 
-  private readonly service: CallService;
-  private readonly policy: Policy;
-  private readonly moderation: Moderation;
-
   constructor(
     private readonly socket: WebSocket,
     readonly codec: WireCodec,
     /** Who this connection acts as, from the token in its handshake. */
     readonly principal: Principal,
-    domain: { service: CallService; policy: Policy; moderation: Moderation },
+    private readonly commands: CommandContext,
     private readonly registry: SubscriptionRegistry,
-    private readonly webrtc: WebRtcServices,
+    private readonly presence: WebRtcPresence,
     private readonly limits: ConnectionLimits,
     private readonly log: Logger,
   ) {
-    this.service = domain.service;
-    this.policy = domain.policy;
-    this.moderation = domain.moderation;
     socket.on('message', (data, isBinary) => void this.onFrame(toBuffer(data), isBinary, process.hrtime.bigint()));
     socket.on('pong', () => (this.alive = true));
     socket.on('close', () => {
-      for (const participant of this.participants.values()) this.webrtc.presence.release(participant, 'signaling connection closed');
+      for (const participant of this.participants.values()) this.presence.release(participant, 'signaling connection closed');
     });
   }
 
@@ -151,11 +139,12 @@ export class SocketConnection {
   }
 
   private async handle(request: ClientRequest, receivedAt: bigint): Promise<void> {
+    const ctx = this.commands;
+    const principal = this.principal;
     switch (request.type) {
       case 'subscribe':
       case 'resync': {
-        const call = this.service.getCall(request.callId);
-        this.policy.requireCallAccess(this.principal, call);
+        const call = subscribeRoster(ctx, principal, request.callId);
         if (request.type === 'resync' && !this.subscriptions.has(call.id)) {
           throw new DomainError('invalidRequest', 'notSubscribed', `resync needs a subscription to call ${call.id}; subscribe first`);
         }
@@ -170,51 +159,43 @@ export class SocketConnection {
         return;
       case 'mute':
       case 'unmute': {
-        const call = this.service.getCall(request.callId);
-        const target = this.service.getParticipant(call.id, request.participantId);
-        const role =
-          request.type === 'mute' ? this.policy.roleFor(this.principal, call, target, 'mute') : this.policy.requireUnmute(this.principal, call, target);
+        const meta = { clientContext: request.clientContext, receivedAt };
         const operation =
           request.type === 'mute'
-            ? await this.service.muteParticipant(request.callId, request.participantId, request.clientContext, receivedAt, role)
-            : await this.service.unmuteParticipant(request.callId, request.participantId, request.clientContext, receivedAt, role);
+            ? await mute(ctx, principal, request.callId, request.participantId, meta)
+            : await unmute(ctx, principal, request.callId, request.participantId, meta);
         this.send({ type: 'operation', requestId: request.requestId, operation });
         return;
       }
       case 'getRouterRtpCapabilities':
-        this.policy.requireCallAccess(this.principal, this.service.getCall(request.callId));
-        this.result(request.requestId, { rtpCapabilities: this.webrtc.signaling.routerRtpCapabilities(request.callId) });
+        this.result(request.requestId, { rtpCapabilities: routerRtpCapabilities(ctx, principal, request.callId) });
         return;
       case 'join': {
-        this.policy.requireCallAccess(this.principal, this.service.getCall(request.callId));
-        if (this.principal.kind === 'participant' && request.userId !== this.principal.subject) {
-          throw new DomainError('forbidden', 'notYourIdentity', `this token joins as user "${this.principal.subject}" only`);
-        }
         const identity = { user: { id: request.userId, ...(request.displayName !== undefined ? { displayName: request.displayName } : {}) } };
-        const participant = await this.webrtc.signaling.join(request.callId, identity, request.rtpCapabilities);
+        const participant = await joinWebRtc(ctx, principal, request.callId, identity, request.rtpCapabilities);
         this.adopt(participant);
         this.result(request.requestId, { participantId: participant.id });
         return;
       }
       case 'createTransport': {
         const participant = this.own(request);
-        const transport = await this.webrtc.signaling.createTransport(participant, request.direction);
+        const transport = await ctx.signaling.createTransport(participant, request.direction);
         this.result(request.requestId, { transport });
         // Offers follow the answer, so the client has its receive transport when they arrive.
-        if (request.direction === 'recv') await this.webrtc.signaling.startConsuming(participant);
+        if (request.direction === 'recv') await ctx.signaling.startConsuming(participant);
         return;
       }
       case 'connectTransport':
-        await this.webrtc.signaling.connectTransport(this.own(request), request.transportId, request.dtlsParameters);
+        await ctx.signaling.connectTransport(this.own(request), request.transportId, request.dtlsParameters);
         this.result(request.requestId, {});
         return;
       case 'produce': {
-        const { producerId } = await this.webrtc.signaling.produce(this.own(request), request.transportId, request.rtpParameters);
+        const { producerId } = await ctx.signaling.produce(this.own(request), request.transportId, request.rtpParameters);
         this.result(request.requestId, { producerId });
         return;
       }
       case 'resumeConsumer':
-        await this.webrtc.signaling.resumeConsumer(this.own(request), request.consumerId);
+        await ctx.signaling.resumeConsumer(this.own(request), request.consumerId);
         this.result(request.requestId, {});
         return;
       case 'requestUnmute':
@@ -222,33 +203,24 @@ export class SocketConnection {
       case 'unlock':
       case 'deafen':
       case 'undeafen': {
-        const call = this.service.getCall(request.callId);
-        this.service.getParticipant(call.id, request.participantId);
-        this.policy.requireModerator(this.principal, call, request.type);
-        const operation = await this.moderation[request.type](call.id, request.participantId, request.clientContext);
+        const operation = await moderate(ctx, principal, request.type, request.callId, request.participantId, request.clientContext);
         this.result(request.requestId, operationResource(operation));
         return;
       }
       case 'raiseHand':
-      case 'lowerHand': {
-        const call = this.service.getCall(request.callId);
-        const target = this.service.getParticipant(call.id, request.participantId);
-        this.policy.roleFor(this.principal, call, target, request.type);
-        await this.moderation.setHand(call.id, target.id, request.type === 'raiseHand');
+      case 'lowerHand':
+        await setHand(ctx, principal, request.callId, request.participantId, request.type === 'raiseHand');
         this.result(request.requestId, {});
         return;
-      }
       case 'muteAll': {
-        const call = this.service.getCall(request.callId);
-        const role = this.policy.requireModerator(this.principal, call, 'mute all');
-        const operation = await this.moderation.muteAll(call.id, request.exceptParticipantIds ?? [], role, request.clientContext);
+        const operation = await muteAll(ctx, principal, request.callId, request.exceptParticipantIds ?? [], request.clientContext);
         this.result(request.requestId, operationResource(operation));
         return;
       }
       case 'leave': {
         const participant = this.own(request);
         this.participants.delete(participant.id);
-        await this.service.removeParticipant(participant.callId, participant.id);
+        await ctx.service.removeParticipant(participant.callId, participant.id);
         this.result(request.requestId, {});
         return;
       }
@@ -274,7 +246,7 @@ export class SocketConnection {
 
   /** Whether this connection speaks for the participant (joined it, or its token is that participant). */
   speaksFor(participant: Participant): boolean {
-    return this.participants.has(participant.id) || this.policy.isSelf(this.principal, participant);
+    return this.participants.has(participant.id) || this.commands.policy.isSelf(this.principal, participant);
   }
 
   /** The server tells this connection's client that its participant must join again. */
@@ -287,10 +259,10 @@ export class SocketConnection {
     this.participants.set(participant.id, participant);
     this.registry.own(participant.id, this);
     const { callId, id: participantId } = participant;
-    this.webrtc.signaling.watch(participant, {
+    this.commands.signaling.watch(participant, {
       consumer: (offer) => this.send({ type: 'consumer', callId, participantId, offer }),
       consumerClosed: (consumerId) => this.send({ type: 'consumerClosed', callId, participantId, consumerId }),
-      transportFailed: (reason) => this.webrtc.presence.release(participant, reason),
+      transportFailed: (reason) => this.presence.release(participant, reason),
     });
   }
 }

@@ -4,16 +4,16 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Call } from '../../control/Call.js';
-import type { CallService, RosterChange } from '../../control/CallService.js';
-import type { Moderation } from '../../control/Moderation.js';
-import type { Policy } from '../../control/Policy.js';
+import type { RosterChange } from '../../control/CallService.js';
+import type { CommandContext } from '../../commands/context.js';
+import type { WebRtcPresence } from './WebRtcPresence.js';
 import { UNAUTHENTICATED_APP, type Principal } from '../../control/Principal.js';
 import { AuthError, TokenVerifier } from '../auth/TokenVerifier.js';
 import { pathOf } from '../http/upgradeRouter.js';
 import type { WireCodec } from './codec.js';
 import { jsonCodec } from './jsonCodec.js';
 import { protoCodec } from './protoCodec.js';
-import { CLOSE_FORBIDDEN, CLOSE_GOING_AWAY, CLOSE_UNAUTHENTICATED, SocketConnection, type ConnectionLimits, type SubscriptionRegistry, type WebRtcServices } from './SocketConnection.js';
+import { CLOSE_FORBIDDEN, CLOSE_GOING_AWAY, CLOSE_UNAUTHENTICATED, SocketConnection, type ConnectionLimits, type SubscriptionRegistry } from './SocketConnection.js';
 
 export interface SocketServerOptions extends ConnectionLimits {
   path: string;
@@ -47,14 +47,14 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
   private readonly keepalive: NodeJS.Timeout;
 
   constructor(
-    private readonly domain: { service: CallService; policy: Policy; moderation: Moderation },
+    private readonly commands: CommandContext,
     private readonly verifier: TokenVerifier | null,
-    private readonly webrtc: WebRtcServices,
+    private readonly presence: WebRtcPresence,
     private readonly options: SocketServerOptions,
     private readonly log: Logger,
   ) {
     super();
-    const service = domain.service;
+    const service = commands.service;
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxFrameBytes,
@@ -151,7 +151,7 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
   async close(): Promise<void> {
     this.flush();
     clearInterval(this.keepalive);
-    this.webrtc.presence.close();
+    this.presence.close();
     const sockets = [...this.wss.clients];
     const closed = Promise.all(sockets.map((ws) => (ws.readyState === ws.CLOSED ? undefined : new Promise((r) => ws.once('close', r)))));
     for (const connection of [...this.connections]) connection.close(CLOSE_GOING_AWAY, 'server shutting down', 1000);
@@ -160,7 +160,7 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
   }
 
   private accept(ws: WebSocket, codec: WireCodec, principal: Principal): void {
-    const connection = new SocketConnection(ws, codec, principal, this.domain, this, this.webrtc, this.options, this.log.child({ ws: codec.subprotocol }));
+    const connection = new SocketConnection(ws, codec, principal, this.commands, this, this.presence, this.options, this.log.child({ ws: codec.subprotocol }));
     this.connections.add(connection);
     ws.on('close', () => this.release(connection));
     // A socket error (reset, oversized frame) is followed by 'close'; nothing else to do.

@@ -1,8 +1,4 @@
-import type { CallService } from '../../../control/CallService.js';
-import type { Policy } from '../../../control/Policy.js';
+import type { CommandContext } from '../../../commands/context.js';
 
-/** What every route module needs: the domain and its authorization policy. */
-export interface RouteContext {
-  service: CallService;
-  policy: Policy;
-}
+/** What every route module needs: the commands' context (routes decode, call a command, encode). */
+export type RouteContext = CommandContext;

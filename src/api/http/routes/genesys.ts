@@ -1,12 +1,11 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../../control/errors.js';
 import { AuthError } from '../../auth/TokenVerifier.js';
-import { userIdentityKey } from '../../callerIdentity.js';
 import { principalOf } from '../authentication.js';
 import type { RouteContext } from './context.js';
 import { receivedAt } from './mute.js';
-import type { Moderation } from '../../../control/Moderation.js';
-import { capabilitiesOf, GENESYS_OPERATIONS, genesysCallResource, type GenesysOperation } from '../../genesys/callResource.js';
+import { agentCall, agentCalls, agentOperation } from '../../../commands/agent.js';
+import { genesysCallResource } from '../../genesys/callResource.js';
 import { statusByDomainKind } from '../../graph/errors.js';
 import { genesysCallParamsSchema, genesysOperationSchema } from './genesys.schema.js';
 
@@ -35,21 +34,11 @@ const genesysStatusByHttp: Record<number, number> = {
   503: GenesysStatus.unavailable,
 };
 
-class GenesysError extends Error {
-  constructor(
-    readonly httpStatus: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 function sendGenesysError(reply: FastifyReply, httpStatus: number, message: string): FastifyReply {
   return reply.status(httpStatus).send({ statusCode: genesysStatusByHttp[httpStatus] ?? GenesysStatus.internal, statusMessage: message });
 }
 
 function genesysErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof GenesysError) return sendGenesysError(reply, error.httpStatus, error.message);
   if (error instanceof AuthError) {
     if (error.status === 401) void reply.header('WWW-Authenticate', 'Bearer realm="mutegate", error="invalid_token"');
     return sendGenesysError(reply, error.status, error.message);
@@ -63,28 +52,18 @@ function genesysErrorHandler(error: FastifyError | Error, request: FastifyReques
   return sendGenesysError(reply, 500, 'internal server error');
 }
 
-/** The agent ("me") of this request: the token's subject, a user id. */
-function callerOf(request: FastifyRequest): string {
-  const { subject } = principalOf(request);
-  if (!subject) throw new GenesysError(403, 'the token names no agent (no "sub" claim)');
-  return subject;
-}
-
-/** Genesys Workspace Voice routes under /api/v2/me/calls, with Genesys-shaped errors. */
-export function genesysRoutes(app: FastifyInstance, { service }: RouteContext, moderation: Moderation, baseUrl: () => string): void {
+/** Genesys Workspace Voice routes under /api/v2/me/calls, with Genesys-shaped errors. "me" is decided by the agent commands. */
+export function genesysRoutes(app: FastifyInstance, ctx: RouteContext, baseUrl: () => string): void {
   void app.register(async (scope) => {
     scope.setErrorHandler(genesysErrorHandler);
 
     scope.get('/api/v2/me/calls', async (request) => {
-      const me = userIdentityKey(callerOf(request));
-      const calls = service.callsOfIdentity(me).map(({ call, participant }) => genesysCallResource(call, participant, baseUrl()));
+      const calls = agentCalls(ctx, principalOf(request)).map(({ call, participant }) => genesysCallResource(call, participant, baseUrl()));
       return { statusCode: GenesysStatus.ok, data: { calls } };
     });
 
     scope.get<{ Params: { callId: string } }>('/api/v2/me/calls/:callId', { schema: { params: genesysCallParamsSchema } }, async (request) => {
-      const me = userIdentityKey(callerOf(request));
-      const participant = service.participantOfIdentity(request.params.callId, me);
-      const call = service.getCall(request.params.callId);
+      const { call, participant } = agentCall(ctx, principalOf(request), request.params.callId);
       return { statusCode: GenesysStatus.ok, data: { call: genesysCallResource(call, participant, baseUrl()) } };
     });
 
@@ -92,20 +71,7 @@ export function genesysRoutes(app: FastifyInstance, { service }: RouteContext, m
       '/api/v2/me/calls/:callId',
       { schema: genesysOperationSchema },
       async (request, reply) => {
-        const received = receivedAt(reply);
-        const userId = callerOf(request);
-        const { operationName } = request.body;
-        if (!(GENESYS_OPERATIONS as readonly string[]).includes(operationName)) {
-          throw new GenesysError(400, `unknown operationName "${operationName}"; supported: ${GENESYS_OPERATIONS.join(', ')}`);
-        }
-        const participant = service.participantOfIdentity(request.params.callId, userIdentityKey(userId));
-        if (!capabilitiesOf(participant).includes(operationName as GenesysOperation)) {
-          const why = participant.locked ? 'a moderator locked the mute' : participant.isMuted ? 'the call is muted' : 'the call is not muted';
-          throw new GenesysError(409, `${operationName} is not among the call's capabilities (${capabilitiesOf(participant).join(', ')}): ${why}`);
-        }
-        if (operationName === 'MuteCall') await service.muteOwn(request.params.callId, participant.id, undefined, received);
-        else if (operationName === 'UnmuteCall') await service.unmuteOwn(request.params.callId, participant.id, undefined, received);
-        else await moderation.setHand(request.params.callId, participant.id, operationName === 'RaiseHand');
+        await agentOperation(ctx, principalOf(request), request.params.callId, request.body.operationName, receivedAt(reply));
         return { statusCode: GenesysStatus.ok };
       },
     );

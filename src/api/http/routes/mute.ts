@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Operation } from '../../../control/Operation.js';
+import { mute, muteApplication, unmute } from '../../../commands/mute.js';
 import { principalOf } from '../authentication.js';
 import { callPath, operationPath, operationResource, participantPath } from '../../graph/resources.js';
 import type { CallParams, ClientContextBody, ParticipantParams } from '../shared.schema.js';
@@ -21,42 +22,31 @@ function sendOperation(reply: FastifyReply, operation: Operation): FastifyReply 
   return reply.header('Location', operationPath(operation.callId, operation.id)).send(operationResource(operation));
 }
 
-export function muteRoutes(app: FastifyInstance, { service, policy }: RouteContext): void {
+export function muteRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const opts = (schema: object) => ({ schema, preValidation: bodilessMeansEmpty });
+  const meta = (request: FastifyRequest<{ Body: ClientContextBody }>, reply: FastifyReply) => ({
+    clientContext: request.body.clientContext,
+    receivedAt: receivedAt(reply),
+  });
 
   app.post<{ Params: ParticipantParams; Body: ClientContextBody }>(
     `${participantPath(':callId', ':participantId')}/mute`,
     opts(muteParticipantSchema),
-    async (request, reply) => {
-      const { callId, participantId } = request.params;
-      const call = service.getCall(callId);
-      const role = policy.roleFor(principalOf(request), call, service.getParticipant(callId, participantId), 'mute');
-      return sendOperation(reply, await service.muteParticipant(callId, participantId, request.body.clientContext, receivedAt(reply), role));
-    },
+    async (request, reply) =>
+      sendOperation(reply, await mute(ctx, principalOf(request), request.params.callId, request.params.participantId, meta(request, reply))),
   );
 
   app.post<{ Params: ParticipantParams; Body: ClientContextBody }>(
     `${participantPath(':callId', ':participantId')}/unmute`,
     opts(muteParticipantSchema),
-    async (request, reply) => {
-      const { callId, participantId } = request.params;
-      const call = service.getCall(callId);
-      const role = policy.requireUnmute(principalOf(request), call, service.getParticipant(callId, participantId));
-      return sendOperation(reply, await service.unmuteParticipant(callId, participantId, request.body.clientContext, receivedAt(reply), role));
-    },
+    async (request, reply) =>
+      sendOperation(reply, await unmute(ctx, principalOf(request), request.params.callId, request.params.participantId, meta(request, reply))),
   );
 
   // Graph: the application mutes/unmutes its own participant.
   for (const action of ['mute', 'unmute'] as const) {
-    app.post<{ Params: CallParams; Body: ClientContextBody }>(`${callPath(':callId')}/${action}`, opts(muteCallSchema), async (request, reply) => {
-      const { callId } = request.params;
-      policy.requireApp(principalOf(request), `POST /calls/{id}/${action}`);
-      service.getCall(callId);
-      const operation =
-        action === 'mute'
-          ? await service.muteApp(callId, request.body.clientContext, receivedAt(reply))
-          : await service.unmuteApp(callId, request.body.clientContext, receivedAt(reply));
-      return sendOperation(reply, operation);
-    });
+    app.post<{ Params: CallParams; Body: ClientContextBody }>(`${callPath(':callId')}/${action}`, opts(muteCallSchema), async (request, reply) =>
+      sendOperation(reply, await muteApplication(ctx, principalOf(request), request.params.callId, action === 'mute', meta(request, reply))),
+    );
   }
 }

@@ -1,0 +1,57 @@
+import type { IdentitySet } from '../control/identity.js';
+import type { RtpSendSpec } from '../control/mediaPlane.js';
+import type { Participant, RtpMediaSpec } from '../control/Participant.js';
+import type { Principal } from '../control/Principal.js';
+import type { CommandContext } from './context.js';
+import { authorizeRtpMedia } from './rtpMedia.js';
+import type { ParticipantView } from './views.js';
+
+/** A plain-RTP participant joins (itself, or added by a moderator or the application). */
+export async function joinRtp(
+  ctx: CommandContext,
+  principal: Principal,
+  callId: string,
+  input: { identity: IdentitySet; media: RtpMediaSpec },
+): Promise<ParticipantView> {
+  const call = ctx.service.getCall(callId);
+  ctx.policy.requireJoin(principal, call, input.identity.user?.id);
+  const media = authorizeRtpMedia(ctx, principal, input.media);
+  const participant = await ctx.service.addParticipant(call.id, { identity: input.identity, media });
+  // Whoever created the leg gets its media (where to send, the SRTP keys) in the reply.
+  return { participant, withMedia: true };
+}
+
+export function listParticipants(ctx: CommandContext, principal: Principal, callId: string): ParticipantView[] {
+  const call = ctx.service.getCall(callId);
+  ctx.policy.requireCallAccess(principal, call);
+  return [...call.participants.values()].map((participant) => view(ctx, principal, participant));
+}
+
+export function readParticipant(ctx: CommandContext, principal: Principal, callId: string, participantId: string): ParticipantView {
+  const call = ctx.service.getCall(callId);
+  ctx.policy.requireCallAccess(principal, call);
+  return view(ctx, principal, ctx.service.getParticipant(call.id, participantId));
+}
+
+/** A new send stream (new SSRC or payload type, as after a SIP re-INVITE); a muted one stays silent. */
+export async function replaceSendStream(
+  ctx: CommandContext,
+  principal: Principal,
+  callId: string,
+  participantId: string,
+  spec: RtpSendSpec,
+): Promise<ParticipantView> {
+  const call = ctx.service.getCall(callId);
+  ctx.policy.roleFor(principal, call, ctx.service.getParticipant(call.id, participantId), 'change');
+  return view(ctx, principal, await ctx.service.replaceParticipantMedia(call.id, participantId, spec));
+}
+
+export async function removeParticipant(ctx: CommandContext, principal: Principal, callId: string, participantId: string): Promise<void> {
+  const call = ctx.service.getCall(callId);
+  ctx.policy.roleFor(principal, call, ctx.service.getParticipant(call.id, participantId), 'remove');
+  await ctx.service.removeParticipant(call.id, participantId);
+}
+
+function view(ctx: CommandContext, principal: Principal, participant: Participant): ParticipantView {
+  return { participant, withMedia: ctx.policy.mayViewMedia(principal, participant) };
+}
