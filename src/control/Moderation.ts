@@ -1,9 +1,10 @@
 import type { Call } from './Call.js';
-import type { CallService } from './CallService.js';
+import { CLIENT_CONTEXT_MAX_LENGTH, type CallService } from './CallService.js';
 import { DomainError } from './errors.js';
 import { newOperation, type Operation, type ParticipantResult } from './Operation.js';
 import type { Participant } from './Participant.js';
 import type { ActorRole } from './Policy.js';
+import { opaqueText } from './text.js';
 
 /**
  * What a moderator can do beyond muting one person: mute everyone, lock (hard-mute), deafen,
@@ -99,6 +100,7 @@ export class Moderation {
   }
 
   setMuteOnEntry(callId: string, enabled: boolean): Call {
+    if (typeof enabled !== 'boolean') throw new DomainError('invalidRequest', 'invalidCallRequest', 'muteOnEntry must be a boolean');
     const call = this.service.getCall(callId);
     call.muteOnEntry = enabled;
     return call;
@@ -106,13 +108,16 @@ export class Moderation {
 
   /**
    * Mutes everyone in the call except the listed participants, as one operation whose result
-   * lists each participant's outcome (each mute is its own stored operation too).
+   * lists each participant's outcome (each mute is its own stored operation too). Its
+   * `operationFinished` is emitted safely, like every domain event: a listener's error does not
+   * change the outcome.
    */
   async muteAll(callId: string, exceptParticipantIds: readonly string[], role: ActorRole, clientContext?: string): Promise<Operation> {
     const call = this.service.getCall(callId);
     if (call.kind === 'peerToPeer') {
       throw new DomainError('invalidRequest', 'groupCallsOnly', `mute all is only supported in group calls; call ${call.id} is peer-to-peer`);
     }
+    if (clientContext !== undefined) opaqueText(clientContext, 'clientContext', CLIENT_CONTEXT_MAX_LENGTH, 'invalidClientContext');
     const except = new Set(exceptParticipantIds);
     const started = process.hrtime.bigint();
     const operation = newOperation('muteAll', call.id, '', clientContext);

@@ -27,7 +27,13 @@ export class WebRtcSignaling {
 
   async join(callId: string, identity: IdentitySet, rtpCapabilities: SignalingBlob): Promise<Participant> {
     const participant = await this.service.addParticipant(callId, { identity, media: { kind: 'webrtc' } });
-    await this.run(() => this.media(participant).setRtpCapabilities(rtpCapabilities));
+    try {
+      await this.run(() => this.media(participant).setRtpCapabilities(rtpCapabilities));
+    } catch (err) {
+      // No half-done join: a participant whose join failed does not stay in the call.
+      await this.service.removeParticipant(callId, participant.id).catch(() => undefined);
+      throw err;
+    }
     return participant;
   }
 

@@ -116,6 +116,14 @@ export function createMetrics({ service, workers, webhooks, sockets }: MetricSou
     operations.inc({ operation: name, result: operation.status });
     if (operation.status === 'completed' && (name === 'mute' || name === 'unmute')) enforcement.observe({ operation: name }, seconds);
   });
+  // Domain listeners that failed (the operation that emitted went on regardless; the gateway logs each one).
+  const listenerErrors = new Counter({
+    name: 'mutegate_event_listener_errors_total',
+    help: 'Errors thrown by listeners of domain events (roster, operationFinished, …), by event; they never change an operation\'s outcome.',
+    labelNames: ['event'] as const,
+    registers: [registry],
+  });
+  service.onListenerError((event) => listenerErrors.inc({ event }));
   workers.on('workerDied', () => workerDeaths.inc());
   workers.on('workerReplaced', () => workerRestarts.inc());
   return registry;

@@ -1,9 +1,10 @@
 import { loadConfig } from '../../src/config/loadConfig.js';
+import type { Logger } from 'pino';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { appToken, TEST_SECRET } from './tokens.js';
 
 /** A real gateway (real mediasoup workers, real token checks) on a free port of 127.0.0.1. */
-export async function startTestGateway(env: Record<string, string> = {}): Promise<Gateway> {
+export async function startTestGateway(env: Record<string, string> = {}, logger?: Logger): Promise<Gateway> {
   const config = loadConfig({
     MUTEGATE_HTTP_PORT: '0',
     MUTEGATE_LOG_LEVEL: 'warn',
@@ -14,7 +15,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     MUTEGATE_AUTH_ALLOW_APP_REMOTE_UNMUTE: 'true',
     ...env,
   });
-  return startGateway(config);
+  return startGateway(config, logger);
 }
 
 // `any`: tests read arbitrary JSON response bodies and assert on them field by field.

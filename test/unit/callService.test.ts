@@ -4,20 +4,10 @@ import { DomainError } from '../../src/control/errors.js';
 import type { IdentitySet } from '../../src/control/identity.js';
 import type { Operation } from '../../src/control/Operation.js';
 import type { RtpMediaSpec } from '../../src/control/Participant.js';
+import { rejection, user } from '../helpers/domainFixtures.js';
 import { FakeMediaPlane } from '../helpers/fakeMediaPlane.js';
 
 const media = (ssrc: number): RtpMediaSpec => ({ kind: 'rtp', payloadType: 100, ssrc });
-const user = (id: string): IdentitySet => ({ user: { id, displayName: id } });
-
-async function rejection(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof DomainError) return err;
-    throw err;
-  }
-  throw new Error('expected a DomainError, got success');
-}
 
 describe('CallService (control plane, no worker)', () => {
   let plane: FakeMediaPlane;

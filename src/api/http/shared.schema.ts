@@ -1,20 +1,43 @@
+import { SRTP_CRYPTO_SUITES } from '../../control/mediaPlane.js';
+import { IDENTITY_LIMITS } from '../../control/identity.js';
+import { SAFE_TEXT_PATTERN } from '../../control/text.js';
 import { clientContextSchema } from '../graph/schemas.js';
 
 /** JSON-schema pieces used by several routes. Bodies allow unknown properties (e.g. "@odata.type"), as Graph does. */
 
+/**
+ * A string the domain will store: bounded, well-formed Unicode, no control, separator or
+ * bidi-override character (the domain checks the same, see control/text.ts).
+ */
+export const safeStringSchema = (maxLength: number, minLength = 0) =>
+  ({ type: 'string', minLength, maxLength, pattern: SAFE_TEXT_PATTERN }) as const;
+
+const shortString = safeStringSchema(IDENTITY_LIMITS.maxValueLength);
+const propertyName = { type: 'string', maxLength: IDENTITY_LIMITS.maxPropertyNameLength, pattern: SAFE_TEXT_PATTERN } as const;
+
+/**
+ * Graph identity: id, displayName and a few more short strings (tenantId, identityProvider,
+ * "@odata.type", …); nothing nested. The domain (control/identity.ts) applies the same bounds.
+ */
 const identity = {
   type: 'object',
   required: ['id'],
+  maxProperties: IDENTITY_LIMITS.maxIdentityProperties,
+  propertyNames: propertyName,
   properties: {
-    id: { type: 'string', minLength: 1, maxLength: 256 },
-    displayName: { type: 'string', maxLength: 256 },
+    id: safeStringSchema(IDENTITY_LIMITS.maxValueLength, 1),
+    displayName: shortString,
   },
+  additionalProperties: shortString,
 } as const;
 
-/** Graph identitySet; the domain checks that exactly one identity is present. */
+/** Graph identitySet: one identity plus a few short strings ("@odata.type", …); the domain checks that exactly one identity is present. */
 export const identitySetSchema = {
   type: 'object',
+  maxProperties: IDENTITY_LIMITS.maxSetProperties,
+  propertyNames: propertyName,
   properties: { user: identity, application: identity, guest: identity, phone: identity },
+  additionalProperties: shortString,
 } as const;
 
 export const participantInfoSchema = {
@@ -42,6 +65,16 @@ export const rtpMediaSchema = {
     kind: { type: 'string', enum: ['rtp'] },
     payloadType,
     ssrc,
+    /** SDES-keyed SRTP (RFC 4568 inline key: base64 of master key ‖ salt). Required for latching (no `receive`). */
+    srtp: {
+      type: 'object',
+      required: ['cryptoSuite'],
+      additionalProperties: false,
+      properties: {
+        cryptoSuite: { type: 'string', enum: [...SRTP_CRYPTO_SUITES] },
+        keyBase64: { type: 'string', minLength: 16, maxLength: 64, pattern: '^[A-Za-z0-9+/]+={0,2}$' },
+      },
+    },
     receive: {
       type: 'object',
       required: ['ip', 'port'],

@@ -4,6 +4,7 @@ import type { RosterChange } from '../../control/CallService.js';
 import type { ConsumerOffer, SignalingBlob } from '../../control/mediaPlane.js';
 import type { Operation } from '../../control/Operation.js';
 import { clientContextSchema } from '../graph/schemas.js';
+import { MAX_REQUEST_NESTING, nestsDeeperThan } from '../../lib/jsonNesting.js';
 
 /**
  * The WebSocket protocol independent of its encoding: what clients ask (ClientRequest) and what
@@ -122,6 +123,10 @@ const validators = Object.fromEntries(Object.entries(schemas).map(([type, schema
 /** Checks a decoded request the same way in both encodings (and as strictly as the HTTP API). */
 export function validateClientRequest(candidate: unknown): ClientRequest {
   const requestId = typeof (candidate as { requestId?: unknown })?.requestId === 'string' ? (candidate as { requestId: string }).requestId : undefined;
+  // First of all: nothing below (messages, schemas, the domain) looks into a value nested deeper than any request needs.
+  if (nestsDeeperThan(candidate, MAX_REQUEST_NESTING)) {
+    throw new FrameError('invalidRequest', `the request nests deeper than ${MAX_REQUEST_NESTING} levels`, requestId);
+  }
   const type = (candidate as { type?: unknown })?.type;
   if (typeof type !== 'string' || !(REQUEST_TYPES as string[]).includes(type)) {
     throw new FrameError('unknownMessageType', `unknown message type ${JSON.stringify(type)}; expected one of ${REQUEST_TYPES.join(', ')}`, requestId);
