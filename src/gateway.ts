@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { CometdServer } from './api/cometd/CometdServer.js';
+import { InFlightRequests } from './api/http/inFlightRequests.js';
 import { buildHttpServer } from './api/http/server.js';
 import { routeUpgrades } from './api/http/upgradeRouter.js';
 import { WebhookDispatcher } from './api/webhooks/WebhookDispatcher.js';
@@ -12,10 +13,17 @@ import { TokenVerifier } from './api/auth/TokenVerifier.js';
 import { CallService } from './control/CallService.js';
 import { Moderation } from './control/Moderation.js';
 import { Policy } from './control/Policy.js';
+import { ReceiveAddressPolicy } from './control/ReceiveAddressPolicy.js';
+import type { CommandContext } from './commands/context.js';
 import { WebRtcSignaling } from './control/WebRtcSignaling.js';
 import { MediasoupMediaPlane } from './media/MediasoupMediaPlane.js';
 import { WorkerPool } from './media/WorkerPool.js';
 import { createMetrics } from './metrics/metrics.js';
+
+/** How long shutdown waits for the HTTP requests already received to be answered. */
+const SHUTDOWN_REQUEST_GRACE_MS = 2000;
+/** How long shutdown waits for CometD agents to fetch their final events. */
+const SHUTDOWN_COMETD_FLUSH_MS = 2000;
 
 export interface Gateway {
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:8080. */
@@ -40,7 +48,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   );
   const mediaPlane = new MediasoupMediaPlane(pool, { listenIp: config.media.listenIp, announcedIp: config.media.announcedIp });
   const service = new CallService(mediaPlane, { operationsPerCall: config.limits.operationsPerCall });
-  const policy = new Policy({ allowAppRemoteUnmute: config.auth.allowAppRemoteUnmute });
+  // A domain event listener that throws is logged here and counted in /metrics (metrics.ts); the
+  // operation that emitted the event goes on as if nothing happened (see SafeEventEmitter).
+  service.onListenerError((event, err) => logger.error({ err, event }, 'a domain event listener failed'));
+  const policy = new Policy({ allowAppRemoteUnmute: config.auth.allowAppRemoteUnmute, trustedRtpRoles: config.media.trustedRtpRoles });
   const moderation = new Moderation(service);
   const verifier = config.auth.enabled ? await TokenVerifier.create(config.auth) : null;
   if (!verifier) logger.warn('authentication is switched off (auth.enabled=false): every request acts as the application');
@@ -53,23 +64,28 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
 
   let url = '';
   const baseUrl = () => url;
-  const webrtc = {
-    signaling: new WebRtcSignaling(service),
-    presence: new WebRtcPresence(service, config.webrtc.reconnectGraceMs, logger.child({ component: 'webrtc' })),
-  };
-  const sockets = new SocketServer({ service, policy, moderation }, verifier, webrtc, config.ws, logger.child({ component: 'ws' }));
-  const webhooks = new WebhookDispatcher(service, config.webhooks, logger.child({ component: 'webhooks' }));
-  const cometd = new CometdServer(service, verifier, config.cometd, baseUrl, logger.child({ component: 'cometd' }));
-  const metrics = createMetrics({ service, workers: pool, webhooks, sockets });
-  const http = buildHttpServer({
+  const signaling = new WebRtcSignaling(service);
+  const commands: CommandContext = {
     service,
     policy,
     moderation,
+    signaling,
+    receiveAddresses: ReceiveAddressPolicy.forListenIp(config.media.receiveNetworks, config.media.listenIp),
+  };
+  const presence = new WebRtcPresence(service, config.webrtc.reconnectGraceMs, logger.child({ component: 'webrtc' }));
+  const sockets = new SocketServer(commands, verifier, presence, config.ws, logger.child({ component: 'ws' }));
+  const webhooks = new WebhookDispatcher(service, config.webhooks, logger.child({ component: 'webhooks' }));
+  const cometd = new CometdServer(commands, verifier, config.cometd, baseUrl, logger.child({ component: 'cometd' }));
+  const metrics = createMetrics({ service, workers: pool, webhooks, sockets });
+  const requests = new InFlightRequests();
+  const http = buildHttpServer({
+    commands,
     verifier,
     publicMetrics: config.auth.publicMetrics,
     metrics,
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
+    requests,
     health: { liveWorkers: () => pool.pids.length },
     baseUrl,
     rawEndpoint: cometd,
@@ -77,19 +93,25 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   routeUpgrades(http.server, [sockets, cometd]);
 
   /**
-   * Graceful shutdown: stop taking requests (fastify answers new ones 503 and waits for those in
-   * flight), let every domain operation already submitted finish, end every call so each roster
-   * (WebSocket, webhooks, CometD) hears it, give webhooks a moment to deliver, then close.
+   * Graceful shutdown. Nothing a client already sent is answered 404 because of it: each request
+   * received is either served or answered 503 `shuttingDown`, and every agent hears its calls end.
    */
   const closeAll = async () => {
-    // Stops accepting at once; resolves when every connection (WebSockets included) is gone.
-    const httpClosed = http.close();
+    // New requests get 503; the ones received, also those still being authenticated, are served.
+    requests.startClosing();
+    if (!(await requests.settled(SHUTDOWN_REQUEST_GRACE_MS))) logger.warn({ requests: requests.size }, 'requests still running at shutdown');
+    // Every domain operation already submitted (HTTP or WebSocket) finishes.
     await service.drain();
+    // Every call ends, so each roster (WebSocket, webhooks, CometD) hears it; from now on a
+    // request for a call answers 503 shuttingDown, not 404.
     service.close();
     await webhooks.flush(2000);
     await sockets.close();
-    cometd.close();
-    // What is left after a grace second (held CometD long-polls) is cut.
+    // CometD agents fetch their final events; long-polling ones may need a new connection for
+    // it, so the server still listens until they have.
+    await cometd.close(SHUTDOWN_COMETD_FLUSH_MS);
+    // Stop listening; what is left after a grace second (reconnecting long-polls) is cut.
+    const httpClosed = http.close();
     await Promise.race([httpClosed, new Promise((r) => setTimeout(r, 1000).unref())]);
     http.server.closeAllConnections();
     await httpClosed;

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
+import { SafeEventEmitter } from '../lib/SafeEventEmitter.js';
 import { Call, type CallKind } from './Call.js';
-import { callMediaLost, DomainError, notFound } from './errors.js';
+import { sanitizeCreateCallInput, sanitizeJoinInput, sanitizeSendSpec } from './callInput.js';
+import { callMediaLost, DomainError, notFound, shuttingDown } from './errors.js';
 import { identityKey, type IdentitySet } from './identity.js';
-import type { CallMedia, MediaPlane } from './mediaPlane.js';
+import { InvalidMediaRequest, type CallMedia, type EndpointMedia, type EndpointStart, type MediaPlane } from './mediaPlane.js';
 import type { ActorRole } from './Policy.js';
 import { newOperation, type Operation, type OperationType } from './Operation.js';
 import { Participant, type MediaSpec, type RtpMediaSpec } from './Participant.js';
+import { opaqueText } from './text.js';
 
 export interface CreateCallInput {
   subject?: string;
@@ -27,6 +29,9 @@ export interface JoinInput {
   identity: IdentitySet;
   media: MediaSpec;
 }
+
+/** Graph: clientContext is an opaque string of at most 256 characters, echoed back as sent. */
+export const CLIENT_CONTEXT_MAX_LENGTH = 256;
 
 /** Graph resultInfo codes are HTTP-like. */
 const resultCodeByKind: Record<DomainError['kind'], number> = {
@@ -87,9 +92,14 @@ export interface CallStats {
  * The domain: calls, participants and their mute state. The mute state of each identity is
  * authoritative and every change to it, and to that identity's media, runs in the identity's
  * own queue (see Speaker). A mute completes only after the media plane confirmed it.
+ *
+ * Events are emitted safely (SafeEventEmitter): a listener that throws is reported through
+ * onListenerError and never changes the outcome of the operation that emitted.
  */
-export class CallService extends EventEmitter<CallServiceEvents> {
+export class CallService extends SafeEventEmitter<CallServiceEvents> {
   private readonly calls = new Map<string, Call>();
+  /** Set by close(): from then on a call that is gone was ended by the shutdown (503), not unknown (404). */
+  private closing = false;
 
   constructor(
     private readonly mediaPlane: MediaPlane,
@@ -99,50 +109,72 @@ export class CallService extends EventEmitter<CallServiceEvents> {
   }
 
   async createCall(input: CreateCallInput): Promise<Call> {
+    if (this.closing) throw shuttingDown();
+    // The call keeps its own bounded copy of what it stores (see callInput.ts): a refused field
+    // refuses the request before anything exists.
+    const settings = sanitizeCreateCallInput(input);
     let appIdentityKey: string | undefined;
-    if (input.source) appIdentityKey = this.keyOf(input.source.identity, 'source.identity');
-    if (input.media && !appIdentityKey) {
+    if (settings.source) appIdentityKey = this.keyOf(settings.source.identity, 'source.identity');
+    if (settings.media && !appIdentityKey) {
       throw new DomainError('invalidRequest', 'sourceIdentityRequired', 'media for the application participant needs source.identity');
     }
-    for (const [i, target] of (input.targets ?? []).entries()) this.keyOf(target.identity, `targets[${i}].identity`);
+    for (const [i, target] of settings.targets.entries()) this.keyOf(target.identity, `targets[${i}].identity`);
 
-    const kind: CallKind = input.targets?.length === 1 && !input.meetingInfo && !input.chatInfo ? 'peerToPeer' : 'group';
+    const kind: CallKind = settings.targets.length === 1 && !settings.meeting ? 'peerToPeer' : 'group';
     const id = randomUUID();
-    const media = await this.mediaPlane.openCall(id);
+    const media = await this.openMedia(id);
     const call = new Call(
       {
         id,
         kind,
-        subject: input.subject,
-        callbackUri: input.callbackUri,
-        tenantId: input.tenantId,
-        source: input.source,
+        subject: settings.subject,
+        callbackUri: settings.callbackUri,
+        tenantId: settings.tenantId,
+        source: settings.source,
         appIdentityKey,
-        targets: input.targets,
+        targets: settings.targets,
         operationsCapacity: this.options.operationsPerCall,
-        muteOnEntry: input.muteOnEntry ?? false,
+        muteOnEntry: settings.muteOnEntry,
       },
       media,
     );
     media.onLost((reason) => this.onMediaLost(call, media, reason));
-    this.calls.set(id, call);
-    this.emit('callCreated', call);
 
-    if (input.media && input.source) {
+    // The call is listed (and announced) only once it has the participant the request asked for:
+    // nobody can see or subscribe to a call whose creation still fails.
+    if (settings.media && settings.source) {
       try {
-        await this.join(call, { identity: input.source.identity, media: input.media });
+        await this.join(call, { identity: settings.source.identity, media: settings.media });
       } catch (err) {
-        // Nothing half-done: no call without the participant the request asked for.
-        this.endCall(call);
+        // Nothing half-done: a failed join left no participant, and nobody knew of the call.
+        call.state = 'terminated';
+        call.media.close();
         throw err;
       }
     }
+    if (this.closing) {
+      // The shutdown ended every listed call while this one was being set up.
+      this.endCall(call);
+      throw shuttingDown();
+    }
+    this.calls.set(id, call);
+    this.emit('callCreated', call);
     return call;
+  }
+
+  /** The media of a new call; a media plane that cannot open one is a 503, not an internal error. */
+  private async openMedia(callId: string): Promise<CallMedia> {
+    try {
+      return await this.mediaPlane.openCall(callId);
+    } catch (err) {
+      if (err instanceof DomainError) throw err;
+      throw new DomainError('mediaUnavailable', 'mediaRequestFailed', `no media worker could open the call: ${(err as Error).message}`);
+    }
   }
 
   getCall(callId: string): Call {
     const call = this.calls.get(callId);
-    if (!call) throw notFound('call', callId);
+    if (!call) throw this.callGone(callId);
     return call;
   }
 
@@ -187,13 +219,14 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     const call = this.getCall(callId);
     const participant = this.getParticipant(callId, participantId);
     await participant.speaker.queue.run(async () => {
-      if (call.participants.get(participantId) !== participant) throw notFound('participant', participantId);
+      if (call.participants.get(participantId) !== participant) throw this.closing ? shuttingDown() : notFound('participant', participantId);
       this.detach(call, participant, 'removed');
     });
   }
 
   /** Replaces a participant's send stream (e.g. a SIP re-INVITE with a new SSRC); a muted one stays silent. */
-  async replaceParticipantMedia(callId: string, participantId: string, spec: { payloadType: number; ssrc: number }): Promise<Participant> {
+  async replaceParticipantMedia(callId: string, participantId: string, request: { payloadType: number; ssrc: number }): Promise<Participant> {
+    const spec = sanitizeSendSpec(request, 'media');
     const call = this.getCall(callId);
     const participant = this.getParticipant(callId, participantId);
     return participant.speaker.queue.run(async () => {
@@ -203,7 +236,12 @@ export class CallService extends EventEmitter<CallServiceEvents> {
       if (participant.mediaSpec.kind !== 'rtp') {
         throw new DomainError('invalidRequest', 'notAnRtpParticipant', `participant ${participantId} is a WebRTC participant; it produces over signaling`);
       }
-      await media.replaceSendStream(spec, { sendPaused: participant.speaker.muted });
+      const callMedia = call.media;
+      try {
+        await media.replaceSendStream(spec, { sendPaused: participant.speaker.muted });
+      } catch (err) {
+        throw this.mediaFailure(call, callMedia, err, "could not replace the participant's send stream");
+      }
       participant.mediaSpec = { ...participant.mediaSpec, payloadType: spec.payloadType, ssrc: spec.ssrc };
       return participant;
     });
@@ -267,44 +305,79 @@ export class CallService extends EventEmitter<CallServiceEvents> {
 
   /** Ends every call (shutdown): each one's roster says so. */
   close(): void {
+    this.closing = true;
     for (const call of [...this.calls.values()]) this.endCall(call);
   }
 
-  private async join(call: Call, input: JoinInput): Promise<Participant> {
+  /** Why a call is not there: unknown, or ended by the shutdown (the request was fine, the gateway is going away). */
+  private callGone(callId: string): DomainError {
+    return this.closing ? shuttingDown() : notFound('call', callId);
+  }
+
+  private async join(call: Call, request: JoinInput): Promise<Participant> {
+    // The participant keeps its own bounded copy of the identity and media (see callInput.ts).
+    const input = sanitizeJoinInput(request);
     const key = this.keyOf(input.identity, 'info.identity');
     const speaker = call.speakerFor(key);
     return speaker.queue.run(async () => {
-      if (call.state !== 'established') throw notFound('call', call.id);
+      if (call.state !== 'established') throw this.callGone(call.id);
       if (call.mediaLost) throw callMediaLost(call.id);
       const callMedia = call.media;
-      // One leg per identity: a rejoin replaces the old leg and keeps the identity's mute state.
-      const previous = call.participantOf(key);
-      if (previous) this.detach(call, previous, 'replaced');
-
       // Mute on entry (call setting): a person joining this call for the first time starts muted.
-      if (call.muteOnEntry && !speaker.hasJoined) speaker.muted = true;
-      speaker.hasJoined = true;
-      const participant = new Participant(randomUUID(), call.id, input.identity, speaker, input.media);
+      // The identity's state changes only once the join has succeeded: a failed join changes nothing.
+      const startMuted = speaker.muted || (call.muteOnEntry && !speaker.hasJoined);
+      // The participant's SRTP key goes to the media and is not kept: only the suite is, so a
+      // rebuild after a worker crash generates fresh keys (the participant reads them again).
+      const storedSpec = input.media.kind === 'rtp' && input.media.srtp ? { ...input.media, srtp: { cryptoSuite: input.media.srtp.cryptoSuite } } : input.media;
+      const participant = new Participant(randomUUID(), call.id, input.identity, speaker, storedSpec);
       // Fail closed: a muted identity's new producer is paused before its first packet (a WebRTC
       // participant produces later, through produceWebRtc, in this same queue).
-      const media =
-        input.media.kind === 'rtp'
-          ? await callMedia.addRtpEndpoint(participant.id, input.media, { sendPaused: speaker.muted, receivePaused: speaker.deafened })
-          : await callMedia.addWebRtcEndpoint(participant.id, { receivePaused: speaker.deafened });
+      const media = await this.addEndpoint(call, callMedia, participant.id, input.media, { sendPaused: startMuted, receivePaused: speaker.deafened });
       if (call.state !== 'established') {
         media.close();
-        throw notFound('call', call.id);
+        throw this.callGone(call.id);
       }
-      if (call.media !== callMedia) {
+      if (call.media !== callMedia || call.mediaLost) {
         // The worker died while we were joining: this media is gone already.
         media.close();
         throw callMediaLost(call.id);
       }
+      // One leg per identity: a rejoin replaces the old leg (only now that the new one stands,
+      // so a failed rejoin leaves the old leg as it was) and keeps the identity's mute state.
+      const previous = call.participantOf(key);
+      if (previous) this.detach(call, previous, 'replaced');
+      speaker.muted = startMuted;
+      speaker.hasJoined = true;
       participant.media = media;
       call.participants.set(participant.id, participant);
       this.emit('roster', call, { kind: 'joined', sequence: call.nextRosterSequence(), participant });
       return participant;
     });
+  }
+
+  /**
+   * A participant's new media. What fails underneath is told in domain terms, never as an
+   * internal error: the call's media lost or replaced meanwhile (worker died) → callMediaLost; a
+   * request the media cannot take → invalidMediaRequest; any other media failure → 503
+   * mediaRequestFailed. The media layer leaves nothing behind when it fails.
+   */
+  private async addEndpoint(call: Call, callMedia: CallMedia, participantId: string, spec: MediaSpec, start: EndpointStart): Promise<EndpointMedia> {
+    try {
+      return spec.kind === 'rtp'
+        ? await callMedia.addRtpEndpoint(participantId, spec, start)
+        : await callMedia.addWebRtcEndpoint(participantId, { receivePaused: start.receivePaused });
+    } catch (err) {
+      throw this.mediaFailure(call, callMedia, err, "could not set up the participant's media");
+    }
+  }
+
+  /** A media error in domain terms (see addEndpoint): never an internal error. */
+  private mediaFailure(call: Call, callMedia: CallMedia, err: unknown, what: string): DomainError {
+    if (err instanceof DomainError) return err;
+    if (call.state !== 'established') return this.callGone(call.id);
+    if (call.media !== callMedia || call.mediaLost) return callMediaLost(call.id);
+    if (err instanceof InvalidMediaRequest) return new DomainError('invalidRequest', 'invalidMediaRequest', err.message);
+    return new DomainError('mediaUnavailable', 'mediaRequestFailed', `the media worker ${what}: ${(err as Error).message}`);
   }
 
   private async runMuteOperation(
@@ -354,6 +427,7 @@ export class CallService extends EventEmitter<CallServiceEvents> {
     action: () => Promise<boolean>,
   ): Promise<Operation> {
     const started = receivedAt ?? process.hrtime.bigint();
+    if (clientContext !== undefined) opaqueText(clientContext, 'clientContext', CLIENT_CONTEXT_MAX_LENGTH, 'invalidClientContext');
     const operation = newOperation(type, call.id, participant.id, clientContext);
     call.operations.add(operation);
     const finish = (status: 'completed' | 'failed', failure?: DomainError) => {
@@ -419,8 +493,8 @@ export class CallService extends EventEmitter<CallServiceEvents> {
   }
 
   assertLive(call: Call, participant: Participant): void {
-    if (call.state !== 'established') throw notFound('call', call.id);
-    if (call.participants.get(participant.id) !== participant) throw notFound('participant', participant.id);
+    if (call.state !== 'established') throw this.callGone(call.id);
+    if (call.participants.get(participant.id) !== participant) throw this.closing ? shuttingDown() : notFound('participant', participant.id);
   }
 
   private keyOf(identity: IdentitySet, where: string): string {
@@ -495,6 +569,7 @@ export class CallService extends EventEmitter<CallServiceEvents> {
             this.detach(call, participant, 'mediaLost');
             return;
           }
+          // The stored spec has no SRTP key (see join): the new endpoint gets fresh keys for both directions.
           participant.media = await fresh.addRtpEndpoint(participant.id, participant.mediaSpec, {
             sendPaused: participant.speaker.muted,
             receivePaused: participant.speaker.deafened,

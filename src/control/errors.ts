@@ -28,3 +28,7 @@ export const callMediaLost = (callId: string): DomainError =>
 
 export const notFound = (what: 'call' | 'participant' | 'operation', id: string): DomainError =>
   new DomainError('notFound', `${what}NotFound`, `${what} ${id} was not found`);
+
+/** The gateway is shutting down: what the request needed is going away with it (503, not 404). */
+export const shuttingDown = (): DomainError =>
+  new DomainError('mediaUnavailable', 'shuttingDown', 'the gateway is shutting down; try again on another instance or after it restarted');

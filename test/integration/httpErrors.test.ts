@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
 import { apiClient, startTestGateway } from '../helpers/gateway.js';
+import { rawHttp } from '../helpers/rawHttp.js';
 import { createGroupCall, joinRtp } from '../helpers/rtpCall.js';
 
 /** Every bad request gets Graph's error shape with the right status, and nothing breaks. */
@@ -27,8 +28,11 @@ describe('Graph HTTP API error handling (real gateway)', () => {
 
   const muteUrl = () => `/communications/calls/${callId}/participants/${participantId}/mute`;
 
-  function expectGraphError(res: { status: number; body: any }, status: number, code: string, innerCode?: string) {
+  function expectGraphError(res: { status: number; headers: Headers | Record<string, string>; body: any }, status: number, code: string, innerCode?: string) {
     expect(res.status, JSON.stringify(res.body)).toBe(status);
+    // The reply's request-id header names the same request as the body (framework errors too).
+    const requestId = res.headers instanceof Headers ? res.headers.get('request-id') : res.headers['request-id'];
+    expect(requestId, 'request-id header').toBe(res.body?.error?.innerError?.['request-id']);
     expect(res.body).toEqual({
       error: {
         code,
@@ -94,7 +98,7 @@ describe('Graph HTTP API error handling (real gateway)', () => {
     const p2p = await api.post('/communications/calls', {
       source: { identity: { application: { id: 'app-1' } } },
       targets: [{ identity: { user: { id: 'bob' } } }],
-      media: { kind: 'rtp', payloadType: 100, ssrc: 777 },
+      media: { kind: 'rtp', payloadType: 100, ssrc: 777, receive: { ip: '127.0.0.1', port: 9999 } },
     });
     expect(p2p.status).toBe(201);
     expect(p2p.body.callType).toBe('peerToPeer');
@@ -127,13 +131,13 @@ describe('Graph HTTP API error handling (real gateway)', () => {
     ];
     for (const body of cases) expectGraphError(await api.post(url, body), 400, 'badRequest', 'invalidRequestBody');
     expectGraphError(
-      await api.post(url, { info: { identity: {} }, media: { kind: 'rtp', payloadType: 100, ssrc: 1 } }),
+      await api.post(url, { info: { identity: {} }, media: { kind: 'rtp', payloadType: 100, ssrc: 1, receive: { ip: '127.0.0.1', port: 9999 } } }),
       400,
       'badRequest',
       'invalidIdentity',
     );
     expectGraphError(
-      await api.post(url, { info: { identity: { user: { id: 'a' }, guest: { id: 'b' } } }, media: { kind: 'rtp', payloadType: 100, ssrc: 1 } }),
+      await api.post(url, { info: { identity: { user: { id: 'a' }, guest: { id: 'b' } } }, media: { kind: 'rtp', payloadType: 100, ssrc: 1, receive: { ip: '127.0.0.1', port: 9999 } } }),
       400,
       'badRequest',
       'invalidIdentity',
@@ -144,7 +148,7 @@ describe('Graph HTTP API error handling (real gateway)', () => {
     expectGraphError(await api.post('/communications/calls', { callbackUri: 'ftp://example.test/cb' }), 400, 'badRequest');
     expectGraphError(await api.post('/communications/calls', { subject: 5 }), 400, 'badRequest');
     expectGraphError(
-      await api.post('/communications/calls', { media: { kind: 'rtp', payloadType: 100, ssrc: 9 } }),
+      await api.post('/communications/calls', { media: { kind: 'rtp', payloadType: 100, ssrc: 9, receive: { ip: '127.0.0.1', port: 9999 } } }),
       400,
       'badRequest',
       'sourceIdentityRequired',
@@ -156,6 +160,35 @@ describe('Graph HTTP API error handling (real gateway)', () => {
     expect(res.headers.get('client-request-id')).toBe('abc-123');
     expect(res.headers.get('request-id')).toBe(res.body.error.innerError['request-id']);
     expect(res.body.error.innerError['client-request-id']).toBe('abc-123');
+  });
+
+  it('answers what the router refuses (bad percent-encoding 400, overlong path segment 414) in Graph shape with request-id', async () => {
+    const badUrl = await api.request('GET', '/communications/calls/%E0%A4%A', undefined, { headers: { 'client-request-id': 'bad-url-1' } });
+    expectGraphError(badUrl, 400, 'badRequest', 'FST_ERR_BAD_URL');
+    expect(badUrl.headers.get('client-request-id')).toBe('bad-url-1');
+    expect(badUrl.body.error.innerError['client-request-id']).toBe('bad-url-1');
+
+    const long = await api.request('POST', `/communications/calls/${'a'.repeat(101)}/participants/${participantId}/mute`, undefined, {
+      headers: { 'client-request-id': 'long-1' },
+    });
+    expectGraphError(long, 414, 'requestUriTooLong', 'FST_ERR_MAX_PARAM_LENGTH');
+    expect(long.headers.get('client-request-id')).toBe('long-1');
+    expect(long.body.error.message).not.toContain('aaaaaaaaaa'); // says what is wrong, does not echo the path
+    // Without a token the router still answers first: nothing about the call is learned either way.
+    expectGraphError(await apiClient(gateway.url, null).get(`/communications/calls/${'a'.repeat(101)}`), 414, 'requestUriTooLong');
+  });
+
+  it("answers what Node's HTTP parser refuses (431 header fields too large, 400 not HTTP) in Graph shape with a fresh request-id", async () => {
+    const huge = await rawHttp(gateway.url, `GET /communications/calls HTTP/1.1\r\nHost: x\r\nX-Padding: ${'p'.repeat(20_000)}\r\n\r\n`);
+    expectGraphError(huge, 431, 'requestHeaderFieldsTooLarge', 'requestHeaderFieldsTooLarge');
+    expect(huge.headers['request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(huge.headers['content-type']).toContain('application/json');
+    expect(huge.headers.connection).toBe('close');
+
+    const garbage = await rawHttp(gateway.url, 'HELLO THERE\r\n\r\n');
+    expectGraphError(garbage, 400, 'badRequest', 'malformedRequest');
+    const again = await rawHttp(gateway.url, 'HELLO THERE\r\n\r\n');
+    expect(again.headers['request-id']).not.toBe(garbage.headers['request-id']);
   });
 
   it('accepts a bodiless mute (no clientContext) and still works after all the bad requests', async () => {

@@ -3,11 +3,15 @@ import type { Duplex } from 'node:stream';
 import faye, { type BayeuxMessage, type NodeAdapter } from 'faye';
 import type { Logger } from 'pino';
 import type { Call } from '../../control/Call.js';
-import type { CallService, RosterChange } from '../../control/CallService.js';
+import type { RosterChange } from '../../control/CallService.js';
+import type { Principal } from '../../control/Principal.js';
+import { agentLegIn } from '../../commands/agent.js';
+import type { CommandContext } from '../../commands/context.js';
 import type { Participant } from '../../control/Participant.js';
 import { AuthError, TokenVerifier } from '../auth/TokenVerifier.js';
 import { genesysCallResource } from '../genesys/callResource.js';
 import { pathOf } from '../http/upgradeRouter.js';
+import { DeliveryTracker } from './DeliveryTracker.js';
 
 /** The one channel agents subscribe to (Genesys Workspace API). */
 export const ME_CALLS_CHANNEL = '/v2/me/calls';
@@ -20,27 +24,32 @@ export interface CometdOptions {
   maxBodyBytes: number;
 }
 
-// Bayeux channel names allow only a few characters, so user ids travel hex-encoded.
-const userChannel = (userId: string) => `/v2/users/${Buffer.from(userId, 'utf8').toString('hex')}/calls`;
-const USER_CHANNEL = /^\/v2\/users\/[0-9a-f]+\/calls$/;
+// Each session (Bayeux client id: faye makes it from [0-9a-z]) gets its own internal channel, so
+// what it hears is decided per token, not per user: two tokens of the same user with different
+// call scopes hear different calls.
+const sessionChannel = (clientId: string) => `/v2/sessions/${clientId}/calls`;
+const SESSION_CHANNEL = /^\/v2\/sessions\/[0-9a-z]+\/calls$/;
 
 /**
  * Bayeux/CometD notifications in the Genesys Workspace shape, served by faye (WebSocket and
  * long-polling transports, interoperable with the cometd JavaScript client).
  *
- * Each agent subscribes to /v2/me/calls; the server maps that subscription to the agent's own
- * internal channel and maps deliveries back, so an agent only ever sees its own calls. The agent
- * is named in the handshake (`ext.userId`).
+ * Each agent subscribes to /v2/me/calls; the server maps that subscription to the session's own
+ * internal channel and maps deliveries back. The handshake's token decides who the agent is and
+ * which calls it hears (the agent commands: its own leg, in calls inside the token's scope), as on
+ * the Genesys HTTP API.
  */
 export class CometdServer {
   private readonly bayeux: NodeAdapter;
-  private readonly userByClient = new Map<string, string>();
-  private readonly userByHandshake = new WeakMap<object, string>();
+  private readonly principalByClient = new Map<string, Principal>();
+  private readonly principalByHandshake = new WeakMap<object, Principal>();
   /** Agents with a live /v2/me/calls subscription, by client: only they are worth a publish. */
-  private readonly subscribedClients = new Map<string, string>();
+  private readonly subscribedClients = new Map<string, Principal>();
+  /** What has been published for each client and not yet reached it (shutdown waits for it). */
+  private readonly deliveries = new DeliveryTracker();
 
   constructor(
-    service: CallService,
+    private readonly commands: CommandContext,
     /** Null when authentication is off: the handshake then names the agent in ext.userId. */
     private readonly verifier: TokenVerifier | null,
     private readonly options: CometdOptions,
@@ -52,11 +61,13 @@ export class CometdServer {
       incoming: (message, request, callback) => void this.incoming(message, request).then(callback),
       outgoing: (message, request, callback) => callback(this.outgoing(message, request)),
     });
+    this.bayeux.addExtension(this.deliveries.extension);
     this.bayeux.on('disconnect', (clientId) => {
-      this.userByClient.delete(clientId);
+      this.deliveries.forget(clientId);
+      this.principalByClient.delete(clientId);
       this.subscribedClients.delete(clientId);
     });
-    service.on('roster', (call, change) => this.notify(call, change));
+    commands.service.on('roster', (call, change) => this.notify(call, change));
   }
 
   handles(request: IncomingMessage): boolean {
@@ -77,6 +88,7 @@ export class CometdServer {
       received += chunk.length;
       if (received > this.options.maxBodyBytes) request.destroy();
     });
+    this.deliveries.watchResponse(request, response);
     this.bayeux.handle(request, response);
   }
 
@@ -84,7 +96,17 @@ export class CometdServer {
     this.bayeux.handleUpgrade(request, socket, head);
   }
 
-  close(): void {
+  /**
+   * Shutdown, after the calls were ended: waits (at most `flushTimeoutMs`) until every agent has
+   * received what was published for it — the final events — and only then closes faye, which
+   * answers the held /meta/connect requests and forgets every client and undelivered message.
+   * The HTTP server must still accept connections meanwhile: a long-polling agent fetches its
+   * last messages with a new /meta/connect, possibly on a new connection.
+   */
+  async close(flushTimeoutMs: number): Promise<void> {
+    if (!(await this.deliveries.flushed(flushTimeoutMs))) {
+      this.log.warn({ clients: this.deliveries.pendingClients().length }, 'CometD agents did not fetch their final events in time');
+    }
     this.bayeux.close();
   }
 
@@ -92,32 +114,35 @@ export class CometdServer {
     // Without a request the message comes from faye's in-process client: our own publisher.
     if (!request) return message;
     if (message.channel === '/meta/handshake') {
-      let userId: unknown;
+      let principal: Principal;
       if (this.verifier) {
         // ext.authorization: "Bearer <JWT>"; the agent is the token's subject.
         const raw = message.ext?.authorization;
         try {
-          userId = (await this.verifier.verify(TokenVerifier.fromAuthorizationHeader(typeof raw === 'string' ? raw : undefined))).subject;
+          principal = await this.verifier.verify(TokenVerifier.fromAuthorizationHeader(typeof raw === 'string' ? raw : undefined));
         } catch (err) {
           const status = err instanceof AuthError ? err.status : 401;
           return { ...message, error: `${status}::${err instanceof Error ? err.message : 'bad token'} (send ext.authorization: "Bearer <JWT>")` };
         }
       } else {
-        userId = message.ext?.userId;
+        // Authentication off (local experiments): the handshake names the agent, who may hear every call.
+        const userId = message.ext?.userId;
+        principal = { kind: 'moderator', subject: typeof userId === 'string' && userId.length <= 256 ? userId : '', calls: 'all' };
       }
-      if (typeof userId !== 'string' || userId === '' || userId.length > 256) {
-        return { ...message, error: '403::the handshake names no agent (token "sub", or ext.userId with authentication off)' };
+      try {
+        this.commands.policy.requireAgent(principal);
+      } catch (err) {
+        return { ...message, error: `403::${(err as Error).message} (the handshake names no agent: token "sub", or ext.userId with authentication off)` };
       }
-      this.userByHandshake.set(request, userId);
+      this.principalByHandshake.set(request, principal);
       return message;
     }
     if (message.channel === '/meta/subscribe' || message.channel === '/meta/unsubscribe') {
       if (message.subscription !== ME_CALLS_CHANNEL) {
         return { ...message, error: `403:${String(message.subscription)}:only ${ME_CALLS_CHANNEL} can be subscribed` };
       }
-      const userId = message.clientId ? this.userByClient.get(message.clientId) : undefined;
-      if (!userId) return { ...message, error: '401::unknown client; handshake again' };
-      return { ...message, subscription: userChannel(userId) };
+      if (!message.clientId || !this.principalByClient.has(message.clientId)) return { ...message, error: '401::unknown client; handshake again' };
+      return { ...message, subscription: sessionChannel(message.clientId) };
     }
     if (!message.channel.startsWith('/meta/')) {
       return { ...message, error: `403:${message.channel}:clients cannot publish` };
@@ -127,44 +152,52 @@ export class CometdServer {
 
   private outgoing(message: BayeuxMessage, request: IncomingMessage | undefined): BayeuxMessage {
     if (message.channel === '/meta/handshake' && message.successful && message.clientId && request) {
-      const userId = this.userByHandshake.get(request);
-      if (userId) this.userByClient.set(message.clientId, userId);
+      const principal = this.principalByHandshake.get(request);
+      if (principal) this.principalByClient.set(message.clientId, principal);
       return message;
     }
-    if ((message.channel === '/meta/subscribe' || message.channel === '/meta/unsubscribe') && typeof message.subscription === 'string' && USER_CHANNEL.test(message.subscription)) {
-      const userId = message.clientId ? this.userByClient.get(message.clientId) : undefined;
-      if (message.successful && message.clientId && userId) {
-        if (message.channel === '/meta/subscribe') this.subscribedClients.set(message.clientId, userId);
+    if ((message.channel === '/meta/subscribe' || message.channel === '/meta/unsubscribe') && typeof message.subscription === 'string' && SESSION_CHANNEL.test(message.subscription)) {
+      const principal = message.clientId ? this.principalByClient.get(message.clientId) : undefined;
+      if (message.successful && message.clientId && principal) {
+        if (message.channel === '/meta/subscribe') this.subscribedClients.set(message.clientId, principal);
         else this.subscribedClients.delete(message.clientId);
       }
       return { ...message, subscription: ME_CALLS_CHANNEL };
     }
-    if (USER_CHANNEL.test(message.channel)) return { ...message, channel: ME_CALLS_CHANNEL };
+    if (SESSION_CHANNEL.test(message.channel)) return { ...message, channel: ME_CALLS_CHANNEL };
     return message;
   }
 
-  /** Every agent in the call learns of the change: its own as StatusChange, others' as ParticipantsUpdated. */
+  /**
+   * Every agent session whose own leg is in the call learns of the change: of its own leg as
+   * StatusChange, of others' as ParticipantsUpdated. A leg that just left is still told.
+   */
   private notify(call: Call, change: RosterChange): void {
     if (this.subscribedClients.size === 0) return;
-    const listening = new Set(this.subscribedClients.values());
     const changed = change.kind === 'callEnded' ? undefined : change.participant;
-    const agents = [...call.participants.values()].filter((p) => p.identity.user && listening.has(p.identity.user.id));
-    if (changed?.identity.user && listening.has(changed.identity.user.id) && !agents.includes(changed)) agents.push(changed); // it just left
-    for (const agent of agents) {
-      const own = agent === changed;
-      this.publish(agent, {
-        messageType: 'CallStateChangeMessage',
-        notificationType: own ? 'StatusChange' : 'ParticipantsUpdated',
-        call: genesysCallResource(call, agent, this.baseUrl(), own && change.kind === 'left'),
-      });
+    const legsByUser = new Map<string, Participant[]>();
+    const legs = [...call.participants.values()];
+    if (changed && !call.participants.has(changed.id)) legs.push(changed); // it just left
+    for (const leg of legs) {
+      const userId = leg.identity.user?.id;
+      if (userId !== undefined) legsByUser.set(userId, [...(legsByUser.get(userId) ?? []), leg]);
+    }
+    for (const [clientId, principal] of this.subscribedClients) {
+      for (const leg of legsByUser.get(principal.subject) ?? []) {
+        if (!agentLegIn(this.commands, principal, call, leg)) continue;
+        const own = leg === changed;
+        this.publish(clientId, {
+          messageType: 'CallStateChangeMessage',
+          notificationType: own ? 'StatusChange' : 'ParticipantsUpdated',
+          call: genesysCallResource(call, leg, this.baseUrl(), own && change.kind === 'left'),
+        });
+      }
     }
   }
 
-  private publish(agent: Participant, data: unknown): void {
-    const userId = agent.identity.user?.id;
-    if (!userId) return;
+  private publish(clientId: string, data: unknown): void {
     try {
-      this.bayeux.getClient().publish(userChannel(userId), data);
+      this.deliveries.published(clientId, this.bayeux.getClient().publish(sessionChannel(clientId), data));
     } catch (err) {
       this.log.error({ err }, 'CometD publish failed');
     }

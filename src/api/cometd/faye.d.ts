@@ -20,12 +20,18 @@ declare module 'faye' {
     outgoing?(message: BayeuxMessage, request: IncomingMessage | undefined, callback: (message: BayeuxMessage) => void): void;
   }
 
+  /** What the in-process client's publish returns: settles when the server accepted or refused the message. */
+  export interface Publication {
+    callback(onAccepted: () => void): void;
+    errback(onRefused: (error: unknown) => void): void;
+  }
+
   export class NodeAdapter {
     constructor(options: { mount: string; timeout?: number; ping?: number });
     handle(request: IncomingMessage, response: ServerResponse): void;
     handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
     addExtension(extension: Extension): void;
-    getClient(): { publish(channel: string, data: unknown): unknown };
+    getClient(): { publish(channel: string, data: unknown): Publication };
     on(event: 'handshake' | 'disconnect', listener: (clientId: string) => void): void;
     close(): void;
   }

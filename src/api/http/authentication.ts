@@ -4,7 +4,7 @@ import { TokenVerifier } from '../auth/TokenVerifier.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by the authentication hook on every protected route. */
+    /** Set by the authentication hook of the protected scope; null elsewhere. */
     principal: Principal | null;
   }
 }
@@ -12,34 +12,32 @@ declare module 'fastify' {
 export interface AuthenticationOptions {
   /** Null when authentication is switched off: every request acts as the application. */
   verifier: TokenVerifier | null;
-  publicMetrics: boolean;
-}
-
-/** Paths anyone may call: health, the static page, and /metrics when configured public. */
-function isPublic(path: string, publicMetrics: boolean): boolean {
-  if (path.startsWith('/communications/') || path === '/communications' || path.startsWith('/api/')) return false;
-  if (path === '/metrics') return publicMetrics;
-  return true;
 }
 
 /**
- * Verifies `Authorization: Bearer <JWT>` before any protected route runs. A failure is thrown
- * as AuthError, so each API answers in its own shape (Graph 401 with WWW-Authenticate, Genesys
- * statusCode 2).
+ * Registers `routes` in their own fastify scope (an encapsulated plugin) whose onRequest hook
+ * verifies `Authorization: Bearer <JWT>` before anything else of the route runs. Whether a
+ * request is authenticated is decided by the route it was routed to (after the router decoded
+ * the path), never by matching the raw URL: `/%63ommunications/calls` is the calls route and is
+ * authenticated like it.
+ *
+ * A failure is thrown as AuthError, so it reaches the error handler of the route's own scope and
+ * each API answers in its own shape (Graph 401 with WWW-Authenticate, Genesys statusCode 2).
  */
-export function authentication(app: FastifyInstance, options: AuthenticationOptions): void {
-  app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request) => {
-    const path = (request.url.split('?')[0] ?? '').replace(/\/+$/, '') || '/';
-    if (isPublic(path, options.publicMetrics)) return;
-    request.principal = options.verifier
-      ? await options.verifier.verify(TokenVerifier.fromAuthorizationHeader(request.headers.authorization))
-      : UNAUTHENTICATED_APP;
+export function registerAuthenticated(app: FastifyInstance, options: AuthenticationOptions, routes: (scope: FastifyInstance) => void): void {
+  void app.register(async (scope) => {
+    scope.decorateRequest('principal', null);
+    scope.addHook('onRequest', async (request) => {
+      request.principal = options.verifier
+        ? await options.verifier.verify(TokenVerifier.fromAuthorizationHeader(request.headers.authorization))
+        : UNAUTHENTICATED_APP;
+    });
+    routes(scope);
   });
 }
 
 /** The verified principal of a protected route's request. */
 export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw new Error('principalOf() on a route without authentication');
+  if (!request.principal) throw new Error('principalOf() on a route outside the authenticated scope');
   return request.principal;
 }

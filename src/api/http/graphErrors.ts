@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../control/errors.js';
 import { AuthError } from '../auth/TokenVerifier.js';
@@ -11,6 +13,32 @@ export function graphErrorBody(request: FastifyRequest, status: number, message:
     message,
     { requestId: request.id, ...(typeof clientRequestId === 'string' ? { clientRequestId } : {}) },
     innerCode,
+  );
+}
+
+/** Graph's `request-id` on every reply, and the caller's `client-request-id` echoed. */
+export function setRequestIdHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  void reply.header('request-id', request.id);
+  const clientRequestId = request.headers['client-request-id'];
+  if (typeof clientRequestId === 'string') void reply.header('client-request-id', clientRequestId);
+}
+
+/**
+ * A complete HTTP/1.1 error response in Graph's shape, for the places that have only a socket
+ * (Node's clientError: header fields too large, unparsable request line). It has a fresh
+ * request-id, since no request was ever created, and closes the connection: after a parse error
+ * the rest of the stream cannot be trusted.
+ */
+export function rawGraphErrorResponse(status: number, message: string, innerCode?: string): string {
+  const requestId = randomUUID();
+  const body = JSON.stringify(graphError(status, message, { requestId }, innerCode));
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+    'Content-Type: application/json; charset=utf-8\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    `request-id: ${requestId}\r\n` +
+    'Connection: close\r\n\r\n' +
+    body
   );
 }
 
@@ -28,7 +56,8 @@ export function graphErrorHandler(error: FastifyError | DomainError | Error, req
       const callId = (request.params as { callId?: string }).callId;
       if (callId) void reply.header('Location', operationPath(callId, error.operationId));
     }
-    if (status >= 500) request.log.warn({ err: error }, 'domain operation failed');
+    // A shutdown's 503 is expected, not a fault worth a stack trace per request.
+    if (status >= 500 && error.code !== 'shuttingDown') request.log.warn({ err: error }, 'domain operation failed');
     return reply.status(status).send(graphErrorBody(request, status, error.message, error.code));
   }
   const fastifyError = error as FastifyError;

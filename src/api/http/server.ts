@@ -1,27 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { CallService } from '../../control/CallService.js';
-import type { Moderation } from '../../control/Moderation.js';
-import type { Policy } from '../../control/Policy.js';
+import type { CommandContext } from '../../commands/context.js';
 import type { TokenVerifier } from '../auth/TokenVerifier.js';
-import { authentication } from './authentication.js';
-import { graphErrorBody, graphErrorHandler } from './graphErrors.js';
+import { DomainError, shuttingDown } from '../../control/errors.js';
+import { registerAuthenticated } from './authentication.js';
+import { graphClientErrorHandler } from './clientErrors.js';
+import { graphErrorBody, graphErrorHandler, setRequestIdHeaders } from './graphErrors.js';
+import type { InFlightRequests } from './inFlightRequests.js';
 import { callRoutes } from './routes/calls.js';
 import { genesysRoutes } from './routes/genesys.js';
-import { healthRoutes, type HealthSource } from './routes/health.js';
+import { healthRoutes, metricsRoutes, type HealthSource } from './routes/health.js';
 import { moderationRoutes } from './routes/moderation.js';
 import { muteRoutes } from './routes/mute.js';
 import { operationRoutes } from './routes/operations.js';
 import { participantRoutes } from './routes/participants.js';
 import { webClientRoutes } from './routes/webClient.js';
+import { MAX_REQUEST_NESTING, nestsDeeperThan } from '../../lib/jsonNesting.js';
 
 export interface HttpServerOptions {
-  service: CallService;
-  policy: Policy;
-  moderation: Moderation;
+  /** The commands every route calls (authorization lives there, not in the routes). */
+  commands: CommandContext;
   /** Null: authentication switched off (every request acts as the application). */
   verifier: TokenVerifier | null;
   publicMetrics: boolean;
@@ -29,6 +30,8 @@ export interface HttpServerOptions {
   metrics: Registry;
   logger: Logger;
   bodyLimitBytes: number;
+  /** Counts the requests received; shutdown waits for them and has new ones answered 503. */
+  requests: InFlightRequests;
   /** Base URL clients reach the gateway at (for absolute `uri`s in responses). */
   baseUrl: () => string;
   /** A non-fastify endpoint on the same server (the CometD long-polling transport). */
@@ -38,31 +41,64 @@ export interface HttpServerOptions {
   };
 }
 
+/** Longest path parameter (ids are UUIDs); a longer one is answered 414 by the router. */
+const MAX_PARAM_LENGTH = 100;
+
+/** The router's own messages quote the whole path (up to the 16 KiB Node accepts): say what is wrong instead. */
+function routerErrorMessage(error: FastifyError): string {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return `a path segment is too long (over ${MAX_PARAM_LENGTH} characters)`;
+  if (error.code === 'FST_ERR_BAD_URL') return 'the path is not a valid URL (bad percent-encoding)';
+  return error.message;
+}
+
 /** The Graph-shaped HTTP API: thin routes that validate, call the domain and shape the reply. */
 export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
-  const raw = options.rawEndpoint;
+  const { rawEndpoint: raw, requests } = options;
   const app = Fastify({
     loggerInstance: options.logger,
-    // CometD long-polling is served by faye on the same HTTP server, in front of fastify.
+    // CometD long-polling is served by faye on the same HTTP server, in front of fastify. Every
+    // other request is counted from the moment it is received (see InFlightRequests).
     serverFactory: (handler) =>
-      createServer((request, response) => (raw?.handles(request) ? raw.handleRequest(request, response) : handler(request, response))),
+      createServer((request, response) => {
+        if (raw?.handles(request)) return raw.handleRequest(request, response);
+        requests.track(request, response);
+        handler(request, response);
+      }),
     bodyLimit: options.bodyLimitBytes,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     genReqId: () => randomUUID(),
-    // Malformed URLs and overlong path segments fail in the router, before any route's error handler.
+    // Malformed URLs (400) and path parameters over maxParamLength (fastify answers 414) fail in
+    // the router: no route, so no hook and no route error handler runs for them.
     frameworkErrors: (error, request, reply) => {
       const status = error.statusCode ?? 400;
-      void (reply as FastifyReply).status(status).send(graphErrorBody(request as FastifyRequest, status, error.message, error.code));
+      setRequestIdHeaders(request as FastifyRequest, reply as FastifyReply);
+      void (reply as FastifyReply).status(status).send(graphErrorBody(request as FastifyRequest, status, routerErrorMessage(error), error.code));
     },
+    // What Node's HTTP parser refuses (431 header fields too large, 400 garbage) never reaches
+    // fastify: it is answered on the socket, in Graph's shape too.
+    clientErrorHandler: graphClientErrorHandler(options.logger),
+    // Shutdown answers new requests itself (the hook below), in Graph's (or Genesys') shape.
+    return503OnClosing: false,
     ajv: {
       // Graph is strictly typed: `"clientContext": 42` is an error, not the string "42".
       customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false },
     },
   }) as unknown as FastifyInstance; // loggerInstance narrows the logger generic; routes only need the base type.
 
-  app.addHook('onSend', async (request, reply) => {
-    void reply.header('request-id', request.id);
-    const clientRequestId = request.headers['client-request-id'];
-    if (typeof clientRequestId === 'string') void reply.header('client-request-id', clientRequestId);
+  // The first hook of every route: a request that arrived after shutdown began gets 503 from the
+  // error handler of its route's scope; one received before is served (shutdown waits for it).
+  app.addHook('onRequest', async (request, reply) => {
+    if (!requests.arrivedWhileClosing(request.raw)) return;
+    void reply.header('Connection', 'close');
+    throw shuttingDown();
+  });
+  app.addHook('onSend', async (request, reply) => setRequestIdHeaders(request, reply));
+  // Nothing deeper than any API needs gets past parsing (see MAX_REQUEST_NESTING): validators,
+  // the domain and serializers never see a value nested thousands of levels deep.
+  app.addHook('preValidation', async (request) => {
+    if (nestsDeeperThan(request.body, MAX_REQUEST_NESTING)) {
+      throw new DomainError('invalidRequest', 'invalidRequestBody', `the request body nests deeper than ${MAX_REQUEST_NESTING} levels`);
+    }
   });
   // The API speaks JSON only: any other body type is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
@@ -71,15 +107,23 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     reply.status(404).send(graphErrorBody(request, 404, `no route for ${request.method} ${request.url}`, 'routeNotFound')),
   );
 
-  authentication(app, { verifier: options.verifier, publicMetrics: options.publicMetrics });
-  const context = { service: options.service, policy: options.policy };
-  callRoutes(app, context);
-  participantRoutes(app, context);
-  muteRoutes(app, context);
-  moderationRoutes(app, context, options.moderation);
-  operationRoutes(app, context);
-  genesysRoutes(app, context, options.moderation, options.baseUrl);
-  healthRoutes(app, options.health, options.metrics);
+  // Public: health, the browser page, and /metrics when configured so.
+  healthRoutes(app, options.health);
   webClientRoutes(app);
+  if (options.publicMetrics) metricsRoutes(app, options.metrics);
+
+  // Everything else only behind a verified token (or as the application when auth is off).
+  registerAuthenticated(app, { verifier: options.verifier }, (scope) => {
+    const context = options.commands;
+    callRoutes(scope, context);
+    participantRoutes(scope, context);
+    muteRoutes(scope, context);
+    moderationRoutes(scope, context);
+    operationRoutes(scope, context);
+    // Has its own child scope with the Genesys error handler: an authentication failure there
+    // is answered in Genesys' shape, since the hook runs in the route's scope.
+    genesysRoutes(scope, context, options.baseUrl);
+    if (!options.publicMetrics) metricsRoutes(scope, options.metrics);
+  });
   return app;
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { rawGraphErrorResponse } from './graphErrors.js';
 
 export interface UpgradeTarget {
   handles(request: IncomingMessage): boolean;
@@ -15,7 +16,7 @@ export function routeUpgrades(server: Server, targets: UpgradeTarget[]): void {
       target.handleUpgrade(request, socket, head);
       return;
     }
-    socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    socket.end(rawGraphErrorResponse(404, `no WebSocket endpoint at ${pathOf(request).slice(0, 200)}`, 'routeNotFound'));
   });
 }
 

@@ -6,12 +6,16 @@ export interface HealthSource {
   liveWorkers(): number;
 }
 
-export function healthRoutes(app: FastifyInstance, health: HealthSource, metrics: Registry): void {
+/** GET /healthz: public (load balancers and orchestrators ask without a token). */
+export function healthRoutes(app: FastifyInstance, health: HealthSource): void {
   app.get('/healthz', async (_request, reply) => {
     const workers = health.liveWorkers();
     return reply.status(workers > 0 ? 200 : 503).send({ status: workers > 0 ? 'ok' : 'degraded', workers });
   });
+}
 
+/** GET /metrics: registered in the authenticated scope unless the config makes it public. */
+export function metricsRoutes(app: FastifyInstance, metrics: Registry): void {
   app.get('/metrics', async (_request, reply) =>
     reply.header('Content-Type', metrics.contentType).send(await metrics.metrics()),
   );
