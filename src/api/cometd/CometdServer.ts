@@ -58,8 +58,19 @@ export class CometdServer {
   ) {
     this.bayeux = new faye.NodeAdapter({ mount: options.path, timeout: options.connectTimeoutMs / 1000 });
     this.bayeux.addExtension({
-      incoming: (message, request, callback) => void this.incoming(message, request).then(callback),
-      outgoing: (message, request, callback) => callback(this.outgoing(message, request)),
+      incoming: (message, request, callback) => {
+        // Anyone can POST to the Bayeux endpoint before a handshake: a message without a string
+        // channel is answered with an error here and never reaches code that reads its fields.
+        if (!isWellFormed(message)) {
+          callback(malformed(message));
+          return;
+        }
+        this.incoming(message, request).then(callback, (err: unknown) => {
+          this.log.error({ err }, 'CometD message handling failed');
+          callback({ ...message, error: '500::internal error' });
+        });
+      },
+      outgoing: (message, request, callback) => callback(isWellFormed(message) ? this.outgoing(message, request) : message),
     });
     this.bayeux.addExtension(this.deliveries.extension);
     this.bayeux.on('disconnect', (clientId) => {
@@ -202,4 +213,15 @@ export class CometdServer {
       this.log.error({ err }, 'CometD publish failed');
     }
   }
+}
+
+/** What faye hands the extensions is parsed client JSON: its `channel` may be anything. */
+function isWellFormed(message: BayeuxMessage): boolean {
+  return typeof message === 'object' && message !== null && typeof message.channel === 'string';
+}
+
+/** The same message, made safe for the rest of the pipeline (and for faye), with a Bayeux 400 error. */
+function malformed(message: BayeuxMessage): BayeuxMessage {
+  const id = typeof message === 'object' && message !== null && typeof message.id === 'string' ? message.id : undefined;
+  return { channel: '/meta/invalid', ...(id ? { id } : {}), error: '400::a Bayeux message needs a "channel" string' };
 }

@@ -28,7 +28,7 @@ export class DeliveryTracker {
       callback(message);
     },
     outgoing: (message, request, callback) => {
-      if (request && !message.channel.startsWith('/meta/') && message.data !== undefined) this.sending(request);
+      if (request && typeof message.channel === 'string' && !message.channel.startsWith('/meta/') && message.data !== undefined) this.sending(request);
       callback(message);
     },
   };

@@ -150,6 +150,22 @@ describe('hostile HTTP surface: authentication by route, not by URL spelling (re
     expect(upgrade.body.error.innerError.code).toBe('routeNotFound');
     expect(upgrade.headers['request-id']).toBe(upgrade.body.error.innerError['request-id']);
   });
+
+  it('malformed Bayeux messages from anyone get a Bayeux error, and the gateway keeps running', async () => {
+    // Before the fix, `[{}]` (a message without a channel) was an unhandled rejection that ended the process.
+    const bodies = ['[{}]', '{"channel":5}', '[5]', '[{"channel":{}}]', '[[]]', '[{"channel":"/foo","data":{}}]', '[{"channel":"/meta/subscribe","subscription":5}]'];
+    for (const body of bodies) {
+      const res = await fetch(`${gateway.url}/cometd`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(res.status, body).toBe(200);
+      const replies = (await res.json()) as { successful?: boolean; error?: string }[];
+      expect(replies.length, body).toBeGreaterThan(0);
+      for (const reply of replies) {
+        expect(reply.successful, body).toBe(false);
+        expect(reply.error, body).toMatch(/^40\d:/);
+      }
+    }
+    expect((await anonymous().get('/healthz')).status).toBe(200);
+  });
 });
 
 describe('authentication switched off (auth.enabled=false)', () => {
