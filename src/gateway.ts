@@ -47,7 +47,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     logger.child({ component: 'media' }),
   );
   const mediaPlane = new MediasoupMediaPlane(pool, { listenIp: config.media.listenIp, announcedIp: config.media.announcedIp });
-  const service = new CallService(mediaPlane, { operationsPerCall: config.limits.operationsPerCall });
+  const service = new CallService(mediaPlane, { operationsPerCall: config.limits.operationsPerCall, participantsPerCall: config.limits.participantsPerCall });
   // A domain event listener that throws is logged here and counted in /metrics (metrics.ts); the
   // operation that emitted the event goes on as if nothing happened (see SafeEventEmitter).
   service.onListenerError((event, err) => logger.error({ err, event }, 'a domain event listener failed'));

@@ -3,23 +3,27 @@ import type { CreateCallInput } from '../control/CallService.js';
 import type { Principal } from '../control/Principal.js';
 import type { CommandContext } from './context.js';
 import { authorizeRtpMedia } from './rtpMedia.js';
+import type { CallView } from './views.js';
 
 /** Creating a call: applications only (as in Graph); its own leg follows the plain-RTP rules. */
-export async function createCall(ctx: CommandContext, principal: Principal, input: CreateCallInput): Promise<Call> {
+export async function createCall(ctx: CommandContext, principal: Principal, input: CreateCallInput): Promise<CallView> {
   ctx.policy.requireApp(principal, 'creating a call');
   if (input.media) authorizeRtpMedia(ctx, principal, input.media);
-  return ctx.service.createCall(input);
+  return view(ctx, principal, await ctx.service.createCall(input));
 }
 
 /** Every call the principal may see. */
-export function listCalls(ctx: CommandContext, principal: Principal): Call[] {
-  return ctx.service.listCalls().filter((call) => ctx.policy.mayAccess(principal, call));
+export function listCalls(ctx: CommandContext, principal: Principal): CallView[] {
+  return ctx.service
+    .listCalls()
+    .filter((call) => ctx.policy.mayAccess(principal, call))
+    .map((call) => view(ctx, principal, call));
 }
 
-export function readCall(ctx: CommandContext, principal: Principal, callId: string): Call {
+export function readCall(ctx: CommandContext, principal: Principal, callId: string): CallView {
   const call = ctx.service.getCall(callId);
   ctx.policy.requireCallAccess(principal, call);
-  return call;
+  return view(ctx, principal, call);
 }
 
 export function endCall(ctx: CommandContext, principal: Principal, callId: string): void {
@@ -27,8 +31,12 @@ export function endCall(ctx: CommandContext, principal: Principal, callId: strin
   ctx.service.deleteCall(callId);
 }
 
-export function changeCallSettings(ctx: CommandContext, principal: Principal, callId: string, settings: { muteOnEntry: boolean }): Call {
+export function changeCallSettings(ctx: CommandContext, principal: Principal, callId: string, settings: { muteOnEntry: boolean }): CallView {
   const call = ctx.service.getCall(callId);
   ctx.policy.requireModerator(principal, call, 'changing call settings');
-  return ctx.moderation.setMuteOnEntry(call.id, settings.muteOnEntry);
+  return view(ctx, principal, ctx.moderation.setMuteOnEntry(call.id, settings.muteOnEntry));
+}
+
+function view(ctx: CommandContext, principal: Principal, call: Call): CallView {
+  return { call, withBackendSettings: ctx.policy.mayViewBackendSettings(principal) };
 }

@@ -16,7 +16,7 @@ export function moderate(
   clientContext?: string,
 ): Promise<Operation> {
   const call = ctx.service.getCall(callId);
-  ctx.service.getParticipant(call.id, participantId);
+  ctx.service.actionTarget(call.id, participantId);
   ctx.policy.requireModerator(principal, call, action);
   return ctx.moderation[action](call.id, participantId, clientContext);
 }
@@ -24,7 +24,7 @@ export function moderate(
 /** Hands: raised by the person itself; raised or lowered by a moderator too. */
 export function setHand(ctx: CommandContext, principal: Principal, callId: string, participantId: string, raised: boolean): Promise<Participant> {
   const call = ctx.service.getCall(callId);
-  const target = ctx.service.getParticipant(call.id, participantId);
+  const target = ctx.service.actionTarget(call.id, participantId);
   ctx.policy.roleFor(principal, call, target, raised ? 'raise the hand of' : 'lower the hand of');
   return ctx.moderation.setHand(call.id, target.id, raised);
 }

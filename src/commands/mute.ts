@@ -11,14 +11,14 @@ export interface RequestMeta {
 /** Server mute of one participant: by itself, a moderator of its call, or the application. */
 export function mute(ctx: CommandContext, principal: Principal, callId: string, participantId: string, meta: RequestMeta): Promise<Operation> {
   const call = ctx.service.getCall(callId);
-  const role = ctx.policy.roleFor(principal, call, ctx.service.getParticipant(call.id, participantId), 'mute');
+  const role = ctx.policy.roleFor(principal, call, ctx.service.actionTarget(call.id, participantId), 'mute');
   return ctx.service.muteParticipant(call.id, participantId, meta.clientContext, meta.receivedAt, role);
 }
 
 /** Unmute: only the participant itself (or the application when configured to); others ask with requestUnmute. */
 export function unmute(ctx: CommandContext, principal: Principal, callId: string, participantId: string, meta: RequestMeta): Promise<Operation> {
   const call = ctx.service.getCall(callId);
-  const role = ctx.policy.requireUnmute(principal, call, ctx.service.getParticipant(call.id, participantId));
+  const role = ctx.policy.requireUnmute(principal, call, ctx.service.actionTarget(call.id, participantId));
   return ctx.service.unmuteParticipant(call.id, participantId, meta.clientContext, meta.receivedAt, role);
 }
 

@@ -42,13 +42,13 @@ export async function replaceSendStream(
   spec: RtpSendSpec,
 ): Promise<ParticipantView> {
   const call = ctx.service.getCall(callId);
-  ctx.policy.roleFor(principal, call, ctx.service.getParticipant(call.id, participantId), 'change');
+  ctx.policy.roleFor(principal, call, ctx.service.actionTarget(call.id, participantId), 'change');
   return view(ctx, principal, await ctx.service.replaceParticipantMedia(call.id, participantId, spec));
 }
 
 export async function removeParticipant(ctx: CommandContext, principal: Principal, callId: string, participantId: string): Promise<void> {
   const call = ctx.service.getCall(callId);
-  ctx.policy.roleFor(principal, call, ctx.service.getParticipant(call.id, participantId), 'remove');
+  ctx.policy.roleFor(principal, call, ctx.service.actionTarget(call.id, participantId), 'remove');
   await ctx.service.removeParticipant(call.id, participantId);
 }
 

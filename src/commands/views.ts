@@ -1,3 +1,4 @@
+import type { Call } from '../control/Call.js';
 import type { Participant } from '../control/Participant.js';
 
 /**
@@ -7,4 +8,13 @@ import type { Participant } from '../control/Participant.js';
 export interface ParticipantView {
   readonly participant: Participant;
   readonly withMedia: boolean;
+}
+
+/**
+ * A call as one principal may see it: `withBackendSettings` says whether the application's own
+ * settings (callbackUri, which may carry a secret, and tenantId) are shown: to the application only.
+ */
+export interface CallView {
+  readonly call: Call;
+  readonly withBackendSettings: boolean;
 }

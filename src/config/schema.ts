@@ -39,6 +39,8 @@ export interface GatewayConfigInput {
   limits: {
     /** Operation records kept per call (oldest dropped first). */
     operationsPerCall: number;
+    /** Participants one call may hold; joins beyond it answer 409 callFull (a rejoin replacing a leg always fits). */
+    participantsPerCall: number;
   };
   ws: {
     /** Path of the roster/control WebSocket endpoint. */
@@ -145,9 +147,10 @@ export const configSchema = {
     limits: {
       type: 'object',
       additionalProperties: false,
-      required: ['operationsPerCall'],
+      required: ['operationsPerCall', 'participantsPerCall'],
       properties: {
         operationsPerCall: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+        participantsPerCall: { type: 'integer', minimum: 1, maximum: 100_000 },
       },
     },
     ws: {

@@ -26,6 +26,9 @@ export interface CallOptions {
   muteOnEntry?: boolean;
 }
 
+/** Former leg ids remembered per call (see Call.currentLeg). */
+const MAX_FORMER_LEGS = 10_000;
+
 export class Call {
   readonly id: string;
   readonly kind: CallKind;
@@ -42,11 +45,19 @@ export class Call {
   /** Set while the media worker under this call is dead: participants have no media until rebuilt. */
   mediaLost = false;
   readonly participants = new Map<string, Participant>();
+  /** Joins of new people that have started and not finished (they count against the participant limit). */
+  joinsInProgress = 0;
   readonly operations: OperationStore;
   /** Sequence number of the latest roster change (0: none yet). */
   private rosterSeq = 0;
   private operationSeq = 0;
   private readonly speakers = new Map<string, Speaker>();
+  /**
+   * Participant ids of legs that left (replaced by a rejoin, removed, lost with their media), by
+   * identity key: an action aimed at such an id acts on the person's current leg, so a participant
+   * cannot dodge a moderator by rejoining faster than the moderator's roster updates.
+   */
+  private readonly formerLegs = new Map<string, string>();
 
   constructor(
     options: CallOptions,
@@ -92,6 +103,20 @@ export class Call {
       if (participant.speaker.identityKey === identityKey) return participant;
     }
     return undefined;
+  }
+
+  /** Remembers that a leg left; bounded (the oldest are forgotten first). */
+  recordFormerLeg(participantId: string, identityKey: string): void {
+    this.formerLegs.set(participantId, identityKey);
+    if (this.formerLegs.size > MAX_FORMER_LEGS) this.formerLegs.delete(this.formerLegs.keys().next().value as string);
+  }
+
+  /** The leg an action on `participantId` applies to: that leg if live, else its person's current leg. */
+  currentLeg(participantId: string): Participant | undefined {
+    const live = this.participants.get(participantId);
+    if (live) return live;
+    const identityKey = this.formerLegs.get(participantId);
+    return identityKey === undefined ? undefined : this.participantOf(identityKey);
   }
 
   /** The application's own participant, if it has joined. */

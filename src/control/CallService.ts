@@ -8,6 +8,7 @@ import { InvalidMediaRequest, type CallMedia, type EndpointMedia, type EndpointS
 import type { ActorRole } from './Policy.js';
 import { newOperation, type Operation, type OperationType } from './Operation.js';
 import { Participant, type MediaSpec, type RtpMediaSpec } from './Participant.js';
+import type { Speaker } from './Speaker.js';
 import { opaqueText } from './text.js';
 
 export interface CreateCallInput {
@@ -78,6 +79,8 @@ export interface CallServiceEvents {
 
 export interface CallServiceOptions {
   operationsPerCall: number;
+  /** Participants one call may hold (a token that may add participants cannot take every port). */
+  participantsPerCall?: number;
   /** Waits between attempts to get a new router after a worker died (the last one repeats). */
   recoveryRetryDelaysMs?: number[];
 }
@@ -209,17 +212,41 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     return found;
   }
 
+  /** The live participant with this id (reads: a leg that left is not found). */
   getParticipant(callId: string, participantId: string): Participant {
     const participant = this.getCall(callId).participants.get(participantId);
     if (!participant) throw notFound('participant', participantId);
     return participant;
   }
 
+  /**
+   * The participant an action aimed at `participantId` applies to: that leg, or, if it has left
+   * (a rejoin replaced it, it was removed and came back), the same person's current leg. Actions
+   * are about people: a rejoin must not dodge a mute, a lock or a removal.
+   */
+  actionTarget(callId: string, participantId: string): Participant {
+    const participant = this.getCall(callId).currentLeg(participantId);
+    if (!participant) throw notFound('participant', participantId);
+    return participant;
+  }
+
+  /** Removes a person's leg (a moderator's or its own DELETE): the current one, even after a rejoin. */
   async removeParticipant(callId: string, participantId: string): Promise<void> {
     const call = this.getCall(callId);
-    const participant = this.getParticipant(callId, participantId);
+    const participant = this.actionTarget(callId, participantId);
     await participant.speaker.queue.run(async () => {
-      if (call.participants.get(participantId) !== participant) throw this.closing ? shuttingDown() : notFound('participant', participantId);
+      this.detach(call, this.liveLeg(call, participant), 'removed');
+    });
+  }
+
+  /**
+   * Removes exactly this leg, if it is still there (a signaling connection that closed, a leave
+   * on that connection): a newer leg of the same person, from another connection, stays.
+   */
+  async removeLeg(participant: Participant): Promise<void> {
+    const call = this.getCall(participant.callId);
+    await participant.speaker.queue.run(async () => {
+      if (call.participants.get(participant.id) !== participant) throw this.closing ? shuttingDown() : notFound('participant', participant.id);
       this.detach(call, participant, 'removed');
     });
   }
@@ -228,9 +255,9 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
   async replaceParticipantMedia(callId: string, participantId: string, request: { payloadType: number; ssrc: number }): Promise<Participant> {
     const spec = sanitizeSendSpec(request, 'media');
     const call = this.getCall(callId);
-    const participant = this.getParticipant(callId, participantId);
-    return participant.speaker.queue.run(async () => {
-      this.assertLive(call, participant);
+    const requested = this.actionTarget(callId, participantId);
+    return requested.speaker.queue.run(async () => {
+      const participant = this.liveLeg(call, requested);
       const media = participant.media;
       if (!media) throw callMediaLost(call.id);
       if (participant.mediaSpec.kind !== 'rtp') {
@@ -322,37 +349,53 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     return speaker.queue.run(async () => {
       if (call.state !== 'established') throw this.callGone(call.id);
       if (call.mediaLost) throw callMediaLost(call.id);
-      const callMedia = call.media;
-      // Mute on entry (call setting): a person joining this call for the first time starts muted.
-      // The identity's state changes only once the join has succeeded: a failed join changes nothing.
-      const startMuted = speaker.muted || (call.muteOnEntry && !speaker.hasJoined);
-      // The participant's SRTP key goes to the media and is not kept: only the suite is, so a
-      // rebuild after a worker crash generates fresh keys (the participant reads them again).
-      const storedSpec = input.media.kind === 'rtp' && input.media.srtp ? { ...input.media, srtp: { cryptoSuite: input.media.srtp.cryptoSuite } } : input.media;
-      const participant = new Participant(randomUUID(), call.id, input.identity, speaker, storedSpec);
-      // Fail closed: a muted identity's new producer is paused before its first packet (a WebRTC
-      // participant produces later, through produceWebRtc, in this same queue).
-      const media = await this.addEndpoint(call, callMedia, participant.id, input.media, { sendPaused: startMuted, receivePaused: speaker.deafened });
-      if (call.state !== 'established') {
-        media.close();
-        throw this.callGone(call.id);
+      // New people count from the moment their join starts (joins of different people run at once).
+      const newcomer = !call.participantOf(key);
+      const limit = this.options.participantsPerCall ?? Infinity;
+      if (newcomer && call.participants.size + call.joinsInProgress >= limit) {
+        throw new DomainError('conflict', 'callFull', `call ${call.id} holds the most participants one call may (limits.participantsPerCall = ${limit})`);
       }
-      if (call.media !== callMedia || call.mediaLost) {
-        // The worker died while we were joining: this media is gone already.
-        media.close();
-        throw callMediaLost(call.id);
+      if (newcomer) call.joinsInProgress++;
+      try {
+        return await this.attach(call, key, speaker, input);
+      } finally {
+        if (newcomer) call.joinsInProgress--;
       }
-      // One leg per identity: a rejoin replaces the old leg (only now that the new one stands,
-      // so a failed rejoin leaves the old leg as it was) and keeps the identity's mute state.
-      const previous = call.participantOf(key);
-      if (previous) this.detach(call, previous, 'replaced');
-      speaker.muted = startMuted;
-      speaker.hasJoined = true;
-      participant.media = media;
-      call.participants.set(participant.id, participant);
-      this.emit('roster', call, { kind: 'joined', sequence: call.nextRosterSequence(), participant });
-      return participant;
     });
+  }
+
+  /** The second half of a join, in the identity's queue: the media first, then the roster. */
+  private async attach(call: Call, key: string, speaker: Speaker, input: JoinInput): Promise<Participant> {
+    const callMedia = call.media;
+    // Mute on entry (call setting): a person joining this call for the first time starts muted.
+    // The identity's state changes only once the join has succeeded: a failed join changes nothing.
+    const startMuted = speaker.muted || (call.muteOnEntry && !speaker.hasJoined);
+    // The participant's SRTP key goes to the media and is not kept: only the suite is, so a
+    // rebuild after a worker crash generates fresh keys (the participant reads them again).
+    const storedSpec = input.media.kind === 'rtp' && input.media.srtp ? { ...input.media, srtp: { cryptoSuite: input.media.srtp.cryptoSuite } } : input.media;
+    const participant = new Participant(randomUUID(), call.id, input.identity, speaker, storedSpec);
+    // Fail closed: a muted identity's new producer is paused before its first packet (a WebRTC
+    // participant produces later, through produceWebRtc, in this same queue).
+    const media = await this.addEndpoint(call, callMedia, participant.id, input.media, { sendPaused: startMuted, receivePaused: speaker.deafened });
+    if (call.state !== 'established') {
+      media.close();
+      throw this.callGone(call.id);
+    }
+    if (call.media !== callMedia || call.mediaLost) {
+      // The worker died while we were joining: this media is gone already.
+      media.close();
+      throw callMediaLost(call.id);
+    }
+    // One leg per identity: a rejoin replaces the old leg (only now that the new one stands,
+    // so a failed rejoin leaves the old leg as it was) and keeps the identity's mute state.
+    const previous = call.participantOf(key);
+    if (previous) this.detach(call, previous, 'replaced');
+    speaker.muted = startMuted;
+    speaker.hasJoined = true;
+    participant.media = media;
+    call.participants.set(participant.id, participant);
+    this.emit('roster', call, { kind: 'joined', sequence: call.nextRosterSequence(), participant });
+    return participant;
   }
 
   /**
@@ -386,7 +429,7 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     participantId: string,
     { clientContext, receivedAt, role }: { clientContext: string | undefined; receivedAt: bigint | undefined; role: ActorRole },
   ): Promise<Operation> {
-    const participant = this.getParticipant(call.id, participantId);
+    const participant = this.actionTarget(call.id, participantId);
     if (role !== 'self' && call.kind === 'peerToPeer') {
       throw new DomainError(
         'invalidRequest',
@@ -395,7 +438,7 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
       );
     }
     const mute = type === 'muteParticipant';
-    return this.runParticipantOperation(type, call, participant, { clientContext, receivedAt }, async () => {
+    return this.runParticipantOperation(type, call, participant, { clientContext, receivedAt }, async (participant) => {
       if (!mute && role === 'self' && participant.speaker.locked) {
         throw new DomainError('forbidden', 'participantLocked', `participant ${participant.id} is locked by a moderator and cannot unmute itself until unlocked`);
       }
@@ -417,14 +460,15 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
   /**
    * Runs `action` on a participant in its identity's queue, as a stored operation: the
    * operation completes (and the roster is told, if `action` says the state changed) only after
-   * the action resolved; a failure is stored and thrown with the operation's id.
+   * the action resolved; a failure is stored and thrown with the operation's id. `action` gets
+   * the person's leg as it is when the operation runs (a rejoin may have replaced `participant`).
    */
   async runParticipantOperation(
     type: OperationType,
     call: Call,
     participant: Participant,
     { clientContext, receivedAt }: { clientContext?: string | undefined; receivedAt?: bigint | undefined },
-    action: () => Promise<boolean>,
+    action: (target: Participant) => Promise<boolean>,
   ): Promise<Operation> {
     const started = receivedAt ?? process.hrtime.bigint();
     if (clientContext !== undefined) opaqueText(clientContext, 'clientContext', CLIENT_CONTEXT_MAX_LENGTH, 'invalidClientContext');
@@ -439,8 +483,8 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     };
     try {
       await participant.speaker.queue.run(async () => {
-        this.assertLive(call, participant);
-        if (await action()) this.emitUpdated(call, participant);
+        const target = this.liveLeg(call, participant);
+        if (await action(target)) this.emitUpdated(call, target);
       });
     } catch (err) {
       const failure =
@@ -492,9 +536,16 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     return participant;
   }
 
-  assertLive(call: Call, participant: Participant): void {
+  /**
+   * Inside the identity's queue: the person's leg now (`participant` itself, or the leg that
+   * replaced it), or not found when the person has no leg in the call any more.
+   */
+  liveLeg(call: Call, participant: Participant): Participant {
     if (call.state !== 'established') throw this.callGone(call.id);
-    if (call.participants.get(participant.id) !== participant) throw this.closing ? shuttingDown() : notFound('participant', participant.id);
+    if (call.participants.get(participant.id) === participant) return participant;
+    const current = call.participantOf(participant.speaker.identityKey);
+    if (!current) throw this.closing ? shuttingDown() : notFound('participant', participant.id);
+    return current;
   }
 
   private keyOf(identity: IdentitySet, where: string): string {
@@ -509,6 +560,7 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     participant.media?.close();
     participant.media = null;
     call.participants.delete(participant.id);
+    if (reason !== 'callEnded') call.recordFormerLeg(participant.id, participant.speaker.identityKey);
     this.emit('roster', call, { kind: 'left', sequence: call.nextRosterSequence(), participant, reason });
   }
 

@@ -17,7 +17,7 @@ export class Moderation {
   /** Hard mute: muted now, and the person's own unmute is refused until unlocked. */
   lock(callId: string, participantId: string, clientContext?: string): Promise<Operation> {
     const { call, participant } = this.target(callId, participantId);
-    return this.service.runParticipantOperation('lockParticipant', call, participant, { clientContext }, async () => {
+    return this.service.runParticipantOperation('lockParticipant', call, participant, { clientContext }, async (participant) => {
       const changed = !participant.speaker.locked || !participant.speaker.muted;
       if (participant.media) await this.service.enforceMute(call, participant);
       participant.speaker.muted = true;
@@ -29,7 +29,7 @@ export class Moderation {
   /** Lifts the lock; the person stays muted until it unmutes itself. */
   unlock(callId: string, participantId: string, clientContext?: string): Promise<Operation> {
     const { call, participant } = this.target(callId, participantId);
-    return this.service.runParticipantOperation('unlockParticipant', call, participant, { clientContext }, async () => {
+    return this.service.runParticipantOperation('unlockParticipant', call, participant, { clientContext }, async (participant) => {
       const changed = participant.speaker.locked;
       participant.speaker.locked = false;
       return changed;
@@ -42,7 +42,7 @@ export class Moderation {
    */
   deafen(callId: string, participantId: string, clientContext?: string): Promise<Operation> {
     const { call, participant } = this.target(callId, participantId);
-    return this.service.runParticipantOperation('deafenParticipant', call, participant, { clientContext }, async () => {
+    return this.service.runParticipantOperation('deafenParticipant', call, participant, { clientContext }, async (participant) => {
       const changed = !participant.speaker.deafened;
       const media = participant.media;
       participant.speaker.deafened = true;
@@ -61,7 +61,7 @@ export class Moderation {
 
   undeafen(callId: string, participantId: string, clientContext?: string): Promise<Operation> {
     const { call, participant } = this.target(callId, participantId);
-    return this.service.runParticipantOperation('undeafenParticipant', call, participant, { clientContext }, async () => {
+    return this.service.runParticipantOperation('undeafenParticipant', call, participant, { clientContext }, async (participant) => {
       const changed = participant.speaker.deafened;
       if (participant.media) await participant.media.resumeReceive();
       participant.speaker.deafened = false;
@@ -75,7 +75,7 @@ export class Moderation {
    */
   requestUnmute(callId: string, participantId: string, clientContext?: string): Promise<Operation> {
     const { call, participant } = this.target(callId, participantId);
-    return this.service.runParticipantOperation('requestUnmute', call, participant, { clientContext }, async () => {
+    return this.service.runParticipantOperation('requestUnmute', call, participant, { clientContext }, async (participant) => {
       if (!participant.speaker.muted) {
         throw new DomainError('conflict', 'notMuted', `participant ${participant.id} is not muted`);
       }
@@ -89,14 +89,14 @@ export class Moderation {
 
   /** Raise or lower a hand (the person itself; a moderator may lower it). */
   async setHand(callId: string, participantId: string, raised: boolean): Promise<Participant> {
-    const { call, participant } = this.target(callId, participantId);
-    await participant.speaker.queue.run(async () => {
-      this.service.assertLive(call, participant);
-      if (participant.speaker.handRaised === raised) return;
+    const { call, participant: requested } = this.target(callId, participantId);
+    return requested.speaker.queue.run(async () => {
+      const participant = this.service.liveLeg(call, requested);
+      if (participant.speaker.handRaised === raised) return participant;
       participant.speaker.handRaised = raised;
       this.service.emitUpdated(call, participant);
+      return participant;
     });
-    return participant;
   }
 
   setMuteOnEntry(callId: string, enabled: boolean): Call {
@@ -149,6 +149,6 @@ export class Moderation {
 
   private target(callId: string, participantId: string): { call: Call; participant: Participant } {
     const call = this.service.getCall(callId);
-    return { call, participant: this.service.getParticipant(call.id, participantId) };
+    return { call, participant: this.service.actionTarget(call.id, participantId) };
   }
 }

@@ -85,6 +85,11 @@ export class Policy {
     return principal.subject;
   }
 
+  /** The application's own call settings (callbackUri, tenantId) are for the application only. */
+  mayViewBackendSettings(principal: Principal): boolean {
+    return principal.kind === 'app';
+  }
+
   /** Whether a call is inside the principal's call scope (reading it, hearing its events). */
   mayAccess(principal: Principal, call: Call): boolean {
     try {

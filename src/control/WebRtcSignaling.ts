@@ -31,7 +31,7 @@ export class WebRtcSignaling {
       await this.run(() => this.media(participant).setRtpCapabilities(rtpCapabilities));
     } catch (err) {
       // No half-done join: a participant whose join failed does not stay in the call.
-      await this.service.removeParticipant(callId, participant.id).catch(() => undefined);
+      await this.service.removeLeg(participant).catch(() => undefined);
       throw err;
     }
     return participant;

@@ -82,8 +82,14 @@ export class WebRtcEndpoint extends MediaEndpoint implements WebRtcEndpointMedia
   async connectTransport(transportId: string, dtlsParameters: SignalingBlob): Promise<void> {
     const entry = this.transport(transportId);
     if (entry.connected) throw new InvalidMediaRequest(`transport ${transportId} is already connected`);
-    await entry.transport.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters });
+    // Marked before the worker answers, so that a second connect at the same time is refused here.
     entry.connected = true;
+    try {
+      await asClientMistake(entry.transport.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters }));
+    } catch (err) {
+      entry.connected = false;
+      throw err;
+    }
   }
 
   async setRtpCapabilities(rtpCapabilities: SignalingBlob): Promise<void> {
@@ -105,12 +111,14 @@ export class WebRtcEndpoint extends MediaEndpoint implements WebRtcEndpointMedia
     const { transport, direction, connected } = this.transport(transportId);
     if (direction !== 'send') throw new InvalidMediaRequest(`transport ${transportId} is a receive transport; produce on the send transport`);
     if (!connected) throw new InvalidMediaRequest(`transport ${transportId} is not connected; connectTransport (DTLS parameters) comes before produce`);
-    const producer = await transport.produce({
-      kind: 'audio',
-      rtpParameters: rtpParameters as types.RtpParameters,
-      paused: opts.sendPaused,
-      appData: { participantId: this.participantId },
-    });
+    const producer = await asClientMistake(
+      transport.produce({
+        kind: 'audio',
+        rtpParameters: rtpParameters as types.RtpParameters,
+        paused: opts.sendPaused,
+        appData: { participantId: this.participantId },
+      }),
+    );
     if (this.closed) {
       producer.close();
       this.assertOpen();
@@ -183,5 +191,19 @@ export class WebRtcEndpoint extends MediaEndpoint implements WebRtcEndpointMedia
     const entry = this.transports.get(transportId);
     if (!entry) throw new InvalidMediaRequest(`no transport ${transportId} for participant ${this.participantId}`);
     return entry;
+  }
+}
+
+/**
+ * mediasoup rejects what a client asked for wrongly (parameters it cannot use, an unsupported
+ * codec, a step in the wrong state) with TypeError, UnsupportedError or InvalidStateError: the
+ * client's mistake (a 400), not the worker failing (a 503).
+ */
+async function asClientMistake<T>(request: Promise<T>): Promise<T> {
+  try {
+    return await request;
+  } catch (err) {
+    if (err instanceof Error && ['TypeError', 'UnsupportedError', 'InvalidStateError'].includes(err.name)) throw new InvalidMediaRequest(err.message);
+    throw err;
   }
 }

@@ -87,6 +87,29 @@ describe('WebRTC signaling errors (real gateway, real worker)', () => {
     expect((await api.get('/healthz')).status).toBe(200);
   });
 
+  it('answers client mistakes the worker catches (two connects at once, a video codec, two encodings) with 400, never 503', async () => {
+    const c = await client();
+    const participantId = await joined(c, 'signal-b');
+    const own = { callId, participantId };
+    const send = (await c.answer(c.request({ type: 'createTransport', ...own, direction: 'send' }))).body.transport;
+    const dtlsParameters = { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Array(32).fill('CD').join(':') }] };
+    // Sent back to back: the second arrives while the worker is still connecting the first.
+    const first = c.request({ type: 'connectTransport', ...own, transportId: send.id, dtlsParameters });
+    const second = c.request({ type: 'connectTransport', ...own, transportId: send.id, dtlsParameters });
+    const answers = [await c.answer(first), await c.answer(second)];
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 400]);
+    const opus = { mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 };
+    for (const rtpParameters of [
+      { codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }], encodings: [{ ssrc: 3 }] },
+      { codecs: [opus], encodings: [{ ssrc: 1 }, { ssrc: 2 }] },
+    ]) {
+      const produced = await c.answer(c.request({ type: 'produce', ...own, transportId: send.id, kind: 'audio', rtpParameters }));
+      expect(produced.status, JSON.stringify(produced)).toBe(400);
+      expect(innerCode(produced)).toBe('invalidMediaRequest');
+    }
+    expect((await api.get('/healthz')).status).toBe(200);
+  });
+
   it('validates signaling requests in both encodings', async () => {
     const c = await client();
     for (const request of [

@@ -18,6 +18,37 @@ describe('CallService (control plane, no worker)', () => {
     service = new CallService(plane, { operationsPerCall: 5 });
   });
 
+  it('acts on the person behind a replaced leg, but a connection removes only its own leg', async () => {
+    const call = await service.createCall({});
+    const first = await service.addParticipant(call.id, { identity: user('mallory'), media: media(1) });
+    const second = await service.addParticipant(call.id, { identity: user('mallory'), media: media(2) });
+    // Reads are exact; actions follow the person.
+    expect((await rejection(Promise.resolve().then(() => service.getParticipant(call.id, first.id)))).code).toBe('participantNotFound');
+    expect(service.actionTarget(call.id, first.id)).toBe(second);
+    const operation = await service.muteParticipant(call.id, first.id);
+    expect(operation.status).toBe('completed');
+    expect(second.isMuted).toBe(true);
+    expect(plane.endpoint(second.id).sendPaused).toBe(true);
+    // A signaling connection that closes removes its own (replaced) leg only: the newer one stays.
+    expect((await rejection(service.removeLeg(first))).code).toBe('participantNotFound');
+    expect([...call.participants.values()]).toEqual([second]);
+    // A removal aimed at the old id removes the person.
+    await service.removeParticipant(call.id, first.id);
+    expect(call.participants.size).toBe(0);
+    expect(() => service.actionTarget(call.id, first.id)).toThrow(/not found/);
+  });
+
+  it('holds at most participantsPerCall people, counting joins in progress; rejoins always fit', async () => {
+    const limited = new CallService(plane, { operationsPerCall: 5, participantsPerCall: 2 });
+    const call = await limited.createCall({});
+    const joins = await Promise.allSettled(['a', 'b', 'c', 'd'].map((id, i) => limited.addParticipant(call.id, { identity: user(id), media: media(10 + i) })));
+    expect(joins.filter((j) => j.status === 'fulfilled').length).toBe(2);
+    for (const j of joins) if (j.status === 'rejected') expect((j.reason as DomainError).code).toBe('callFull');
+    const present = [...call.participants.values()][0];
+    await limited.addParticipant(call.id, { identity: present!.identity, media: media(20) });
+    expect(call.participants.size).toBe(2);
+  });
+
   it('completes a mute only after the media plane confirmed the pause', async () => {
     const call = await service.createCall({});
     const alice = await service.addParticipant(call.id, { identity: user('alice'), media: media(1) });

@@ -1,4 +1,4 @@
-import type { ParticipantView } from '../../commands/views.js';
+import type { CallView, ParticipantView } from '../../commands/views.js';
 import type { Call } from '../../control/Call.js';
 import type { Operation } from '../../control/Operation.js';
 import type { Participant } from '../../control/Participant.js';
@@ -14,6 +14,14 @@ export const participantsPath = (callId: string) => `${callPath(callId)}/partici
 export const participantPath = (callId: string, participantId: string) => `${participantsPath(callId)}/${participantId}`;
 export const operationPath = (callId: string, operationId: string) => `${callPath(callId)}/operations/${operationId}`;
 
+/** The call as a principal may see it (see CallView): the application's own settings for the application only. */
+export function callView(view: CallView) {
+  const resource = callResource(view.call);
+  if (view.withBackendSettings) return { ...resource, callbackUri: view.call.callbackUri ?? null, tenantId: view.call.tenantId ?? null };
+  return resource;
+}
+
+/** The Graph call as everyone with access to it sees it (roster notifications too): without callbackUri and tenantId. */
 export function callResource(call: Call) {
   const app = call.appParticipant();
   return {
@@ -22,8 +30,6 @@ export function callResource(call: Call) {
     state: call.state,
     direction: 'outgoing',
     subject: call.subject ?? null,
-    callbackUri: call.callbackUri ?? null,
-    tenantId: call.tenantId ?? null,
     requestedModalities: ['audio'],
     source: call.source ? { '@odata.type': '#microsoft.graph.participantInfo', ...call.source } : null,
     targets: call.targets.map((t) => ({ '@odata.type': '#microsoft.graph.invitationParticipantInfo', ...t })),

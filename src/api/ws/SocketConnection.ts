@@ -220,7 +220,7 @@ export class SocketConnection {
       case 'leave': {
         const participant = this.own(request);
         this.participants.delete(participant.id);
-        await ctx.service.removeParticipant(participant.callId, participant.id);
+        await ctx.service.removeLeg(participant);
         this.result(request.requestId, {});
         return;
       }

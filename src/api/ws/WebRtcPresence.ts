@@ -24,7 +24,7 @@ export class WebRtcPresence {
     this.log.info({ participantId: participant.id, reason, graceMs: this.graceMs }, 'WebRTC participant disconnected; removing after the grace period');
     const timer = setTimeout(() => {
       this.timers.delete(participant);
-      this.service.removeParticipant(participant.callId, participant.id).catch((err: unknown) => {
+      this.service.removeLeg(participant).catch((err: unknown) => {
         // Already gone (left, replaced by a reconnect, call ended): nothing to do.
         if (!(err instanceof DomainError && err.kind === 'notFound')) this.log.error({ err }, 'could not remove a disconnected participant');
       });

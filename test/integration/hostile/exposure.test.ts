@@ -22,7 +22,8 @@ describe('hostile participants: no one else\'s addresses, ports or keys', () => 
 
   beforeAll(async () => {
     gateway = await startTestGateway();
-    callId = await createGroupCall(admin());
+    // The backend's webhook address may carry a secret; nothing listens on that port (deliveries fail locally).
+    callId = await createGroupCall(admin(), { callbackUri: 'http://127.0.0.1:9/hooks?secret=s3cr3t-token', tenantId: 'tenant-x' });
     alice = await joinRtp(admin(), callId, { userId: 'alice' });
     bob = await joinRtp(admin(), callId, { userId: 'bob', srtp: 'AES_CM_128_HMAC_SHA1_80' });
     mallory = await joinRtp(admin(), callId, { userId: 'mallory', srtp: 'AEAD_AES_128_GCM' });
@@ -67,6 +68,21 @@ describe('hostile participants: no one else\'s addresses, ports or keys', () => 
     expect(leaks(JSON.stringify(others))).toEqual([]);
   });
 
+  it("the call's backend settings (callbackUri with its secret, tenantId) are the application's only", async () => {
+    const asMallory = apiClient(gateway.url, await tokenFor({ role: 'participant', subject: 'mallory', call: callId }));
+    const asModerator = apiClient(gateway.url, await tokenFor({ role: 'moderator', subject: 'mod', calls: [callId] }));
+    for (const as of [asMallory, asModerator]) {
+      const one = await as.get(`/communications/calls/${callId}`);
+      expect(one.status).toBe(200);
+      const all = await as.get('/communications/calls');
+      for (const text of [JSON.stringify(one.body), JSON.stringify(all.body)]) {
+        expect(text).not.toContain('s3cr3t-token');
+        expect(text).not.toContain('tenant-x');
+      }
+    }
+    expect((await admin().get(`/communications/calls/${callId}`)).body).toMatchObject({ callbackUri: 'http://127.0.0.1:9/hooks?secret=s3cr3t-token', tenantId: 'tenant-x' });
+  });
+
   it('a moderator moderates without seeing transports either', async () => {
     const asModerator = apiClient(gateway.url, await tokenFor({ role: 'moderator', subject: 'mod', calls: [callId] }));
     const list = await asModerator.get(`/communications/calls/${callId}/participants`);
@@ -90,6 +106,7 @@ describe('hostile participants: no one else\'s addresses, ports or keys', () => 
       await new Promise((r) => setTimeout(r, 200));
       expect(client.deltas().length, encoding).toBeGreaterThanOrEqual(2);
       expect(leaks(JSON.stringify(client.messages)), encoding).toEqual([]);
+      expect(JSON.stringify(client.messages), encoding).not.toContain('s3cr3t-token');
       client.close();
     }
     const asMallory = apiClient(gateway.url, token);
