@@ -149,12 +149,18 @@ describe('bad input on every adapter (real gateway)', () => {
 
   it('refuses unknown subprotocols and paths at the handshake', async () => {
     const headers = { authorization: `Bearer ${await appToken()}` };
-    const refused = await new Promise<number>((resolve) => {
+    const refused = await new Promise<{ status: number; requestId: unknown; body: string }>((resolve) => {
       const ws = new WebSocket(gateway.url.replace('http', 'ws') + '/ws', 'mutegate.v9.xml', { headers });
-      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, requestId: res.headers['request-id'], body }));
+      });
       ws.on('error', () => undefined);
     });
-    expect(refused).toBe(400);
+    expect(refused.status).toBe(400);
+    expect(refused.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.parse(refused.body).error).toMatchObject({ code: 'badRequest', innerError: { code: 'unsupportedSubprotocol', 'request-id': refused.requestId } });
     const notFound = await new Promise<number>((resolve) => {
       const ws = new WebSocket(gateway.url.replace('http', 'ws') + '/nowhere', 'mutegate.v1.json', { headers });
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
@@ -234,6 +240,7 @@ describe('bad input on every adapter (real gateway)', () => {
     expect(res.status).toBe(400);
     const big = await fetch(`${gateway.url}/cometd`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(200_000) });
     expect(big.status).toBe(413);
+    expect(((await big.json()) as { error: { innerError: { 'request-id': string } } }).error.innerError['request-id']).toBe(big.headers.get('request-id'));
     await sleep(50);
     expect((await api.get('/healthz')).status).toBe(200);
   });

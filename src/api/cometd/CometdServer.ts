@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import faye, { type BayeuxMessage, type NodeAdapter } from 'faye';
@@ -10,6 +11,7 @@ import type { CommandContext } from '../../commands/context.js';
 import type { Participant } from '../../control/Participant.js';
 import { AuthError, TokenVerifier } from '../auth/TokenVerifier.js';
 import { genesysCallResource } from '../genesys/callResource.js';
+import { graphError } from '../graph/errors.js';
 import { pathOf } from '../http/upgradeRouter.js';
 import { DeliveryTracker } from './DeliveryTracker.js';
 
@@ -90,7 +92,10 @@ export class CometdServer {
   handleRequest(request: IncomingMessage, response: ServerResponse): void {
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > this.options.maxBodyBytes) {
-      response.writeHead(413, { 'content-type': 'text/plain' }).end(`request body over ${this.options.maxBodyBytes} bytes\n`);
+      // The same answer as every other HTTP error of the gateway: Graph's shape, with a request-id.
+      const requestId = randomUUID();
+      const body = JSON.stringify(graphError(413, `request body over ${this.options.maxBodyBytes} bytes`, { requestId }, 'requestBodyTooLarge'));
+      response.writeHead(413, { 'content-type': 'application/json; charset=utf-8', 'request-id': requestId, connection: 'close' }).end(body);
       request.resume();
       return;
     }

@@ -9,6 +9,7 @@ import type { CommandContext } from '../../commands/context.js';
 import type { WebRtcPresence } from './WebRtcPresence.js';
 import { UNAUTHENTICATED_APP, type Principal } from '../../control/Principal.js';
 import { AuthError, TokenVerifier } from '../auth/TokenVerifier.js';
+import { rawGraphErrorResponse } from '../http/graphErrors.js';
 import { pathOf } from '../http/upgradeRouter.js';
 import type { WireCodec } from './codec.js';
 import { jsonCodec } from './jsonCodec.js';
@@ -94,8 +95,8 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
       .filter(Boolean);
     const codec = offered.length === 0 ? jsonCodec : codecs.find((c) => offered.includes(c.subprotocol));
     if (!codec) {
-      const body = `unsupported WebSocket subprotocol (${offered.join(', ')}); use ${codecs.map((c) => c.subprotocol).join(' or ')}\n`;
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      const message = `unsupported WebSocket subprotocol (${offered.join(', ').slice(0, 200)}); use ${codecs.map((c) => c.subprotocol).join(' or ')}`;
+      socket.end(rawGraphErrorResponse(400, message, 'unsupportedSubprotocol'));
       return;
     }
     // Browsers cannot set headers on a WebSocket: the token may also come as ?access_token=.
