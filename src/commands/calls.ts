@@ -2,6 +2,7 @@ import type { Call } from '../control/Call.js';
 import type { CreateCallInput } from '../control/CallService.js';
 import type { Principal } from '../control/Principal.js';
 import type { CommandContext } from './context.js';
+import { callInScope } from './scope.js';
 import { authorizeRtpMedia } from './rtpMedia.js';
 import type { CallView } from './views.js';
 
@@ -21,18 +22,18 @@ export function listCalls(ctx: CommandContext, principal: Principal): CallView[]
 }
 
 export function readCall(ctx: CommandContext, principal: Principal, callId: string): CallView {
-  const call = ctx.service.getCall(callId);
+  const call = callInScope(ctx, principal, callId);
   ctx.policy.requireCallAccess(principal, call);
   return view(ctx, principal, call);
 }
 
 export function endCall(ctx: CommandContext, principal: Principal, callId: string): void {
-  ctx.policy.requireModerator(principal, ctx.service.getCall(callId), 'ending a call');
+  ctx.policy.requireModerator(principal, callInScope(ctx, principal, callId), 'ending a call');
   ctx.service.deleteCall(callId);
 }
 
 export function changeCallSettings(ctx: CommandContext, principal: Principal, callId: string, settings: { muteOnEntry: boolean }): CallView {
-  const call = ctx.service.getCall(callId);
+  const call = callInScope(ctx, principal, callId);
   ctx.policy.requireModerator(principal, call, 'changing call settings');
   return view(ctx, principal, ctx.moderation.setMuteOnEntry(call.id, settings.muteOnEntry));
 }

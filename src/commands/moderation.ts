@@ -2,6 +2,7 @@ import type { Operation } from '../control/Operation.js';
 import type { Participant } from '../control/Participant.js';
 import type { Principal } from '../control/Principal.js';
 import type { CommandContext } from './context.js';
+import { callInScope } from './scope.js';
 
 /** Moderator actions on one participant (mutegate extensions beside Graph's mute). */
 export const MODERATOR_ACTIONS = ['lock', 'unlock', 'deafen', 'undeafen', 'requestUnmute'] as const;
@@ -15,7 +16,7 @@ export function moderate(
   participantId: string,
   clientContext?: string,
 ): Promise<Operation> {
-  const call = ctx.service.getCall(callId);
+  const call = callInScope(ctx, principal, callId);
   ctx.service.actionTarget(call.id, participantId);
   ctx.policy.requireModerator(principal, call, action);
   return ctx.moderation[action](call.id, participantId, clientContext);
@@ -23,7 +24,7 @@ export function moderate(
 
 /** Hands: raised by the person itself; raised or lowered by a moderator too. */
 export function setHand(ctx: CommandContext, principal: Principal, callId: string, participantId: string, raised: boolean): Promise<Participant> {
-  const call = ctx.service.getCall(callId);
+  const call = callInScope(ctx, principal, callId);
   const target = ctx.service.actionTarget(call.id, participantId);
   ctx.policy.roleFor(principal, call, target, raised ? 'raise the hand of' : 'lower the hand of');
   return ctx.moderation.setHand(call.id, target.id, raised);
@@ -37,7 +38,7 @@ export function muteAll(
   exceptParticipantIds: readonly string[],
   clientContext?: string,
 ): Promise<Operation> {
-  const call = ctx.service.getCall(callId);
+  const call = callInScope(ctx, principal, callId);
   const role = ctx.policy.requireModerator(principal, call, 'mute all');
   return ctx.moderation.muteAll(call.id, exceptParticipantIds, role, clientContext);
 }

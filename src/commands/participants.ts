@@ -3,6 +3,7 @@ import type { RtpSendSpec } from '../control/mediaPlane.js';
 import type { Participant, RtpMediaSpec } from '../control/Participant.js';
 import type { Principal } from '../control/Principal.js';
 import type { CommandContext } from './context.js';
+import { callInScope } from './scope.js';
 import { authorizeRtpMedia } from './rtpMedia.js';
 import type { ParticipantView } from './views.js';
 
@@ -13,7 +14,7 @@ export async function joinRtp(
   callId: string,
   input: { identity: IdentitySet; media: RtpMediaSpec },
 ): Promise<ParticipantView> {
-  const call = ctx.service.getCall(callId);
+  const call = callInScope(ctx, principal, callId);
   ctx.policy.requireJoin(principal, call, input.identity.user?.id);
   const media = authorizeRtpMedia(ctx, principal, input.media);
   const participant = await ctx.service.addParticipant(call.id, { identity: input.identity, media });
@@ -22,13 +23,13 @@ export async function joinRtp(
 }
 
 export function listParticipants(ctx: CommandContext, principal: Principal, callId: string): ParticipantView[] {
-  const call = ctx.service.getCall(callId);
+  const call = callInScope(ctx, principal, callId);
   ctx.policy.requireCallAccess(principal, call);
   return [...call.participants.values()].map((participant) => view(ctx, principal, participant));
 }
 
 export function readParticipant(ctx: CommandContext, principal: Principal, callId: string, participantId: string): ParticipantView {
-  const call = ctx.service.getCall(callId);
+  const call = callInScope(ctx, principal, callId);
   ctx.policy.requireCallAccess(principal, call);
   return view(ctx, principal, ctx.service.getParticipant(call.id, participantId));
 }
@@ -41,14 +42,14 @@ export async function replaceSendStream(
   participantId: string,
   spec: RtpSendSpec,
 ): Promise<ParticipantView> {
-  const call = ctx.service.getCall(callId);
+  const call = callInScope(ctx, principal, callId);
   ctx.policy.roleFor(principal, call, ctx.service.actionTarget(call.id, participantId), 'change');
   return view(ctx, principal, await ctx.service.replaceParticipantMedia(call.id, participantId, spec));
 }
 
 export async function removeParticipant(ctx: CommandContext, principal: Principal, callId: string, participantId: string): Promise<void> {
-  const call = ctx.service.getCall(callId);
-  ctx.policy.roleFor(principal, call, ctx.service.actionTarget(call.id, participantId), 'remove');
+  const call = callInScope(ctx, principal, callId);
+  ctx.policy.roleFor(principal, call, ctx.service.actionTarget(call.id, participantId, { onlyReplaced: true }), 'remove');
   await ctx.service.removeParticipant(call.id, participantId);
 }
 

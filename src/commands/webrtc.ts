@@ -3,6 +3,7 @@ import type { SignalingBlob } from '../control/mediaPlane.js';
 import type { Participant } from '../control/Participant.js';
 import type { Principal } from '../control/Principal.js';
 import type { CommandContext } from './context.js';
+import { callInScope } from './scope.js';
 
 /**
  * WebRTC joins (over the signaling WebSocket). The later signaling steps (transports, produce,
@@ -11,13 +12,13 @@ import type { CommandContext } from './context.js';
  * DTLS-SRTP, so no address rules apply.
  */
 export function routerRtpCapabilities(ctx: CommandContext, principal: Principal, callId: string): SignalingBlob {
-  const call = ctx.service.getCall(callId);
+  const call = callInScope(ctx, principal, callId);
   ctx.policy.requireCallAccess(principal, call);
   return ctx.signaling.routerRtpCapabilities(call.id);
 }
 
 export function joinWebRtc(ctx: CommandContext, principal: Principal, callId: string, identity: IdentitySet, rtpCapabilities: SignalingBlob): Promise<Participant> {
-  const call = ctx.service.getCall(callId);
+  const call = callInScope(ctx, principal, callId);
   ctx.policy.requireJoin(principal, call, identity.user?.id);
   return ctx.signaling.join(call.id, identity, rtpCapabilities);
 }

@@ -57,7 +57,7 @@ export class Call {
    * identity key: an action aimed at such an id acts on the person's current leg, so a participant
    * cannot dodge a moderator by rejoining faster than the moderator's roster updates.
    */
-  private readonly formerLegs = new Map<string, string>();
+  private readonly formerLegs = new Map<string, { identityKey: string; replaced: boolean }>();
 
   constructor(
     options: CallOptions,
@@ -105,18 +105,23 @@ export class Call {
     return undefined;
   }
 
-  /** Remembers that a leg left; bounded (the oldest are forgotten first). */
-  recordFormerLeg(participantId: string, identityKey: string): void {
-    this.formerLegs.set(participantId, identityKey);
+  /** Remembers that a leg left (`replaced`: by the same person's rejoin); bounded (the oldest are forgotten first). */
+  recordFormerLeg(participantId: string, identityKey: string, replaced: boolean): void {
+    this.formerLegs.set(participantId, { identityKey, replaced });
     if (this.formerLegs.size > MAX_FORMER_LEGS) this.formerLegs.delete(this.formerLegs.keys().next().value as string);
   }
 
-  /** The leg an action on `participantId` applies to: that leg if live, else its person's current leg. */
-  currentLeg(participantId: string): Participant | undefined {
+  /**
+   * The leg an action on `participantId` applies to: that leg if live, else its person's current
+   * leg. `onlyReplaced`: follow only a leg that a rejoin replaced, not one that was removed (a
+   * late or retried removal must not remove a person who was let back in).
+   */
+  currentLeg(participantId: string, { onlyReplaced = false } = {}): Participant | undefined {
     const live = this.participants.get(participantId);
     if (live) return live;
-    const identityKey = this.formerLegs.get(participantId);
-    return identityKey === undefined ? undefined : this.participantOf(identityKey);
+    const former = this.formerLegs.get(participantId);
+    if (!former || (onlyReplaced && !former.replaced)) return undefined;
+    return this.participantOf(former.identityKey);
   }
 
   /** The application's own participant, if it has joined. */

@@ -224,16 +224,19 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
    * (a rejoin replaced it, it was removed and came back), the same person's current leg. Actions
    * are about people: a rejoin must not dodge a mute, a lock or a removal.
    */
-  actionTarget(callId: string, participantId: string): Participant {
-    const participant = this.getCall(callId).currentLeg(participantId);
+  actionTarget(callId: string, participantId: string, opts: { onlyReplaced?: boolean } = {}): Participant {
+    const participant = this.getCall(callId).currentLeg(participantId, opts);
     if (!participant) throw notFound('participant', participantId);
     return participant;
   }
 
-  /** Removes a person's leg (a moderator's or its own DELETE): the current one, even after a rejoin. */
+  /**
+   * Removes a person's leg (a moderator's or its own DELETE): the current one, even after a
+   * rejoin; but a leg that was already removed stays removed (a retried DELETE is a 404).
+   */
   async removeParticipant(callId: string, participantId: string): Promise<void> {
     const call = this.getCall(callId);
-    const participant = this.actionTarget(callId, participantId);
+    const participant = this.actionTarget(callId, participantId, { onlyReplaced: true });
     await participant.speaker.queue.run(async () => {
       this.detach(call, this.liveLeg(call, participant), 'removed');
     });
@@ -560,7 +563,7 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     participant.media?.close();
     participant.media = null;
     call.participants.delete(participant.id);
-    if (reason !== 'callEnded') call.recordFormerLeg(participant.id, participant.speaker.identityKey);
+    if (reason !== 'callEnded') call.recordFormerLeg(participant.id, participant.speaker.identityKey, reason === 'replaced');
     this.emit('roster', call, { kind: 'left', sequence: call.nextRosterSequence(), participant, reason });
   }
 

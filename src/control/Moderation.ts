@@ -118,11 +118,12 @@ export class Moderation {
       throw new DomainError('invalidRequest', 'groupCallsOnly', `mute all is only supported in group calls; call ${call.id} is peer-to-peer`);
     }
     if (clientContext !== undefined) opaqueText(clientContext, 'clientContext', CLIENT_CONTEXT_MAX_LENGTH, 'invalidClientContext');
-    const except = new Set(exceptParticipantIds);
+    // Exemptions are about people too: an id a rejoin replaced exempts that person's current leg.
+    const except = new Set(exceptParticipantIds.flatMap((id) => call.currentLeg(id)?.speaker.identityKey ?? []));
     const started = process.hrtime.bigint();
     const operation = newOperation('muteAll', call.id, '', clientContext);
     call.operations.add(operation);
-    const targets = [...call.participants.values()].filter((p) => !except.has(p.id));
+    const targets = [...call.participants.values()].filter((p) => !except.has(p.speaker.identityKey));
     const results: ParticipantResult[] = await Promise.all(
       targets.map(async (p): Promise<ParticipantResult> => {
         try {

@@ -22,6 +22,17 @@ const forbidden = (code: string, message: string) => new DomainError('forbidden'
 export class Policy {
   constructor(private readonly options: PolicyOptions) {}
 
+  /**
+   * The call id is inside the token's scope: checked before the call is looked up, so that a
+   * token for one call cannot tell which other calls (or participants) exist.
+   */
+  requireCallScope(principal: Principal, callId: string): void {
+    if (principal.kind === 'app') return;
+    if (principal.kind === 'moderator' && this.moderatesCall(principal, callId)) return;
+    if (principal.kind === 'participant' && principal.callId === callId) return;
+    throw forbidden('callNotAllowed', `this token gives no access to call ${callId}`);
+  }
+
   /** Reading a call, its roster and operations, subscribing to it. */
   requireCallAccess(principal: Principal, call: Call): void {
     if (principal.kind === 'app') return;

@@ -1,5 +1,5 @@
 import type { CallService } from './CallService.js';
-import { callMediaLost, DomainError } from './errors.js';
+import { callMediaLost, DomainError, notFound } from './errors.js';
 import type { IdentitySet } from './identity.js';
 import {
   InvalidMediaRequest,
@@ -75,6 +75,8 @@ export class WebRtcSignaling {
   }
 
   private media(participant: Participant): WebRtcEndpointMedia {
+    // A leg that left (replaced by a rejoin from elsewhere, removed) is gone: the client's mistake, not a retry.
+    if (this.service.getCall(participant.callId).participants.get(participant.id) !== participant) throw notFound('participant', participant.id);
     const media = participant.media;
     if (!media) throw new DomainError('mediaUnavailable', 'mediaDisconnected', `participant ${participant.id} has no media (it left, or its worker died)`);
     if (media.kind !== 'webrtc') throw new DomainError('invalidRequest', 'notAWebRtcParticipant', `participant ${participant.id} is not a WebRTC participant`);

@@ -111,6 +111,7 @@ export class WebRtcEndpoint extends MediaEndpoint implements WebRtcEndpointMedia
     const { transport, direction, connected } = this.transport(transportId);
     if (direction !== 'send') throw new InvalidMediaRequest(`transport ${transportId} is a receive transport; produce on the send transport`);
     if (!connected) throw new InvalidMediaRequest(`transport ${transportId} is not connected; connectTransport (DTLS parameters) comes before produce`);
+    assertSsrcs(rtpParameters);
     const producer = await asClientMistake(
       transport.produce({
         kind: 'audio',
@@ -205,5 +206,18 @@ async function asClientMistake<T>(request: Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof Error && ['TypeError', 'UnsupportedError', 'InvalidStateError'].includes(err.name)) throw new InvalidMediaRequest(err.message);
     throw err;
+  }
+}
+
+/** SSRCs are 32-bit (RFC 3550); mediasoup would take a larger number and truncate it. */
+function assertSsrcs(rtpParameters: SignalingBlob): void {
+  const encodings = (rtpParameters as { encodings?: unknown }).encodings;
+  if (!Array.isArray(encodings)) return; // mediasoup reports the missing field itself
+  for (const encoding of encodings as { ssrc?: unknown; rtx?: { ssrc?: unknown } }[]) {
+    for (const ssrc of [encoding?.ssrc, encoding?.rtx?.ssrc]) {
+      if (ssrc !== undefined && !(Number.isInteger(ssrc) && (ssrc as number) >= 0 && (ssrc as number) <= 0xffffffff)) {
+        throw new InvalidMediaRequest(`rtpParameters.encodings: ssrc ${String(ssrc)} is not a 32-bit unsigned integer`);
+      }
+    }
   }
 }

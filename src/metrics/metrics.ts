@@ -9,7 +9,7 @@ export interface WorkerEventSource {
 
 /** The part of the webhook dispatcher the metrics watch. */
 export interface WebhookEventSource {
-  on(event: 'outcome', listener: (outcome: 'delivered' | 'failed' | 'dropped', callId: string) => void): unknown;
+  on(event: 'outcome', listener: (outcome: 'delivered' | 'failed' | 'dropped' | 'superseded', callId: string) => void): unknown;
 }
 
 /** The part of the roster WebSocket server the metrics watch. */
@@ -83,7 +83,7 @@ export function createMetrics({ service, workers, webhooks, sockets }: MetricSou
   });
   const webhookDeliveries = new Counter({
     name: 'mutegate_webhook_deliveries_total',
-    help: 'Webhook notifications by outcome: delivered, failed (after every retry) or dropped (queue full).',
+    help: 'Webhook notifications by outcome: delivered, failed (after every retry), superseded (newer news about the same participant replaced it before it was sent) or dropped (queue full).',
     labelNames: ['result'] as const,
     registers: [registry],
   });
@@ -94,7 +94,7 @@ export function createMetrics({ service, workers, webhooks, sockets }: MetricSou
   });
   webhooks.on('outcome', (outcome) => {
     webhookDeliveries.inc({ result: outcome });
-    if (outcome !== 'delivered') webhookFailures.inc();
+    if (outcome === 'failed' || outcome === 'dropped') webhookFailures.inc();
   });
 
   const fanOut = new Histogram({

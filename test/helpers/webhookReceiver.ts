@@ -6,6 +6,8 @@ export class WebhookReceiver {
   attempts = 0;
   /** Decides the status of each attempt (default 202). */
   respond: (attempt: number, body: any) => number = () => 202;
+  /** How long each answer takes (a slow backend). */
+  delayMs = 0;
 
   private constructor(private readonly server: Server) {}
 
@@ -18,7 +20,7 @@ export class WebhookReceiver {
         const body = JSON.parse(data);
         const status = receiver.respond(++receiver.attempts, body);
         if (status >= 200 && status < 300) receiver.received.push({ body, at: Date.now() });
-        res.writeHead(status).end();
+        setTimeout(() => res.writeHead(status).end(), receiver.delayMs);
       });
     });
     receiver = new WebhookReceiver(server);

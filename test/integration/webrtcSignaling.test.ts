@@ -107,6 +107,13 @@ describe('WebRTC signaling errors (real gateway, real worker)', () => {
       expect(produced.status, JSON.stringify(produced)).toBe(400);
       expect(innerCode(produced)).toBe('invalidMediaRequest');
     }
+    const huge = await c.answer(c.request({ type: 'produce', ...own, transportId: send.id, kind: 'audio', rtpParameters: { codecs: [opus], encodings: [{ ssrc: 2 ** 40 }] } }));
+    expect(huge.status, JSON.stringify(huge)).toBe(400);
+    // A leg replaced by a rejoin from another connection: signaling for it is a 404, not a 503 to retry.
+    const elsewhere = await client();
+    await joined(elsewhere, 'signal-b');
+    const stale = await c.answer(c.request({ type: 'createTransport', ...own, direction: 'recv' }));
+    expect(stale.status, JSON.stringify(stale)).toBe(404);
     expect((await api.get('/healthz')).status).toBe(200);
   });
 

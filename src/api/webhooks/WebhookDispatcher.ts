@@ -3,20 +3,22 @@ import type { Logger } from 'pino';
 import type { Call } from '../../control/Call.js';
 import type { CallService, RosterChange } from '../../control/CallService.js';
 import { rosterChangeNotification, type CommsNotifications } from '../graph/notifications.js';
+import { PendingNotifications, type PendingNotification } from './PendingNotifications.js';
 
 export interface WebhookOptions {
   /** Per attempt. */
   timeoutMs: number;
   /** Waits before the 2nd, 3rd, … attempt; its length is the number of retries. */
   retryDelaysMs: number[];
-  /** Notifications waiting per call; past it new ones are dropped (and counted). */
+  /** Notifications waiting per call; past it the oldest state updates are dropped (and counted). */
   maxQueuePerCall: number;
 }
 
-export type WebhookOutcome = 'delivered' | 'failed' | 'dropped';
+/** superseded: replaced by newer news about the same participant before it was sent (see PendingNotifications). */
+export type WebhookOutcome = 'delivered' | 'failed' | 'dropped' | 'superseded';
 
 export interface WebhookEvents {
-  /** One notification's fate: delivered, failed after every retry, or dropped (queue full). */
+  /** One notification's fate: delivered, failed after every retry, superseded by newer news, or dropped (queue full). */
   outcome: [outcome: WebhookOutcome, callId: string];
 }
 
@@ -25,7 +27,7 @@ const retryableStatus = (status: number) => status >= 500 || status === 408 || s
 
 /** One call's notifications, posted strictly in order: the next waits until the head is done. */
 class CallWebhookQueue {
-  private readonly pending: CommsNotifications[] = [];
+  private readonly pending: PendingNotifications;
   private running = false;
   private stopped = false;
   /** The call ended: once the queue is empty, it is done for good. */
@@ -39,7 +41,9 @@ class CallWebhookQueue {
     private readonly report: (outcome: WebhookOutcome) => void,
     private readonly onDone: () => void,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.pending = new PendingNotifications(options.maxQueuePerCall);
+  }
 
   /** Delivers what is queued, then calls onDone. */
   end(): void {
@@ -47,28 +51,28 @@ class CallWebhookQueue {
     if (!this.running) this.onDone();
   }
 
-  push(notification: CommsNotifications): void {
+  push(item: PendingNotification): void {
     if (this.stopped) return;
-    if (this.pending.length >= this.options.maxQueuePerCall) {
-      this.log.warn({ queued: this.pending.length }, 'webhook queue full; dropping notification');
-      this.report('dropped');
-      return;
+    const { superseded, dropped } = this.pending.push(item, this.running);
+    for (let i = 0; i < superseded; i++) this.report('superseded');
+    if (dropped > 0) {
+      this.log.warn({ queued: this.pending.length }, 'webhook queue full; dropped the oldest state update');
+      for (let i = 0; i < dropped; i++) this.report('dropped');
     }
-    this.pending.push(notification);
     if (!this.running) void this.drain();
   }
 
   stop(): void {
     this.stopped = true;
-    this.pending.length = 0;
+    this.pending.clear();
     this.wake?.();
   }
 
   private async drain(): Promise<void> {
     this.running = true;
     while (!this.stopped && this.pending.length > 0) {
-      const notification = this.pending[0] as CommsNotifications;
-      this.report((await this.deliver(notification)) ? 'delivered' : 'failed');
+      const head = this.pending.head() as PendingNotification;
+      this.report((await this.deliver(head.notification)) ? 'delivered' : 'failed');
       this.pending.shift();
     }
     this.running = false;
@@ -152,7 +156,11 @@ export class WebhookDispatcher extends EventEmitter<WebhookEvents> {
       );
       this.queues.set(call.id, queue);
     }
-    queue.push(rosterChangeNotification(call, change));
+    queue.push({
+      kind: change.kind,
+      participantId: change.kind === 'callEnded' ? '' : change.participant.id,
+      notification: rosterChangeNotification(call, change),
+    });
     if (change.kind === 'callEnded') queue.end();
   }
 }

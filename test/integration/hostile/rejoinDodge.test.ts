@@ -79,6 +79,30 @@ describe('hostile participants: rejoining does not dodge a moderator', () => {
     expect(unmute.body.error.innerError.code).toBe('participantLocked');
   });
 
+  it('a retried removal of a removed leg is a 404: it does not remove the person let back in', async () => {
+    const asModerator = await moderator();
+    const dan = await joinRtp(admin(), callId, { userId: 'dan' });
+    expect((await asModerator.delete(`/communications/calls/${callId}/participants/${dan.id}`)).status).toBe(204);
+    const danAgain = await joinRtp(admin(), callId, { userId: 'dan' });
+    const retried = await asModerator.delete(`/communications/calls/${callId}/participants/${dan.id}`);
+    expect(retried.status).toBe(404);
+    expect((await admin().get(`/communications/calls/${callId}/participants/${danAgain.id}`)).status).toBe(200);
+    // A mute through the old id still reaches the person: the mute belongs to the identity.
+    expect((await asModerator.post(`/communications/calls/${callId}/participants/${dan.id}/mute`, {})).status).toBe(200);
+    expect((await admin().get(`/communications/calls/${callId}/participants/${danAgain.id}`)).body.isMuted).toBe(true);
+    for (const p of [dan, danAgain]) p.peer.close();
+  });
+
+  it("muteAll's exemptions follow the person too", async () => {
+    const eve = await joinRtp(admin(), callId, { userId: 'eve' });
+    const eveAgain = await joinRtp(admin(), callId, { userId: 'eve', peer: eve.peer });
+    const res = await (await moderator()).post(`/communications/calls/${callId}/muteAll`, { exceptParticipantIds: [eve.id] });
+    expect(res.status).toBe(200);
+    expect(res.body.results.map((r: { participantId: string }) => r.participantId)).not.toContain(eveAgain.id);
+    expect((await admin().get(`/communications/calls/${callId}/participants/${eveAgain.id}`)).body.isMuted).toBe(false);
+    eve.peer.close();
+  });
+
   it('a call takes at most limits.participantsPerCall people; rejoins always fit', async () => {
     const small = await startTestGateway({ MUTEGATE_LIMITS_PARTICIPANTS_PER_CALL: '3' });
     try {

@@ -139,6 +139,23 @@ describe('hostile tokens: call scope and subject on all four transports', () => 
     });
   }
 
+  it('a token for G cannot tell which other calls or participants exist: the same 403 for real and made-up ids', async () => {
+    const made = '00000000-0000-4000-8000-000000000000';
+    for (const who of ['participantG', 'moderatorG'] as const) {
+      for (const path of [
+        `/communications/calls/${G2}`,
+        `/communications/calls/${made}`,
+        `/communications/calls/${G2}/participants/${aInG2.id}/mute`,
+        `/communications/calls/${G2}/participants/${made}/mute`,
+        `/communications/calls/${made}/participants/${made}/lock`,
+      ]) {
+        const res = path.endsWith('mute') || path.endsWith('lock') ? await graph(who).post(path, {}) : await graph(who).get(path);
+        expect(res.status, `${who} ${path}`).toBe(403);
+        expect(res.body.error.innerError.code).toBe('callNotAllowed');
+      }
+    }
+  });
+
   it('an application token whose sub is "bob" is not bob: remote unmute stays off', async () => {
     await setMuted(G, bobInG.id, true);
     expectDenied(await graph('appBob').post(`/communications/calls/${G}/participants/${bobInG.id}/unmute`, {}), 'remoteUnmuteNotAllowed');

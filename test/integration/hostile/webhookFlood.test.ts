@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Gateway } from '../../../src/gateway.js';
+import { apiClient, metricValue, startTestGateway, waitFor } from '../../helpers/gateway.js';
+import { createGroupCall, joinRtp, type RtpParticipant } from '../../helpers/rtpCall.js';
+import { tokenFor } from '../../helpers/tokens.js';
+import { WebhookReceiver } from '../../helpers/webhookReceiver.js';
+
+/**
+ * A participant cannot hide the call from its backend: toggling its hand (or rejoining) in a
+ * loop against a slow webhook receiver used to fill the call's webhook queue, and the backend then
+ * never heard of a moderator's mute or of the end of the call. Newer news about a participant now
+ * replaces older news about it in the queue.
+ */
+describe('hostile participants: flooding the webhook queue', () => {
+  let gateway: Gateway;
+  let receiver: WebhookReceiver;
+  let callId: string;
+  let bob: RtpParticipant;
+  let mallory: RtpParticipant;
+  const admin = () => apiClient(gateway.url);
+
+  beforeAll(async () => {
+    gateway = await startTestGateway({ MUTEGATE_WEBHOOKS_MAX_QUEUE_PER_CALL: '50' });
+    receiver = await WebhookReceiver.start();
+    receiver.delayMs = 50;
+    callId = await createGroupCall(admin(), { callbackUri: receiver.url });
+    bob = await joinRtp(admin(), callId, { userId: 'bob' });
+    const asMallory = apiClient(gateway.url, await tokenFor({ role: 'participant', subject: 'mallory', call: callId }));
+    mallory = await joinRtp(asMallory, callId, { userId: 'mallory', srtp: 'AES_CM_128_HMAC_SHA1_80' });
+    // 600 hand toggles and 30 rejoins, far more than the queue (50) holds at 20 deliveries/s.
+    const hand = (raised: boolean) => asMallory.post(`/communications/calls/${callId}/participants/${mallory.id}/${raised ? 'raiseHand' : 'lowerHand'}`, {});
+    for (let i = 0; i < 300; i++) await Promise.all([hand(true), hand(false)]);
+    for (let i = 0; i < 30; i++) {
+      mallory.peer.close();
+      mallory = await joinRtp(asMallory, callId, { userId: 'mallory', srtp: 'AES_CM_128_HMAC_SHA1_80' });
+    }
+  });
+  afterAll(async () => {
+    for (const p of [bob, mallory]) p?.peer.close();
+    await gateway?.close();
+    await receiver?.close();
+  });
+
+  it("the backend still hears the moderator's mute of another participant and the end of the call", async () => {
+    expect((await admin().post(`/communications/calls/${callId}/participants/${bob.id}/mute`, {})).status).toBe(200);
+    const bobMuted = () =>
+      receiver.received.some(
+        (r) => r.body['@mutegate.change'] === 'updated' && r.body.value[0].resourceData[0].id === bob.id && r.body.value[0].resourceData[0].isMuted === true,
+      );
+    await waitFor(bobMuted, 15_000, "bob's mute at the backend");
+    expect((await admin().delete(`/communications/calls/${callId}`)).status).toBe(204);
+    await waitFor(() => receiver.received.some((r) => r.body['@mutegate.change'] === 'callEnded'), 15_000, 'the end of the call at the backend');
+    // Delivered in sequence order, with the superseded ones left out, and far fewer than were caused.
+    const sequences = receiver.received.map((r) => r.body['@mutegate.sequence'] as number);
+    expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+    expect(receiver.received.length).toBeLessThan(100);
+    const metrics = (await admin().get('/metrics')).body as string;
+    expect(metricValue(metrics, 'mutegate_webhook_deliveries_total{result="superseded"}')).toBeGreaterThan(500);
+  }, 40_000);
+});
