@@ -7,6 +7,7 @@ import { identityKey, type IdentitySet } from './identity.js';
 import { InvalidMediaRequest, type CallMedia, type EndpointMedia, type EndpointStart, type MediaPlane } from './mediaPlane.js';
 import type { ActorRole } from './Policy.js';
 import { newOperation, type Operation, type OperationType } from './Operation.js';
+import type { OperationTimeline } from './OperationTimeline.js';
 import { Participant, type MediaSpec, type RtpMediaSpec } from './Participant.js';
 import type { Speaker } from './Speaker.js';
 import { opaqueText } from './text.js';
@@ -103,6 +104,8 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
   private readonly calls = new Map<string, Call>();
   /** Set by close(): from then on a call that is gone was ended by the shutdown (503), not unknown (404). */
   private closing = false;
+  /** Where each participant operation's time went (see OperationTimeline). */
+  private readonly timelines = new WeakMap<Operation, OperationTimeline>();
 
   constructor(
     private readonly mediaPlane: MediaPlane,
@@ -441,17 +444,19 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
       );
     }
     const mute = type === 'muteParticipant';
-    return this.runParticipantOperation(type, call, participant, { clientContext, receivedAt }, async (participant) => {
+    return this.runParticipantOperation(type, call, participant, { clientContext, receivedAt }, async (participant, timeline) => {
       if (!mute && role === 'self' && participant.speaker.locked) {
         throw new DomainError('forbidden', 'participantLocked', `participant ${participant.id} is locked by a moderator and cannot unmute itself until unlocked`);
       }
       const wasMuted = participant.speaker.muted;
       if (participant.media) {
+        timeline.mediaRequestedAt = process.hrtime.bigint();
         if (mute) await this.enforceMute(call, participant);
         else {
           const { packetsDroppedWhilePaused } = await participant.media.resumeSend();
           if (packetsDroppedWhilePaused > 0) this.emit('mutedPacketsDropped', call, participant, packetsDroppedWhilePaused);
         }
+        timeline.mediaConfirmedAt = process.hrtime.bigint();
       }
       // No media: nothing flows, so the state alone is the truth; a producer created later
       // starts paused if muted.
@@ -471,12 +476,14 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     call: Call,
     participant: Participant,
     { clientContext, receivedAt }: { clientContext?: string | undefined; receivedAt?: bigint | undefined },
-    action: (target: Participant) => Promise<boolean>,
+    action: (target: Participant, timeline: OperationTimeline) => Promise<boolean>,
   ): Promise<Operation> {
     const started = receivedAt ?? process.hrtime.bigint();
     if (clientContext !== undefined) opaqueText(clientContext, 'clientContext', CLIENT_CONTEXT_MAX_LENGTH, 'invalidClientContext');
     const operation = newOperation(type, call.id, participant.id, clientContext);
     call.operations.add(operation);
+    const timeline: OperationTimeline = { queuedAt: process.hrtime.bigint() };
+    this.timelines.set(operation, timeline);
     const finish = (status: 'completed' | 'failed', failure?: DomainError) => {
       operation.status = status;
       operation.lastActionDateTime = new Date();
@@ -486,8 +493,9 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     };
     try {
       await participant.speaker.queue.run(async () => {
+        timeline.startedAt = process.hrtime.bigint();
         const target = this.liveLeg(call, participant);
-        if (await action(target)) this.emitUpdated(call, target);
+        if (await action(target, timeline)) this.emitUpdated(call, target);
       });
     } catch (err) {
       const failure =
@@ -498,7 +506,13 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
       throw failure;
     }
     finish('completed');
+    timeline.finishedAt = process.hrtime.bigint();
     return operation;
+  }
+
+  /** Where an operation's time went (see OperationTimeline); undefined for call-wide ones. */
+  timelineOf(operation: Operation): Readonly<OperationTimeline> | undefined {
+    return this.timelines.get(operation);
   }
 
 

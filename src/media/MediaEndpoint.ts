@@ -45,15 +45,21 @@ export abstract class MediaEndpoint {
   async pauseSend(): Promise<void> {
     const producer = this.liveProducer();
     if (!producer) return;
-    await producer.pause();
-    // Asked after the pause is confirmed, so the mute reply does not wait for it.
-    this.pausedAtPacketCount ??= receivedPackets(producer).catch(() => 0);
+    const paused = producer.pause();
+    // Requests on the worker channel are handled in order: this count is taken right after the
+    // pause, and asked in the same turn so that its write happens while the worker is busy with
+    // the pause, not between the pause's confirmation and the mute's reply. Not awaited here.
+    const count = this.pausedAtPacketCount ? null : receivedPackets(producer).catch(() => 0);
+    await paused;
+    this.pausedAtPacketCount ??= count;
   }
 
   async resumeSend(): Promise<{ packetsDroppedWhilePaused: number }> {
     const producer = this.liveProducer();
     if (!producer) return { packetsDroppedWhilePaused: 0 };
-    // Requests on the worker channel are handled in order: this count is taken before the resume.
+    // Requests on the worker channel are handled in order: this count is taken before the resume
+    // (so nothing forwarded after it is ever counted as dropped). Its answer also comes back
+    // before the resume's, so waiting for both below costs no extra round trip, only microtasks.
     const countAtResume = this.pausedAtPacketCount ? receivedPackets(producer).catch(() => null) : Promise.resolve(null);
     await producer.resume();
     const [atPause, atResume] = await Promise.all([this.pausedAtPacketCount, countAtResume]);

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CallService } from '../control/CallService.js';
+import { AfterThisTurn } from '../lib/afterThisTurn.js';
 
 /** The part of the worker pool the metrics watch. */
 export interface WorkerEventSource {
@@ -109,13 +110,6 @@ export function createMetrics({ service, workers, webhooks, sockets }: MetricSou
     help: 'RTP packets the media worker received from muted participants and dropped (counted at unmute, from producer stats).',
     registers: [registry],
   });
-  service.on('mutedPacketsDropped', (_call, _participant, packets) => droppedWhileMuted.inc(packets));
-
-  service.on('operationFinished', (operation, seconds) => {
-    const name = operation.type === 'muteParticipant' ? 'mute' : operation.type === 'unmuteParticipant' ? 'unmute' : operation.type;
-    operations.inc({ operation: name, result: operation.status });
-    if (operation.status === 'completed' && (name === 'mute' || name === 'unmute')) enforcement.observe({ operation: name }, seconds);
-  });
   // Domain listeners that failed (the operation that emitted went on regardless; the gateway logs each one).
   const listenerErrors = new Counter({
     name: 'mutegate_event_listener_errors_total',
@@ -124,6 +118,21 @@ export function createMetrics({ service, workers, webhooks, sockets }: MetricSou
     registers: [registry],
   });
   service.onListenerError((event) => listenerErrors.inc({ event }));
+  // An operation's counters are updated after the turn that answered it (see AfterThisTurn): the
+  // mute's reply does not wait for them, and no scrape can come in between.
+  const afterReply = new AfterThisTurn((error) => {
+    listenerErrors.inc({ event: 'operationFinished' });
+    process.emitWarning(`updating the operation metrics failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, 'ListenerError');
+  });
+  service.on('mutedPacketsDropped', (_call, _participant, packets) => droppedWhileMuted.inc(packets));
+
+  service.on('operationFinished', (operation, seconds) =>
+    afterReply.run(() => {
+      const name = operation.type === 'muteParticipant' ? 'mute' : operation.type === 'unmuteParticipant' ? 'unmute' : operation.type;
+      operations.inc({ operation: name, result: operation.status });
+      if (operation.status === 'completed' && (name === 'mute' || name === 'unmute')) enforcement.observe({ operation: name }, seconds);
+    }),
+  );
   workers.on('workerDied', () => workerDeaths.inc());
   workers.on('workerReplaced', () => workerRestarts.inc());
   return registry;

@@ -2,6 +2,10 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import { errors as joseErrors, importSPKI, jwtVerify, type JWTPayload } from 'jose';
 import type { Principal } from '../../control/Principal.js';
 import type { GatewayConfig } from '../../config/schema.js';
+import { VerifiedTokenCache } from './VerifiedTokenCache.js';
+
+/** Verified tokens remembered (see VerifiedTokenCache): one per client that sends requests at rate. */
+const VERIFIED_TOKEN_CACHE_SIZE = 4096;
 
 /** Graph application permissions that make a token an application token. */
 export const APP_ROLES = [
@@ -39,10 +43,14 @@ type Key = { alg: 'HS256' | 'RS256' | 'ES256'; key: KeyObject | Awaited<ReturnTy
  * - `mutegate_role: "participant"` with `call` and either `participant` (id) or `sub` (user id) → that participant
  */
 export class TokenVerifier {
+  private readonly verified: VerifiedTokenCache;
+
   private constructor(
     private readonly keys: Key[],
     private readonly options: GatewayConfig['auth'],
-  ) {}
+  ) {
+    this.verified = new VerifiedTokenCache(VERIFIED_TOKEN_CACHE_SIZE, options.clockToleranceSeconds);
+  }
 
   static async create(options: GatewayConfig['auth']): Promise<TokenVerifier> {
     const keys: Key[] = [];
@@ -57,8 +65,14 @@ export class TokenVerifier {
     return match?.[1];
   }
 
+  /**
+   * The principal of a valid token. A token verified before and not expired since is answered
+   * from memory, without a new signature check (see VerifiedTokenCache).
+   */
   async verify(token: string | undefined): Promise<Principal> {
     if (!token) throw new AuthError('missingToken', 'no bearer token: send Authorization: Bearer <JWT>');
+    const known = this.verified.get(token);
+    if (known) return known;
     let payload: JWTPayload | undefined;
     let lastError: unknown;
     for (const { alg, key, kid } of this.keys) {
@@ -83,7 +97,10 @@ export class TokenVerifier {
       const reason = lastError instanceof joseErrors.JOSEError ? lastError.message : 'no key accepts it';
       throw new AuthError('invalidToken', `the token was refused: ${reason}`);
     }
-    return principalOf(payload);
+    // Frozen: the same object now answers every later request with this token.
+    const principal = Object.freeze(principalOf(payload));
+    this.verified.set(token, principal, payload.exp);
+    return principal;
   }
 }
 

@@ -20,11 +20,18 @@ export class InFlightRequests {
       return;
     }
     this.pending.add(response);
-    response.once('close', () => {
-      this.pending.delete(response);
-      if (this.pending.size === 0) for (const wake of [...this.idleWaiters]) wake();
-    });
+    response.on('close', this.answered);
   }
+
+  /**
+   * The 'close' listener of every tracked response (`this` is the response; 'close' comes once):
+   * one function for all, rather than a closure per request.
+   */
+  private readonly answered = ((requests: InFlightRequests) =>
+    function (this: ServerResponse): void {
+      requests.pending.delete(this);
+      if (requests.pending.size === 0) for (const wake of [...requests.idleWaiters]) wake();
+    })(this);
 
   /** From now on, new requests are refused (see arrivedWhileClosing); those already received are served. */
   startClosing(): void {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CommandContext } from '../../commands/context.js';
@@ -10,6 +10,7 @@ import { registerAuthenticated } from './authentication.js';
 import { graphClientErrorHandler } from './clientErrors.js';
 import { graphErrorBody, graphErrorHandler, setRequestIdHeaders } from './graphErrors.js';
 import type { InFlightRequests } from './inFlightRequests.js';
+import { markArrival } from './serverTiming.js';
 import { callRoutes } from './routes/calls.js';
 import { genesysRoutes } from './routes/genesys.js';
 import { healthRoutes, metricsRoutes, type HealthSource } from './routes/health.js';
@@ -51,17 +52,32 @@ function routerErrorMessage(error: FastifyError): string {
   return error.message;
 }
 
+/**
+ * No log line per request served: fastify's "incoming request" and "request completed" lines
+ * (info) cost a serialization and a synchronous write for every mute, on its path. What goes
+ * wrong is still logged: a response that failed, and the error handler's own warnings/errors.
+ */
+class ErrorsOnlyRequestLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) super.requestCompleted(error, request, reply);
+  }
+}
+
 /** The Graph-shaped HTTP API: thin routes that validate, call the domain and shape the reply. */
 export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   const { rawEndpoint: raw, requests } = options;
   const app = Fastify({
     loggerInstance: options.logger,
+    logController: new ErrorsOnlyRequestLog(),
     // CometD long-polling is served by faye on the same HTTP server, in front of fastify. Every
     // other request is counted from the moment it is received (see InFlightRequests).
     serverFactory: (handler) =>
       createServer((request, response) => {
         if (raw?.handles(request)) return raw.handleRequest(request, response);
         requests.track(request, response);
+        markArrival(request);
         handler(request, response);
       }),
     bodyLimit: options.bodyLimitBytes,
@@ -85,20 +101,24 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     },
   }) as unknown as FastifyInstance; // loggerInstance narrows the logger generic; routes only need the base type.
 
+  // These hooks run for every request, mutes included, and have nothing to wait for: they are
+  // written with fastify's `done` callback, so none of them adds a promise to a request's path.
   // The first hook of every route: a request that arrived after shutdown began gets 503 from the
   // error handler of its route's scope; one received before is served (shutdown waits for it).
-  app.addHook('onRequest', async (request, reply) => {
-    if (!requests.arrivedWhileClosing(request.raw)) return;
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!requests.arrivedWhileClosing(request.raw)) return done();
     void reply.header('Connection', 'close');
-    throw shuttingDown();
+    done(shuttingDown());
   });
-  app.addHook('onSend', async (request, reply) => setRequestIdHeaders(request, reply));
+  app.addHook('onSend', (request, reply, payload, done) => {
+    setRequestIdHeaders(request, reply);
+    done(null, payload);
+  });
   // Nothing deeper than any API needs gets past parsing (see MAX_REQUEST_NESTING): validators,
   // the domain and serializers never see a value nested thousands of levels deep.
-  app.addHook('preValidation', async (request) => {
-    if (nestsDeeperThan(request.body, MAX_REQUEST_NESTING)) {
-      throw new DomainError('invalidRequest', 'invalidRequestBody', `the request body nests deeper than ${MAX_REQUEST_NESTING} levels`);
-    }
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (!nestsDeeperThan(request.body, MAX_REQUEST_NESTING)) return done();
+    done(new DomainError('invalidRequest', 'invalidRequestBody', `the request body nests deeper than ${MAX_REQUEST_NESTING} levels`));
   });
   // The API speaks JSON only: any other body type is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');

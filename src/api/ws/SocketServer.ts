@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Call } from '../../control/Call.js';
+import type { Participant } from '../../control/Participant.js';
 import type { RosterChange } from '../../control/CallService.js';
 import type { CommandContext } from '../../commands/context.js';
 import type { WebRtcPresence } from './WebRtcPresence.js';
@@ -11,6 +12,7 @@ import { UNAUTHENTICATED_APP, type Principal } from '../../control/Principal.js'
 import { AuthError, TokenVerifier } from '../auth/TokenVerifier.js';
 import { rawGraphErrorResponse } from '../http/graphErrors.js';
 import { pathOf } from '../http/upgradeRouter.js';
+import { CallSubscribers } from './CallSubscribers.js';
 import type { WireCodec } from './codec.js';
 import { jsonCodec } from './jsonCodec.js';
 import { protoCodec } from './protoCodec.js';
@@ -39,11 +41,11 @@ export interface SocketServerEvents {
 export class SocketServer extends EventEmitter<SocketServerEvents> implements SubscriptionRegistry {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<SocketConnection>();
-  private readonly subscribers = new Map<string, Set<SocketConnection>>();
+  private readonly subscribers = new Map<string, CallSubscribers<SocketConnection>>();
   /** WebRTC participants by the connection that joined them. */
   private readonly owners = new Map<string, SocketConnection>();
-  /** Roster changes encoded but not yet written (see broadcast). */
-  private readonly pending: { callId: string; sequence: number; frames: Map<WireCodec, string | Uint8Array>; ends: boolean }[] = [];
+  /** Roster changes not yet written (see broadcast), each with its participant's state pinned. */
+  private readonly pending: { call: Call; change: RosterChange }[] = [];
   private flushSoon: NodeJS.Immediate | undefined;
   private readonly keepalive: NodeJS.Timeout;
 
@@ -122,7 +124,7 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
     connection.subscriptions.set(callId, snapshotSequence);
     let set = this.subscribers.get(callId);
     if (!set) {
-      set = new Set();
+      set = new CallSubscribers();
       this.subscribers.set(callId, set);
     }
     set.add(connection);
@@ -169,40 +171,39 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
   }
 
   /**
-   * A roster change is encoded at once (once per encoding in use, so it shows the state of that
-   * moment) and written to the subscribers right after the current turn, so the reply to the
-   * request that caused it (the mute's 200) is not held back by a large fan-out.
+   * A roster change is encoded and written to the subscribers right after the current turn, so
+   * that the reply to the request that caused it (the mute's 200) is written first: neither the
+   * encoding nor a large fan-out is on its path. The participant's state is pinned now, so the
+   * delta shows the state of this moment even if a later change comes in the same turn.
    */
   private broadcast(call: Call, change: RosterChange): void {
     if (change.kind === 'left') this.owners.delete(change.participant.id);
     const set = this.subscribers.get(call.id);
     if (!set || set.size === 0) return;
-    const frames = new Map<WireCodec, string | Uint8Array>();
-    for (const connection of set) {
-      if (!frames.has(connection.codec)) frames.set(connection.codec, connection.codec.encode({ type: 'delta', call, change }));
-    }
-    this.pending.push({ callId: call.id, sequence: change.sequence, frames, ends: change.kind === 'callEnded' });
+    this.pending.push({ call, change: change.kind === 'callEnded' ? change : { ...change, participant: pinnedState(change.participant) } });
     this.flushSoon ??= setImmediate(() => this.flush());
   }
 
-  /** Writes every pending change, in order, to the subscribers that have not seen it. */
+  /** Encodes every pending change (once per encoding in use) and writes it, in order, to the subscribers that have not seen it. */
   private flush(): void {
     if (this.flushSoon) clearImmediate(this.flushSoon);
     this.flushSoon = undefined;
-    for (const item of this.pending.splice(0)) {
-      const set = this.subscribers.get(item.callId);
+    for (const { call, change } of this.pending.splice(0)) {
+      const set = this.subscribers.get(call.id);
       if (!set) continue;
       const started = process.hrtime.bigint();
-      for (const connection of set) {
+      const frames = new Map<WireCodec, string | Uint8Array>();
+      for (const codec of set.codecs()) frames.set(codec, codec.encode({ type: 'delta', call, change }));
+      for (const connection of set.connections) {
         // A snapshot taken after the change already contains it.
-        if ((connection.subscriptions.get(item.callId) ?? Infinity) >= item.sequence) continue;
-        const frame = item.frames.get(connection.codec);
+        if ((connection.subscriptions.get(call.id) ?? Infinity) >= change.sequence) continue;
+        const frame = frames.get(connection.codec);
         if (frame === undefined) continue;
         connection.sendEncoded(frame);
-        connection.subscriptions.set(item.callId, item.sequence);
+        connection.subscriptions.set(call.id, change.sequence);
       }
       this.emit('fanOut', Number(process.hrtime.bigint() - started) / 1e9, set.size);
-      if (item.ends) for (const connection of [...set]) this.unsubscribe(connection, item.callId);
+      if (change.kind === 'callEnded') for (const connection of [...set.connections]) this.unsubscribe(connection, call.id);
     }
   }
 
@@ -216,4 +217,20 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
       connection.ping();
     }
   }
+}
+
+/**
+ * The participant as it is now, for encoding after this turn: what a roster delta shows and can
+ * change (mute, lock, deafen, hand, the send stream's id) pinned as own properties over the live
+ * participant's getters; what never changes (id, identity) is read through. Object.create keeps
+ * it a Participant (the live one is its prototype), so the codecs take it as they are.
+ */
+function pinnedState(participant: Participant): Participant {
+  return Object.create(participant, {
+    isMuted: { value: participant.isMuted, enumerable: true },
+    locked: { value: participant.locked, enumerable: true },
+    deafened: { value: participant.deafened, enumerable: true },
+    handRaised: { value: participant.handRaised, enumerable: true },
+    sourceId: { value: participant.sourceId, enumerable: true },
+  }) as Participant;
 }
