@@ -5,33 +5,49 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { mintDevToken } from '../src/api/auth/devTokens.js';
 import { installedMediasoupVersion } from '../src/media/workerBinary.js';
-import { FanoutSubscribers, type Encoding } from './lib/FanoutSubscribers.js';
+import { FanoutSubscribers } from './lib/FanoutSubscribers.js';
+import { runForwardingCost } from './lib/forwardingCost.js';
+import { meanMsBetween, scrapeFanoutWrite } from './lib/gatewayMetrics.js';
 import { startGatewayProcess, type GatewayProcess } from './lib/gatewayProcess.js';
+import { HttpMuteClient } from './lib/HttpMuteClient.js';
+import { hopTable, type HopSummary } from './lib/hops.js';
 import { runMuteLatency } from './lib/muteLatency.js';
 import type { MuteResult } from './lib/probeAnalysis.js';
-import { ratio, summarize, type Summary } from './lib/stats.js';
+import { childPids, mainThreadSource, processesSource, processSource, type CpuSource } from './lib/procCpu.js';
+import { CPU, markdown, METRICS, ratiosToRaw, type FanoutResult, type ForwardingCost, type Metric, type Run, type TargetName } from './lib/report.js';
+import { summarize, type Summary } from './lib/stats.js';
 import { cdfPlotSvg } from './lib/svgPlot.js';
 import { runThroughput, type ThroughputResult } from './lib/throughput.js';
+import { WsMuteClient } from './lib/WsMuteClient.js';
 import { GatewayTarget } from './targets/GatewayTarget.js';
+import { JanusTarget } from './targets/JanusTarget.js';
 import { RawTarget } from './targets/RawTarget.js';
 import type { BenchTarget, Timed } from './targets/target.js';
 
 const HELP = `npm run bench -- [options]
 
 Measures how fast a server mute really stops audio in mutegate, against mediasoup called
-directly (producer.pause()/resume() in this process) under the same load, in one run.
+directly (producer.pause()/resume() in this process) under the same load, in one run. mutegate
+is measured twice: mutes over HTTP ("ours") and over one persistent WebSocket ("ours-ws").
 
-  --profile quick|full      quick (default, < 2 min): N=10,100, S=10,100
-                            full: N=10,100,500,1000, S=10,100,1000
+  --profile quick|full      quick (default, about 2 min): N=10,100, S=10,100, ramp at N=100
+                            full: N=10,100,500,1000, S=10,100,1000, ramp at N=1000
   --streams LIST            background streams N, comma-separated (overrides the profile)
   --subscribers LIST        WebSocket subscribers S for the roster fan-out sweep
   --mutes K                 mute/unmute pairs per N and target (quick 30, full 100)
   --probe-interval-ms MS    probe packet interval (default 1: one packet per ms)
   --packet-rate PPS         packets per second of each background stream (default 50)
   --payload-bytes B         RTP payload size (default 80, an Opus frame at ~32 kbit/s)
-  --throughput-rates LIST   mute/unmute rates (ops/s) to ramp through (default 100,200,400,800,1600,3200)
+  --throughput-rates LIST   mute/unmute rates (ops/s) to ramp through, each target until its first
+                            failed step (default 200,400,800,1600,3200,6400,12800,25600)
   --throughput-seconds S    seconds per throughput step (quick 1, full 3); 0 skips throughput
-  --throughput-p99-ms MS    p99 latency a sustained rate must stay under (default 50)
+  --throughput-p99-ms MS    p99 latency a sustained rate must stay under (default 10)
+  --throughput-streams LIST the N at which to ramp (default: the largest N)
+  --cpu-streams N           streams for the forwarding-cost measurement, no mutes (default 1000)
+  --cpu-seconds S           its window (quick 3, full 10); 0 skips it
+  --targets LIST            what to measure, comma-separated, among ours, ours-ws, raw, janus
+                            (default ours,ours-ws,raw; ours and raw are always needed). janus:
+                            Debian's Janus 1.1.x VideoRoom, started by the bench (scripts/setup.sh --bench)
   --target URL              measure a gateway that is already running (otherwise one is started)
   --token JWT               with --target: an application token for it (npm run token -- --role app);
                             the gateway must allow application unmute (auth.allowAppRemoteUnmute)
@@ -54,6 +70,10 @@ interface Options {
   throughputRates: number[];
   throughputSeconds: number;
   throughputP99Ms: number;
+  throughputStreams: number[];
+  cpuStreams: number;
+  cpuSeconds: number;
+  targets: TargetName[];
   target?: string;
   token?: string;
   out: string;
@@ -61,11 +81,24 @@ interface Options {
 
 const PAYLOAD_TYPE = 100;
 const RAW_PORTS = { min: 30000, max: 34999 };
+/** Janus's RTP ports: apart from raw's and from the gateway's (config/default.json: 40000–49999). */
+const JANUS_PORTS = { min: 35000, max: 39999 };
 
 function parseList(value: string, name: string): number[] {
   const list = value.split(',').map((v) => Number(v.trim()));
   if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 0)) throw new Error(`--${name} takes a comma-separated list of whole numbers, got "${value}"`);
   return list;
+}
+
+const TARGET_NAMES: readonly TargetName[] = ['ours', 'ours-ws', 'raw', 'janus'];
+
+function parseTargets(value: string): TargetName[] {
+  const list = [...new Set(value.split(',').map((v) => v.trim()))];
+  const unknown = list.filter((t) => !TARGET_NAMES.includes(t as TargetName));
+  if (unknown.length) throw new Error(`--targets takes ${TARGET_NAMES.join(', ')}, got "${unknown.join(', ')}"`);
+  // raw is what every ratio divides by; ours carries the fan-out, forwarding-cost and metrics checks.
+  for (const needed of ['ours', 'raw']) if (!list.includes(needed)) throw new Error(`--targets must include ${needed}, got "${value}"`);
+  return list as TargetName[];
 }
 
 function positive(value: string, name: string, integer = true): number {
@@ -85,9 +118,13 @@ function options(argv: string[]): Options | null {
       'probe-interval-ms': { type: 'string', default: '1' },
       'packet-rate': { type: 'string', default: '50' },
       'payload-bytes': { type: 'string', default: '80' },
-      'throughput-rates': { type: 'string', default: '100,200,400,800,1600,3200' },
+      'throughput-rates': { type: 'string', default: '200,400,800,1600,3200,6400,12800,25600' },
       'throughput-seconds': { type: 'string' },
-      'throughput-p99-ms': { type: 'string', default: '50' },
+      'throughput-p99-ms': { type: 'string', default: '10' },
+      'throughput-streams': { type: 'string' },
+      'cpu-streams': { type: 'string', default: '1000' },
+      'cpu-seconds': { type: 'string' },
+      targets: { type: 'string', default: 'ours,ours-ws,raw' },
       target: { type: 'string' },
       token: { type: 'string' },
       out: { type: 'string', default: 'native-bench/out' },
@@ -100,9 +137,10 @@ function options(argv: string[]): Options | null {
   const full = values.profile === 'full';
   if (values.target && !/^https?:\/\/[^/]+$/.test(values.target)) throw new Error(`--target takes a base URL like http://127.0.0.1:8080, got "${values.target}"`);
   if (values.target && !values.token) throw new Error('--target needs --token (an application token for that gateway: npm run token -- --role app)');
+  const streams = values.streams ? parseList(values.streams, 'streams') : full ? [10, 100, 500, 1000] : [10, 100];
   return {
     profile: values.profile,
-    streams: values.streams ? parseList(values.streams, 'streams') : full ? [10, 100, 500, 1000] : [10, 100],
+    streams,
     subscribers: values.subscribers ? parseList(values.subscribers, 'subscribers') : full ? [10, 100, 1000] : [10, 100],
     mutes: values.mutes ? positive(values.mutes, 'mutes') : full ? 100 : 30,
     probeIntervalMs: positive(values['probe-interval-ms'] as string, 'probe-interval-ms', false),
@@ -111,35 +149,14 @@ function options(argv: string[]): Options | null {
     throughputRates: parseList(values['throughput-rates'] as string, 'throughput-rates'),
     throughputSeconds: values['throughput-seconds'] ? positive(values['throughput-seconds'], 'throughput-seconds', false) : full ? 3 : 1,
     throughputP99Ms: positive(values['throughput-p99-ms'] as string, 'throughput-p99-ms', false),
+    throughputStreams: values['throughput-streams'] ? parseList(values['throughput-streams'], 'throughput-streams') : [Math.max(...streams)],
+    cpuStreams: positive(values['cpu-streams'] as string, 'cpu-streams'),
+    cpuSeconds: values['cpu-seconds'] ? positive(values['cpu-seconds'], 'cpu-seconds', false) : full ? 10 : 3,
+    targets: parseTargets(values.targets as string),
     target: values.target,
     token: values.token,
     out: values.out as string,
   };
-}
-
-const METRICS = ['apiLatencyMs', 'enforcementLowMs', 'enforcementHighMs', 'unmuteApiLatencyMs', 'unmuteFirstForwardedMs', 'leakAfterAck', 'forwardedAcrossUnmute'] as const;
-/** Packet counts, not latencies: shown as totals, never as ratios. */
-const COUNTS: readonly Metric[] = ['leakAfterAck', 'forwardedAcrossUnmute'];
-type Metric = (typeof METRICS)[number];
-
-interface Run {
-  target: 'ours' | 'raw';
-  streams: number;
-  samples: Record<Metric, number[]>;
-  summary: Record<Metric, Summary>;
-  probe: { sent: number; forwarded: number };
-  load: { streams: number; sent: number; received: number; seconds: number; receivedRatePerSecond: number };
-  throughput?: ThroughputResult;
-  fanout?: FanoutResult;
-}
-
-interface FanoutResult {
-  subscribers: number;
-  streams: number;
-  samples: Record<Encoding, number[]>;
-  summary: Record<Encoding, Summary>;
-  bytesPerUpdate: Record<Encoding, number>;
-  missing: number;
 }
 
 const progress = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -154,14 +171,30 @@ async function scrapeCounts(baseUrl: string, token: string): Promise<Record<stri
   return counts;
 }
 
-function toRun(target: 'ours' | 'raw', streams: number, results: MuteResult[], probe: Run['probe'], load: Omit<Run['load'], 'receivedRatePerSecond'>): Run {
+function toRun(target: TargetName, streams: number, results: MuteResult[], probe: Run['probe'], load: Omit<Run['load'], 'receivedRatePerSecond'>): Run {
   const samples = Object.fromEntries(METRICS.map((m) => [m, results.map((r) => r[m])])) as Record<Metric, number[]>;
   const summary = Object.fromEntries(METRICS.map((m) => [m, summarize(samples[m])])) as Record<Metric, Summary>;
   return { target, streams, samples, summary, probe, load: { ...load, receivedRatePerSecond: load.received / load.seconds } };
 }
 
-async function measure(target: BenchTarget, streams: number, opts: Options, subscribers: number, gatewayUrl: string, token: string): Promise<Run> {
+/**
+ * What the bench reads CPU from for a target, by role (see CPU): ours = the gateway process and its
+ * mediasoup workers (unknown for a gateway started elsewhere); raw = the raw worker, whose Node side
+ * is the bench's main thread; janus = its one process, counted as the "worker" (it has no Node side: 0).
+ */
+function cpuSources(target: BenchTarget, gatewayPid: number | undefined): CpuSource[] {
+  const bench = [mainThreadSource(CPU.benchMainThread), processSource(CPU.benchProcess, process.pid)];
+  if (target instanceof RawTarget) return [mainThreadSource(CPU.sfuNode), processSource(CPU.sfuWorkers, target.workerPid), ...bench];
+  if (target instanceof GatewayTarget && gatewayPid !== undefined) {
+    return [processSource(CPU.sfuNode, gatewayPid), processesSource(CPU.sfuWorkers, childPids(gatewayPid)), ...bench];
+  }
+  if (target instanceof JanusTarget) return [processesSource(CPU.sfuNode, []), processSource(CPU.sfuWorkers, target.pid), ...bench];
+  return bench;
+}
+
+async function measure(target: BenchTarget, streams: number, opts: Options, subscribers: number, gatewayUrl: string, token: string, cpu: CpuSource[]): Promise<Run> {
   let fan: FanoutSubscribers | undefined;
+  let writesBefore: { sum: number; count: number } | undefined;
   const acks: Timed[] = [];
   let throughput: ThroughputResult | undefined;
   try {
@@ -177,12 +210,13 @@ async function measure(target: BenchTarget, streams: number, opts: Options, subs
         if (subscribers > 0 && gatewayUrl && target instanceof GatewayTarget && target.probeCallId) {
           progress(`ours: connecting ${subscribers} WebSocket subscribers`);
           fan = await FanoutSubscribers.connect(gatewayUrl, target.probeCallId, subscribers, token);
+          writesBefore = await scrapeFanoutWrite(gatewayUrl, token);
         }
       },
       onAck: (ack) => acks.push(ack),
       whileLoaded: async () => {
-        if (opts.throughputSeconds > 0 && streams > 0) {
-          throughput = await runThroughput(target, streams, opts.throughputRates, opts.throughputSeconds, opts.throughputP99Ms, progress);
+        if (opts.throughputSeconds > 0 && streams > 0 && opts.throughputStreams.includes(streams)) {
+          throughput = await runThroughput(target, streams, { rates: opts.throughputRates, stepSeconds: opts.throughputSeconds, p99LimitMs: opts.throughputP99Ms, cpu, progress });
         }
       },
     });
@@ -190,9 +224,13 @@ async function measure(target: BenchTarget, streams: number, opts: Options, subs
     if (throughput) result.throughput = throughput;
     if (fan) {
       const collected = await fan.collect(acks.map((a) => a.ackAt));
+      // Only the probe call has subscribers: every fan-out observed since is one of its updates.
+      const gatewayWriteMeanMs = writesBefore ? meanMsBetween(writesBefore, await scrapeFanoutWrite(gatewayUrl, token)) : NaN;
       result.fanout = {
         subscribers,
         streams,
+        threads: fan.threadCount,
+        gatewayWriteMeanMs,
         samples: collected.latencyMs,
         summary: { json: summarize(collected.latencyMs.json), proto: summarize(collected.latencyMs.proto) },
         bytesPerUpdate: { json: summarize(collected.bytes.json).p50, proto: summarize(collected.bytes.proto).p50 },
@@ -203,65 +241,6 @@ async function measure(target: BenchTarget, streams: number, opts: Options, subs
   } finally {
     await fan?.close();
   }
-}
-
-const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
-
-function markdown(report: { runs: Run[]; fanout: FanoutResult[]; machine: Record<string, unknown>; command: string; metricsCheck: unknown }): string {
-  const lines: string[] = [];
-  lines.push(`Machine: ${report.machine.cpuModel} × ${report.machine.cpuCount}, ${Math.round((report.machine.memoryBytes as number) / 2 ** 30)} GiB, Node ${report.machine.node}, mediasoup ${report.machine.mediasoup}. Command: \`${report.command}\`.`);
-  lines.push('');
-  lines.push('Mute latency, milliseconds (p50 / p99); ratio = ours ÷ raw, at the p50 and the p99:');
-  lines.push('');
-  lines.push('| N streams | metric | ours p50 / p99 | raw p50 / p99 | ratio p50 | ratio p99 |');
-  lines.push('|---:|---|---:|---:|---:|---:|');
-  const label: Record<Metric, string> = {
-    apiLatencyMs: 'mute: request → ack',
-    enforcementLowMs: 'mute: last forwarded packet sent at',
-    enforcementHighMs: 'mute: first dropped packet sent at',
-    unmuteApiLatencyMs: 'unmute: request → ack',
-    unmuteFirstForwardedMs: 'unmute: first forwarded packet sent at',
-    leakAfterAck: 'leak after ack (packets)',
-    forwardedAcrossUnmute: 'sent while muted, arrived after the unmute request (packets, not a leak)',
-  };
-  const streams = [...new Set(report.runs.map((r) => r.streams))];
-  for (const n of streams) {
-    const ours = report.runs.find((r) => r.target === 'ours' && r.streams === n);
-    const raw = report.runs.find((r) => r.target === 'raw' && r.streams === n);
-    for (const m of METRICS) {
-      const o = ours?.summary[m];
-      const r = raw?.summary[m];
-      const count = COUNTS.includes(m);
-      const total = (run: Run | undefined) => (run ? String(run.samples[m].reduce((a, b) => a + b, 0)) : '–');
-      // A ratio only means something for a positive latency (the lower bound can be negative).
-      const ratioCell = (a: number, b: number) => (count || m === 'enforcementLowMs' ? '' : fmt(ratio(a, b)));
-      lines.push(
-        `| ${n} | ${label[m]} | ${count ? `${total(ours)} in total` : `${fmt(o?.p50 ?? NaN)} / ${fmt(o?.p99 ?? NaN)}`} | ${count ? `${total(raw)} in total` : `${fmt(r?.p50 ?? NaN)} / ${fmt(r?.p99 ?? NaN)}`} | ${ratioCell(o?.p50 ?? NaN, r?.p50 ?? NaN)} | ${ratioCell(o?.p99 ?? NaN, r?.p99 ?? NaN)} |`,
-      );
-    }
-    const tpO = ours?.throughput;
-    const tpR = raw?.throughput;
-    if (tpO || tpR) {
-      lines.push(
-        `| ${n} | sustained mute/unmute rate (ops/s), p99 at it | ${tpO ? `${tpO.sustainedOpsPerSecond}, ${fmt(tpO.p99AtSustainedMs)}` : '–'} | ${tpR ? `${tpR.sustainedOpsPerSecond}, ${fmt(tpR.p99AtSustainedMs)}` : '–'} | ${tpO && tpR ? fmt(ratio(tpO.sustainedOpsPerSecond, tpR.sustainedOpsPerSecond)) : ''} | |`,
-      );
-    }
-  }
-  if (report.fanout.length) {
-    lines.push('');
-    lines.push('Roster fan-out (ours): update arrival at each WebSocket subscriber minus the HTTP 200 arrival, ms (negative: the update came first), and bytes per update:');
-    lines.push('');
-    lines.push('| S subscribers | N streams | JSON p50 / p99 / max | protobuf p50 / p99 / max | bytes JSON / protobuf | missing |');
-    lines.push('|---:|---:|---:|---:|---:|---:|');
-    for (const f of report.fanout) {
-      lines.push(
-        `| ${f.subscribers} | ${f.streams} | ${fmt(f.summary.json.p50)} / ${fmt(f.summary.json.p99)} / ${fmt(f.summary.json.max)} | ${fmt(f.summary.proto.p50)} / ${fmt(f.summary.proto.p99)} / ${fmt(f.summary.proto.max)} | ${fmt(f.bytesPerUpdate.json, 0)} / ${fmt(f.bytesPerUpdate.proto, 0)} | ${f.missing} |`,
-      );
-    }
-  }
-  lines.push('');
-  lines.push(`Metrics check: ${JSON.stringify(report.metricsCheck)}`);
-  return lines.join('\n') + '\n';
 }
 
 async function main(): Promise<number> {
@@ -278,6 +257,9 @@ async function main(): Promise<number> {
   }
   const started = Date.now();
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  // Janus first: when it is missing or does not start, nothing else has been started yet.
+  const janus = opts.targets.includes('janus') ? await JanusTarget.create(JANUS_PORTS.min, JANUS_PORTS.max) : undefined;
+  if (janus) progress(`started Janus ${janus.version} (pid ${janus.pid})`);
   let gateway: GatewayProcess | undefined;
   let token = opts.token;
   if (!opts.target) {
@@ -288,16 +270,28 @@ async function main(): Promise<number> {
   }
   const baseUrl = opts.target ?? (gateway as GatewayProcess).url;
   progress(opts.target ? `measuring the running gateway at ${baseUrl}` : `started a gateway at ${baseUrl} (1 worker)`);
-  const ours = new GatewayTarget(baseUrl, token as string);
+  const ours = new GatewayTarget(baseUrl, token as string, new HttpMuteClient(baseUrl, token as string));
+  const oursWs = opts.targets.includes('ours-ws') ? new GatewayTarget(baseUrl, token as string, await WsMuteClient.connect(baseUrl, token as string)) : undefined;
+  const gatewayTargets = oursWs ? [ours, oursWs] : [ours];
   const raw = await RawTarget.create(RAW_PORTS.min, RAW_PORTS.max);
+  const targets: BenchTarget[] = [raw, ...gatewayTargets, ...(janus ? [janus] : [])];
+  const gatewayPid = gateway?.process.pid;
   const countsBefore = await scrapeCounts(baseUrl, token as string);
   const runs: Run[] = [];
+  /** Where ours' HTTP mutes spent their time, per run (from Server-Timing; see lib/hops.ts). */
+  const hopRuns: { label: string; hops: HopSummary }[] = [];
+  const takeHops = (label: string) => {
+    const hops = ours.hops.take();
+    if (hops) hopRuns.push({ label, hops });
+  };
   const fanout: FanoutResult[] = [];
+  const forwardingCost: ForwardingCost[] = [];
   try {
     for (const n of opts.streams) {
-      for (const target of [raw, ours] as BenchTarget[]) {
+      for (const target of targets) {
         progress(`${target.name}: N=${n} streams at ${opts.packetRate} packets/s, probe every ${opts.probeIntervalMs} ms, ${opts.mutes} mute/unmute pairs`);
-        const run = await measure(target, n, opts, target === ours ? (opts.subscribers[0] ?? 0) : 0, baseUrl, token as string);
+        const run = await measure(target, n, opts, target === ours ? (opts.subscribers[0] ?? 0) : 0, baseUrl, token as string, cpuSources(target, gatewayPid));
+        if (target === ours) takeHops(`N = ${n}`);
         runs.push(run);
         const leak = run.summary.leakAfterAck.max;
         if (leak > 0) progress(`!!!!! LEAK: ${target.name} N=${n}: ${leak} probe packet(s) sent after the acknowledgement were forwarded !!!!!`);
@@ -307,23 +301,46 @@ async function main(): Promise<number> {
     // The fan-out sweep: S subscribers on the probe call, light load.
     for (const s of opts.subscribers.slice(1)) {
       progress(`ours: roster fan-out with S=${s} subscribers`);
-      const run = await measure(ours, opts.streams[0] ?? 10, { ...opts, throughputSeconds: 0, mutes: Math.min(opts.mutes, 20) }, s, baseUrl, token as string);
+      const run = await measure(ours, opts.streams[0] ?? 10, { ...opts, throughputSeconds: 0, mutes: Math.min(opts.mutes, 20) }, s, baseUrl, token as string, []);
+      takeHops(`N = ${opts.streams[0] ?? 10}, S = ${s}`);
       if (run.fanout) fanout.push(run.fanout);
+    }
+    // Forwarding cost: N streams, no mutes (ours-ws forwards exactly like ours: measured once).
+    if (opts.cpuSeconds > 0 && opts.cpuStreams > 0) {
+      for (const target of [raw, ours, ...(janus ? [janus] : [])]) {
+        const sources = cpuSources(target, gatewayPid);
+        const result = await runForwardingCost(target, {
+          streams: opts.cpuStreams,
+          packetsPerSecond: opts.packetRate,
+          payloadBytes: opts.payloadBytes,
+          payloadType: PAYLOAD_TYPE,
+          seconds: opts.cpuSeconds,
+          warmupSeconds: 1,
+          cpu: sources,
+          progress,
+        });
+        const sfuPercent = (result.cpuPercent[CPU.sfuNode] ?? NaN) + (result.cpuPercent[CPU.sfuWorkers] ?? NaN);
+        forwardingCost.push({ target: target.name, ...result, sfuPercent });
+      }
     }
   } finally {
     await raw.close();
+    await Promise.all(gatewayTargets.map((t) => t.close()));
+    await janus?.close();
   }
 
   const countsAfter = await scrapeCounts(baseUrl, token as string);
   const delta = (key: string) => (countsAfter[key] ?? 0) - (countsBefore[key] ?? 0);
+  // Both transports reach the same counters.
+  const issued = (k: keyof GatewayTarget['issued']) => gatewayTargets.reduce((sum, t) => sum + t.issued[k], 0);
   const metricsCheck = {
-    mutesIssued: ours.issued.mute,
+    mutesIssued: issued('mute'),
     mutesCounted: delta('mute:completed'),
-    unmutesIssued: ours.issued.unmute,
+    unmutesIssued: issued('unmute'),
     unmutesCounted: delta('unmute:completed'),
-    failedIssued: ours.issued.failed,
+    failedIssued: issued('failed'),
     failedCounted: delta('mute:failed') + delta('unmute:failed'),
-    match: ours.issued.mute === delta('mute:completed') && ours.issued.unmute === delta('unmute:completed'),
+    match: issued('mute') === delta('mute:completed') && issued('unmute') === delta('unmute:completed'),
   };
   if (!metricsCheck.match) progress(`!!!!! METRICS MISMATCH: the gateway counted ${JSON.stringify(metricsCheck)} !!!!!`);
   await gateway?.stop();
@@ -339,15 +356,9 @@ async function main(): Promise<number> {
     memoryBytes: totalmem(),
     node: process.version,
     mediasoup: installedMediasoupVersion(),
+    ...(janus ? { janus: janus.version } : {}),
   };
-  const ratios = opts.streams.map((n) => {
-    const o = runs.find((r) => r.target === 'ours' && r.streams === n);
-    const r = runs.find((x) => x.target === 'raw' && x.streams === n);
-    return Object.fromEntries([
-      ['streams', n],
-      ...METRICS.filter((m) => !COUNTS.includes(m) && m !== 'enforcementLowMs').map((m) => [m, { p50: ratio(o?.summary[m].p50 ?? NaN, r?.summary[m].p50 ?? NaN), p99: ratio(o?.summary[m].p99 ?? NaN, r?.summary[m].p99 ?? NaN) }]),
-    ]);
-  });
+  const ratios = ratiosToRaw(runs);
   const leaks = runs.reduce((sum, r) => sum + r.samples.leakAfterAck.reduce((a, b) => a + b, 0), 0);
   const report = {
     tool: 'mutegate native-bench',
@@ -362,27 +373,39 @@ async function main(): Promise<number> {
     ratios,
     runs,
     fanout,
+    forwardingCost,
+    hops: hopRuns,
   };
 
   const out = resolve(opts.out);
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'results.json'), JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
-  const table = markdown({ runs, fanout, machine, command, metricsCheck });
+  const table = markdown({ runs, fanout, forwardingCost, machine, command, metricsCheck, throughputP99Ms: opts.throughputP99Ms }) + (hopRuns.length ? `\n${hopTable(hopRuns).join('\n')}\n` : '');
   writeFileSync(join(out, 'results.md'), table);
   const panels = opts.streams.map((n) => {
     const o = runs.find((r) => r.target === 'ours' && r.streams === n);
+    const w = runs.find((r) => r.target === 'ours-ws' && r.streams === n);
     const r = runs.find((x) => x.target === 'raw' && x.streams === n);
+    const j = runs.find((x) => x.target === 'janus' && x.streams === n);
+    const janusSeries = j
+      ? [
+          { label: 'janus: moderate request → reply', samples: j.samples.apiLatencyMs, color: '#9467bd' },
+          { label: 'janus: first dropped packet sent at', samples: j.samples.enforcementHighMs, color: '#9467bd', dashed: true },
+        ]
+      : [];
     return {
       title: `N = ${n} streams`,
       series: [
         { label: 'ours: mute request → 200', samples: o?.samples.apiLatencyMs ?? [], color: '#d62728' },
+        { label: 'ours-ws: mute request → response', samples: w?.samples.apiLatencyMs ?? [], color: '#2ca02c' },
         { label: 'raw: pause() → resolved', samples: r?.samples.apiLatencyMs ?? [], color: '#1f77b4' },
         { label: 'ours: first dropped packet sent at', samples: o?.samples.enforcementHighMs ?? [], color: '#d62728', dashed: true },
         { label: 'raw: first dropped packet sent at', samples: r?.samples.enforcementHighMs ?? [], color: '#1f77b4', dashed: true },
+        ...janusSeries,
       ],
     };
   });
-  writeFileSync(join(out, 'latency-cdf.svg'), cdfPlotSvg(`Server mute latency CDF, ours vs raw mediasoup (${machine.cpuCount} × ${machine.cpuModel})`, 'milliseconds after the mute request', panels));
+  writeFileSync(join(out, 'latency-cdf.svg'), cdfPlotSvg(`Server mute latency CDF, ours vs raw mediasoup${janus ? ` vs Janus ${janus.version}` : ''} (${machine.cpuCount} × ${machine.cpuModel})`, 'milliseconds after the mute request', panels));
 
   process.stdout.write(table);
   process.stdout.write(`\nWrote ${join(out, 'results.json')}, results.md and latency-cdf.svg in ${((Date.now() - started) / 1000).toFixed(0)} s.\n`);

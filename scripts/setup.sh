@@ -7,15 +7,20 @@
 #   3. the mediasoup worker binary: cached, prebuilt, or built from the package's own source
 #      (about 4 minutes on 2 cores the first time on a machine; cached outside the clone)
 #   4. with --browser: Debian's chromium, for the browser tests (playwright-core drives it)
+#   5. with --bench: Debian's janus (1.1.x), for `npm run bench -- --targets ...,janus` only; the
+#      bench starts its own Janus with a generated configuration, so the package's system service
+#      is stopped and disabled right after it is installed. Serving the gateway never needs it.
 #
-# Usage: scripts/setup.sh [--browser]
+# Usage: scripts/setup.sh [--browser] [--bench]
 set -euo pipefail
 
 with_browser=0
+with_bench=0
 for arg in "$@"; do
 	case "$arg" in
 	--browser) with_browser=1 ;;
-	*) echo "usage: scripts/setup.sh [--browser]" >&2; exit 2 ;;
+	--bench) with_bench=1 ;;
+	*) echo "usage: scripts/setup.sh [--browser] [--bench]" >&2; exit 2 ;;
 	esac
 done
 
@@ -40,6 +45,7 @@ apt_packages=(
 	flatbuffers-compiler libflatbuffers-dev
 )
 if [ "$with_browser" = 1 ]; then apt_packages+=(chromium fonts-dejavu-core); fi
+if [ "$with_bench" = 1 ]; then apt_packages+=(janus); fi
 missing=()
 if command -v dpkg-query >/dev/null; then
 	for pkg in "${apt_packages[@]}"; do
@@ -57,6 +63,17 @@ if command -v dpkg-query >/dev/null; then
 		"${apt[@]}" update -qq >/dev/null || die "apt-get update failed"
 		"${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
 			|| die "apt-get install failed for: ${missing[*]}"
+		if [[ " ${missing[*]} " == *" janus "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+			# The package starts a system-wide Janus (its demo configuration, on every interface);
+			# the bench runs its own, so that one is stopped and disabled.
+			as_root=()
+			[ "$(id -u)" -eq 0 ] || as_root=(sudo)
+			if "${as_root[@]}" systemctl disable --now janus.service >/dev/null 2>&1; then
+				say "janus installed for the bench; its system service is stopped and disabled"
+			else
+				say "WARNING: janus installed, but its system service could not be stopped: systemctl disable --now janus"
+			fi
+		fi
 	else
 		say "Debian packages present"
 	fi
@@ -84,6 +101,11 @@ bash "$here/build-worker.sh"
 if [ "$with_browser" = 1 ]; then
 	[ -x /usr/bin/chromium ] || die "chromium was not installed at /usr/bin/chromium"
 	say "browser: $(/usr/bin/chromium --version 2>/dev/null || echo 'chromium (version unknown)')"
+fi
+
+if [ "$with_bench" = 1 ]; then
+	command -v janus >/dev/null || die "janus was not installed"
+	say "bench: janus $(dpkg-query -W -f='${Version}' janus 2>/dev/null || echo '(version unknown)')"
 fi
 
 say "setup complete (mediasoup $MUTEGATE_MEDIASOUP_VERSION worker: ${MEDIASOUP_WORKER_BIN:-$MUTEGATE_WORKER_BIN})"

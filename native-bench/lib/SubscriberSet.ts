@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { ClientMessage, ServerMessage } from '../../src/proto/contract.js';
 import { nowMs } from './RtpPeer.js';
@@ -13,43 +14,62 @@ export interface FanoutSamples {
 interface Subscriber {
   encoding: Encoding;
   ws: WebSocket;
-  /** Arrival time and size of every roster delta. */
-  deltas: { at: number; bytes: number }[];
+  /** Arrival time and frame of every message after the snapshot; classified only in collect(). */
+  frames: { at: number; data: Buffer }[];
+}
+
+function isSnapshot(encoding: Encoding, data: Buffer): boolean {
+  if (encoding === 'json') return (JSON.parse(data.toString()) as Record<string, unknown>)['@mutegate.kind'] === 'snapshot';
+  return Boolean((ServerMessage.decode(data) as unknown as { snapshot?: unknown }).snapshot);
+}
+
+/** Whether a frame that came after the snapshot is a roster delta (not, say, an error). */
+function isDelta(encoding: Encoding, data: Buffer): boolean {
+  if (encoding === 'json') return (JSON.parse(data.toString()) as Record<string, unknown>)['@mutegate.kind'] === 'delta';
+  return Boolean((ServerMessage.decode(data) as unknown as { delta?: unknown }).delta);
 }
 
 /**
- * S WebSocket subscribers of one call, half JSON and half protobuf, each recording when every
- * roster delta arrived and how big it was. Runs in its own thread (fanoutThreadWorker.ts) so
- * that handling S updates never delays the main thread's timing of the HTTP 200.
+ * WebSocket subscribers of one call (even global index: JSON, odd: protobuf), each recording when
+ * every frame arrived. The arrival time is taken when the socket's bytes are read (before ws
+ * parses them) and the message handler only keeps the frame: with hundreds of subscribers per
+ * thread, parsing or decoding on arrival would delay the timestamps of the subscribers read after
+ * it, and the bench would measure itself. Runs in fan-out threads (fanoutThreadWorker.ts) so
+ * that the main thread's timing of the HTTP 200 is not delayed either.
  */
 export class SubscriberSet {
   private constructor(private readonly subscribers: Subscriber[]) {}
 
-  static async connect(baseUrl: string, callId: string, count: number, token: string): Promise<SubscriberSet> {
+  /** `firstIndex`: the global index of this set's first subscriber (decides the encodings). */
+  static async connect(baseUrl: string, callId: string, count: number, token: string, firstIndex = 0): Promise<SubscriberSet> {
     const url = baseUrl.replace(/^http/, 'ws') + `/ws?access_token=${encodeURIComponent(token)}`;
     const subscribers: Subscriber[] = [];
     for (let i = 0; i < count; i++) {
-      const encoding: Encoding = i % 2 === 0 ? 'json' : 'proto';
-      const ws = new WebSocket(url, encoding === 'json' ? 'mutegate.v1.json' : 'mutegate.v1.proto');
-      const sub: Subscriber = { encoding, ws, deltas: [] };
-      let subscribed!: () => void;
-      const ready = new Promise<void>((resolve) => (subscribed = resolve));
-      ws.on('message', (data: Buffer, isBinary) => {
-        const at = nowMs();
-        if (encoding === 'json' && !isBinary) {
-          const kind = JSON.parse(data.toString())['@mutegate.kind'];
-          if (kind === 'snapshot') subscribed();
-          else if (kind === 'delta') sub.deltas.push({ at, bytes: data.length });
-        } else if (encoding === 'proto' && isBinary) {
-          const message = ServerMessage.decode(data) as unknown as { snapshot?: unknown; delta?: unknown };
-          if (message.snapshot) subscribed();
-          else if (message.delta) sub.deltas.push({ at, bytes: data.length });
+      const encoding: Encoding = (firstIndex + i) % 2 === 0 ? 'json' : 'proto';
+      const ws = new WebSocket(url, encoding === 'json' ? 'mutegate.v1.json' : 'mutegate.v1.proto', { perMessageDeflate: false });
+      const sub: Subscriber = { encoding, ws, frames: [] };
+      let subscribed = false;
+      let onSnapshot!: () => void;
+      const ready = new Promise<void>((resolve) => (onSnapshot = resolve));
+      /** When the chunk that held the message being delivered was read from the socket. */
+      let readAt = 0;
+      ws.on('message', (data: Buffer) => {
+        if (subscribed) {
+          sub.frames.push({ at: readAt, data });
+          return;
+        }
+        // Before the snapshot: the only frame expected is the snapshot itself.
+        if (isSnapshot(encoding, data)) {
+          subscribed = true;
+          onSnapshot();
         }
       });
       await new Promise<void>((resolve, reject) => {
         ws.once('open', () => resolve());
         ws.once('error', reject);
       });
+      // `_socket`: ws's underlying TCP socket (not public API); our listener runs before ws's own.
+      ((ws as unknown as { _socket: Socket })._socket).prependListener('data', () => (readAt = nowMs()));
       if (encoding === 'json') ws.send(JSON.stringify({ type: 'subscribe', requestId: 's', callId }));
       else ws.send(ClientMessage.encode(ClientMessage.fromObject({ requestId: 's', subscribe: { callId } })).finish());
       await ready;
@@ -60,21 +80,22 @@ export class SubscriberSet {
 
   /**
    * For the k-th measured change (in order) acknowledged at `ackAt[k]`: per encoding, arrival at
-   * each subscriber minus ackAt (negative: the update beat the HTTP 200), and bytes per update.
+   * each subscriber minus ackAt (negative: the update beat the acknowledgement), and bytes per update.
    */
   collect(ackAt: number[]): FanoutSamples {
     const latencyMs: Record<Encoding, number[]> = { json: [], proto: [] };
     const bytes: Record<Encoding, number[]> = { json: [], proto: [] };
     let missing = 0;
     for (const s of this.subscribers) {
+      const deltas = s.frames.filter((f) => isDelta(s.encoding, f.data));
       ackAt.forEach((ack, k) => {
-        const delta = s.deltas[k];
+        const delta = deltas[k];
         if (!delta) {
           missing++;
           return;
         }
         latencyMs[s.encoding].push(delta.at - ack);
-        bytes[s.encoding].push(delta.bytes);
+        bytes[s.encoding].push(delta.data.length);
       });
     }
     return { latencyMs, bytes, missing };

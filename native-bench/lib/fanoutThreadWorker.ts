@@ -1,9 +1,9 @@
-/** The fan-out thread: holds the WebSocket subscribers (see SubscriberSet). */
+/** A fan-out thread: holds a share of the WebSocket subscribers (see SubscriberSet). */
 import { serveThread } from './serveThread.js';
 import { SubscriberSet } from './SubscriberSet.js';
 
 export type FanoutCommand =
-  | { op: 'connect'; baseUrl: string; callId: string; count: number; token: string }
+  | { op: 'connect'; baseUrl: string; callId: string; count: number; token: string; firstIndex: number }
   | { op: 'collect'; ackAt: number[] }
   | { op: 'close' };
 
@@ -12,7 +12,7 @@ let set: SubscriberSet | null = null;
 serveThread<FanoutCommand>(async (cmd) => {
   switch (cmd.op) {
     case 'connect':
-      set = await SubscriberSet.connect(cmd.baseUrl, cmd.callId, cmd.count, cmd.token);
+      set = await SubscriberSet.connect(cmd.baseUrl, cmd.callId, cmd.count, cmd.token, cmd.firstIndex);
       return null;
     case 'collect':
       return set?.collect(cmd.ackAt) ?? { latencyMs: { json: [], proto: [] }, bytes: { json: [], proto: [] }, missing: 0 };

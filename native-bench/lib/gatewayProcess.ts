@@ -21,10 +21,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts mutegate (src/main.ts) as its own process on 127.0.0.1 and waits until /healthz answers. */
-export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+/**
+ * Starts mutegate (src/main.ts) as its own process on 127.0.0.1 and waits until /healthz answers.
+ * `nodeArgs`: extra options for node itself (e.g. --cpu-prof, which NODE_OPTIONS does not take).
+ */
+export async function startGatewayProcess(env: Record<string, string>, nodeArgs: string[] = []): Promise<GatewayProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: repoRoot,
     env: { ...process.env, MUTEGATE_HTTP_PORT: String(port), MUTEGATE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -42,7 +42,9 @@ export async function runMuteLatency(target: BenchTarget, opts: MuteLatencyOptio
     const streams = await target.setupLoad(opts.streams, loadSockets, opts.payloadType);
     await rtp.startLoad(streams, opts.packetsPerSecond, opts.payloadBytes);
 
-    const probeSsrc = 0x50000;
+    // 1000: what a Janus remote publisher expects on its first stream (it demultiplexes by SSRC,
+    // 1000 + 10 × mindex); mediasoup takes any SSRC. The probe is recognized by its payload anyway.
+    const probeSsrc = 1000;
     const sendTo = await target.setupProbe(probe, receivers, probeSsrc, opts.payloadType);
     await opts.onProbeReady?.();
     await rtp.startProbe(sendTo, probeSsrc, opts.payloadType, opts.probeIntervalMs, opts.payloadBytes);

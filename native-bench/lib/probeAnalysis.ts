@@ -41,13 +41,19 @@ export interface MuteResult {
  */
 export function analyzeMute(sentAt: readonly number[], forwarded: ReadonlyMap<number, number>, w: MuteWindow): MuteResult {
   // The last forwarded packet sent before the unmute request (looking back at most 1 s before the mute).
+  // Packets sent after the ack that arrived only after the unmute request were let through by the
+  // unmute (in flight while it was applied), not by a late mute: they do not move the bound.
   const end = lowerBound(sentAt, w.unmuteRequestAt);
+  const afterAck = lowerBound(sentAt, w.ackAt);
   let lastForwarded = -1;
-  for (let c = lowerBound(sentAt, w.requestAt - 1000); c < end; c++) if (forwarded.has(c)) lastForwarded = c;
+  for (let c = lowerBound(sentAt, w.requestAt - 1000); c < end; c++) {
+    const arrivedAt = forwarded.get(c);
+    if (arrivedAt !== undefined && !(c >= afterAck && arrivedAt >= w.unmuteRequestAt)) lastForwarded = c;
+  }
 
   let leak = 0;
   let acrossUnmute = 0;
-  for (let c = lowerBound(sentAt, w.ackAt); c < end; c++) {
+  for (let c = afterAck; c < end; c++) {
     const arrivedAt = forwarded.get(c);
     if (arrivedAt === undefined) continue;
     if (arrivedAt < w.unmuteRequestAt) leak++;

@@ -1,21 +1,32 @@
 import type { LoadStream } from '../lib/LoadGenerator.js';
+import { HopRecorder } from '../lib/hops.js';
+import type { MuteClient } from '../lib/muteClient.js';
 import { nowMs, type Address } from '../lib/RtpPeer.js';
 import type { BenchTarget, Timed } from './target.js';
 
-/** mutegate measured from the outside, through its Graph HTTP API, like any client would. */
+/**
+ * mutegate measured from the outside, like any client would: calls and participants are set up
+ * through the Graph HTTP API; mutes go through `client`, over HTTP ('ours') or over one
+ * persistent WebSocket ('ours-ws').
+ */
 export class GatewayTarget implements BenchTarget {
-  readonly name = 'ours';
+  readonly name: 'ours' | 'ours-ws';
   private calls: string[] = [];
   private loadParticipants: { callId: string; id: string }[] = [];
   private probe: { callId: string; id: string } | null = null;
   /** Mute/unmute requests this target sent, by outcome (checked against /metrics afterwards). */
   readonly issued = { mute: 0, unmute: 0, failed: 0 };
+  /** Where the probe's mutes spent their time in the gateway (HTTP only); main.ts takes one summary per run. */
+  readonly hops = new HopRecorder();
 
   /** `token`: an application token; the gateway must allow application unmute (auth.allowAppRemoteUnmute). */
   constructor(
     readonly baseUrl: string,
     private readonly token: string,
-  ) {}
+    private readonly client: MuteClient,
+  ) {
+    this.name = client.transport === 'ws' ? 'ours-ws' : 'ours';
+  }
 
   private get headers(): Record<string, string> {
     return { 'content-type': 'application/json', authorization: `Bearer ${this.token}` };
@@ -53,12 +64,19 @@ export class GatewayTarget implements BenchTarget {
 
   muteProbe(): Promise<Timed> {
     const probe = this.probe as { callId: string; id: string };
-    return this.toggle(probe.callId, probe.id, true);
+    return this.toggleProbe(probe.callId, probe.id, true);
   }
 
   unmuteProbe(): Promise<Timed> {
     const probe = this.probe as { callId: string; id: string };
-    return this.toggle(probe.callId, probe.id, false);
+    return this.toggleProbe(probe.callId, probe.id, false);
+  }
+
+  /** The probe's mutes, one at a time: each acknowledgement's Server-Timing goes to `hops`. */
+  private async toggleProbe(callId: string, participantId: string, mute: boolean): Promise<Timed> {
+    const timed = await this.toggle(callId, participantId, mute);
+    this.hops.record(this.client.lastServerTiming, timed.ackAt - timed.requestAt);
+    return timed;
   }
 
   async setLoadMuted(i: number, muted: boolean): Promise<void> {
@@ -74,21 +92,18 @@ export class GatewayTarget implements BenchTarget {
 
   async close(): Promise<void> {
     await this.teardown();
+    await this.client.close();
   }
 
   private async toggle(callId: string, participantId: string, mute: boolean): Promise<Timed> {
     const requestAt = nowMs();
-    const res = await fetch(`${this.baseUrl}/communications/calls/${callId}/participants/${participantId}/${mute ? 'mute' : 'unmute'}`, {
-      method: 'POST',
-      headers: this.headers,
-      body: '{"clientContext":"native-bench"}',
-    });
-    await res.arrayBuffer();
-    const ackAt = nowMs();
-    if (res.status !== 200) {
+    try {
+      await this.client.setMuted(callId, participantId, mute);
+    } catch (err) {
       this.issued.failed++;
-      throw new Error(`${mute ? 'mute' : 'unmute'} answered ${res.status}`);
+      throw err;
     }
+    const ackAt = nowMs();
     this.issued[mute ? 'mute' : 'unmute']++;
     return { requestAt, ackAt };
   }

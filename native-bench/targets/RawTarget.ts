@@ -17,6 +17,11 @@ export class RawTarget implements BenchTarget {
 
   private constructor(private readonly worker: types.Worker) {}
 
+  /** The worker process (a child of the bench), for its CPU time. */
+  get workerPid(): number {
+    return this.worker.pid;
+  }
+
   static async create(rtcMinPort: number, rtcMaxPort: number): Promise<RawTarget> {
     const mediasoup = await loadMediasoup();
     return new RawTarget(await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort, rtcMaxPort }));

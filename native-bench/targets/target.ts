@@ -7,9 +7,9 @@ export interface Timed {
   ackAt: number;
 }
 
-/** What the bench measures: our gateway over its API, or mediasoup called directly. */
+/** What the bench measures: our gateway over its API, mediasoup called directly, or Janus (VideoRoom over its HTTP API). */
 export interface BenchTarget {
-  readonly name: 'ours' | 'raw';
+  readonly name: 'ours' | 'ours-ws' | 'raw' | 'janus';
   /**
    * N background streams in calls of two: each participant sends one stream and receives the
    * other's. Transports are connected to the load generator's sockets.

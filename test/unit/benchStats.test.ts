@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeMute } from '../../native-bench/lib/probeAnalysis.js';
+import { childPids, processCpuSeconds, startCpuWindow, threadCpuSeconds } from '../../native-bench/lib/procCpu.js';
+import { targetsIn } from '../../native-bench/lib/report.js';
 import { cdf, quantile, ratio, summarize } from '../../native-bench/lib/stats.js';
+import { shortfall } from '../../native-bench/lib/throughput.js';
 
 describe('bench statistics', () => {
   it('interpolates quantiles between closest ranks', () => {
@@ -65,11 +68,45 @@ describe('probe analysis', () => {
     const r = analyzeMute(sentAt, forwarded, { requestAt: 1500, ackAt: 1504, unmuteRequestAt: 1800, unmuteAckAt: 1803 });
     expect(r.leakAfterAck).toBe(0);
     expect(r.forwardedAcrossUnmute).toBe(1);
+    expect(r.enforcementLowMs).toBe(2); // the unmute let 799 through: the mute's bound is still 502
   });
 
   it('reports NaN bounds when nothing was forwarded around the mute', () => {
     const r = analyzeMute(sentAt, new Map(), { requestAt: 1500, ackAt: 1504, unmuteRequestAt: 1800, unmuteAckAt: 1803 });
     expect(r.enforcementLowMs).toBeNaN();
     expect(r.unmuteFirstForwardedMs).toBeNaN();
+  });
+});
+
+describe('throughput steps', () => {
+  const ok = { targetRate: 1000, achievedRate: 990, ops: 1000, errors: 0, late: 3, leftBehind: 0, p50Ms: 1, p99Ms: 9 };
+
+  it('sustains a step only with no errors, nobody left behind, the rate achieved and p99 under the limit', () => {
+    expect(shortfall(ok, 10)).toBeNull();
+    expect(shortfall({ ...ok, errors: 1 }, 10)).toContain('errors');
+    expect(shortfall({ ...ok, leftBehind: 2 }, 10)).toContain('left behind');
+    expect(shortfall({ ...ok, achievedRate: 900 }, 10)).toContain('achieved');
+    expect(shortfall({ ...ok, p99Ms: 10.5 }, 10)).toContain('p99');
+    expect(shortfall({ ...ok, p99Ms: NaN }, 10)).toContain('p99'); // nothing completed is not a pass
+  });
+});
+
+describe('report helpers', () => {
+  it('lists targets in measured order with raw last', () => {
+    expect(targetsIn([{ target: 'raw' }, { target: 'ours' }, { target: 'ours-ws' }, { target: 'raw' }])).toEqual(['ours', 'ours-ws', 'raw']);
+  });
+});
+
+describe.runIf(process.platform === 'linux')('CPU from /proc', () => {
+  it('reads this process and its main thread, and turns readings into percent of a core', () => {
+    expect(processCpuSeconds(process.pid)).toBeGreaterThan(0);
+    expect(threadCpuSeconds(process.pid, process.pid)).toBeGreaterThan(0);
+    expect(threadCpuSeconds(process.pid, process.pid)).toBeLessThanOrEqual(processCpuSeconds(process.pid) + 0.01);
+    expect(processCpuSeconds(2 ** 22 + 12345)).toBeNaN(); // no such process
+    expect(childPids(process.ppid)).toContain(process.pid);
+    let seconds = 10;
+    const stop = startCpuWindow([{ name: 'fake', read: () => seconds }]);
+    seconds += 1000; // far more than any window this test can take: ≥ 100 %
+    expect(stop().fake).toBeGreaterThan(100);
   });
 });

@@ -1,0 +1,53 @@
+import { Agent, request } from 'node:http';
+import { MuteRejected, type MuteClient } from './muteClient.js';
+
+const BODY = Buffer.from('{"clientContext":"native-bench"}');
+
+/**
+ * Mute/unmute over the Graph HTTP routes with node:http and a keep-alive agent: connections are
+ * reused (no handshake per mute) and there are enough of them for an open-loop ramp, so the
+ * client neither queues requests behind each other nor spends its CPU on a heavier stack (fetch).
+ */
+export class HttpMuteClient implements MuteClient {
+  readonly transport = 'http';
+  private readonly agent: Agent;
+  private readonly url: URL;
+  private readonly headers: Record<string, string | number>;
+  /** The gateway's own account of the last 200 (see lib/hops.ts); sequential probe mutes read it. */
+  lastServerTiming: string | undefined;
+
+  /** `maxSockets`: concurrent requests before the agent queues (the ramp's in-flight count stays far below). */
+  constructor(baseUrl: string, token: string, maxSockets = 256) {
+    this.url = new URL(baseUrl);
+    this.agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' });
+    this.headers = { 'content-type': 'application/json', 'content-length': BODY.length, authorization: `Bearer ${token}` };
+  }
+
+  setMuted(callId: string, participantId: string, muted: boolean): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          agent: this.agent,
+          host: this.url.hostname,
+          port: this.url.port,
+          method: 'POST',
+          path: `/communications/calls/${callId}/participants/${participantId}/${muted ? 'mute' : 'unmute'}`,
+          headers: this.headers,
+        },
+        (res) => {
+          // The body is read to the end (the socket goes back to the pool only then), but not parsed.
+          res.on('data', () => undefined);
+          if (res.statusCode === 200) this.lastServerTiming = [res.headers['server-timing'] ?? []].flat().join(', ') || undefined;
+          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new MuteRejected(res.statusCode ?? 0, `${muted ? 'mute' : 'unmute'} answered ${res.statusCode}`))));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(BODY);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.agent.destroy();
+  }
+}
