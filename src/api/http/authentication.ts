@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { UNAUTHENTICATED_APP, type Principal } from '../../control/Principal.js';
 import { TokenVerifier } from '../auth/TokenVerifier.js';
+import { documentBearerAuth } from './openapi.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,6 +28,8 @@ export interface AuthenticationOptions {
 export function registerAuthenticated(app: FastifyInstance, options: AuthenticationOptions, routes: (scope: FastifyInstance) => void): void {
   void app.register(async (scope) => {
     scope.decorateRequest('principal', null);
+    // The document says which routes need the token from where they are registered, not from a list.
+    if (options.verifier) documentBearerAuth(scope);
     scope.addHook('onRequest', async (request) => {
       request.principal = options.verifier
         ? await options.verifier.verify(TokenVerifier.fromAuthorizationHeader(request.headers.authorization))

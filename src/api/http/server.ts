@@ -11,6 +11,7 @@ import { graphClientErrorHandler } from './clientErrors.js';
 import { graphErrorBody, graphErrorHandler, setRequestIdHeaders } from './graphErrors.js';
 import type { InFlightRequests } from './inFlightRequests.js';
 import { markArrival } from './serverTiming.js';
+import { registerOpenApi } from './openapi.js';
 import { callRoutes } from './routes/calls.js';
 import { genesysRoutes } from './routes/genesys.js';
 import { healthRoutes, metricsRoutes, type HealthSource } from './routes/health.js';
@@ -127,10 +128,16 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     reply.status(404).send(graphErrorBody(request, 404, `no route for ${request.method} ${request.url}`, 'routeNotFound')),
   );
 
+  // Public: the API's description (/openapi.json, /docs). It collects the routes registered after
+  // it, so it comes first and the public routes are registered in a plugin (loaded after it).
+  registerOpenApi(app);
+
   // Public: health, the browser page, and /metrics when configured so.
-  healthRoutes(app, options.health);
-  webClientRoutes(app);
-  if (options.publicMetrics) metricsRoutes(app, options.metrics);
+  void app.register(async (publicScope) => {
+    healthRoutes(publicScope, options.health);
+    webClientRoutes(publicScope);
+    if (options.publicMetrics) metricsRoutes(publicScope, options.metrics);
+  });
 
   // Everything else only behind a verified token (or as the application when auth is off).
   registerAuthenticated(app, { verifier: options.verifier }, (scope) => {

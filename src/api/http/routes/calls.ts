@@ -4,27 +4,36 @@ import type { CreateCallInput } from '../../../control/CallService.js';
 import { principalOf } from '../authentication.js';
 import { callPath, callsPath, callView } from '../../graph/resources.js';
 import type { CallParams } from '../shared.schema.js';
+import { TAG } from '../docs.js';
+import { callListResponse, callResponse, noContent } from '../responses.schema.js';
 import { callIdSchema, createCallSchema, updateCallSchema } from './calls.schema.js';
 import type { RouteContext } from './context.js';
 
+const tags = [TAG.calls];
+
 export function callRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.post<{ Body: CreateCallInput }>(callsPath, { schema: createCallSchema }, async (request, reply) => {
+  const createDoc = { tags, operationId: 'createCall', summary: 'Create a call', docResponses: { 201: callResponse } };
+  app.post<{ Body: CreateCallInput }>(callsPath, { schema: { ...createCallSchema, ...createDoc } }, async (request, reply) => {
     const created = await createCall(ctx, principalOf(request), request.body);
     return reply.status(201).header('Location', callPath(created.call.id)).send(callView(created));
   });
 
   // Every call the token may see.
-  app.get(callsPath, async (request) => ({ value: listCalls(ctx, principalOf(request)).map(callView) }));
+  const listDoc = { tags, operationId: 'listCalls', summary: 'List the calls the token may see', docResponses: { 200: callListResponse } };
+  app.get(callsPath, { schema: listDoc }, async (request) => ({ value: listCalls(ctx, principalOf(request)).map(callView) }));
 
-  app.get<{ Params: CallParams }>(`${callsPath}/:callId`, { schema: callIdSchema }, async (request) =>
+  const readDoc = { tags, operationId: 'getCall', summary: 'Read a call', docResponses: { 200: callResponse } };
+  app.get<{ Params: CallParams }>(`${callsPath}/:callId`, { schema: { ...callIdSchema, ...readDoc } }, async (request) =>
     callView(readCall(ctx, principalOf(request), request.params.callId)),
   );
 
-  app.patch<{ Params: CallParams; Body: { muteOnEntry: boolean } }>(callPath(':callId'), { schema: updateCallSchema }, async (request) =>
+  const updateDoc = { tags, operationId: 'updateCall', summary: 'Change call settings (muteOnEntry)', docResponses: { 200: callResponse } };
+  app.patch<{ Params: CallParams; Body: { muteOnEntry: boolean } }>(callPath(':callId'), { schema: { ...updateCallSchema, ...updateDoc } }, async (request) =>
     callView(changeCallSettings(ctx, principalOf(request), request.params.callId, request.body)),
   );
 
-  app.delete<{ Params: CallParams }>(`${callsPath}/:callId`, { schema: callIdSchema }, async (request, reply) => {
+  const endDoc = { tags, operationId: 'endCall', summary: 'End a call', docResponses: { 204: noContent } };
+  app.delete<{ Params: CallParams }>(`${callsPath}/:callId`, { schema: { ...callIdSchema, ...endDoc } }, async (request, reply) => {
     endCall(ctx, principalOf(request), request.params.callId);
     return reply.status(204).send();
   });

@@ -4,10 +4,15 @@ import { AuthError } from '../../auth/TokenVerifier.js';
 import { principalOf } from '../authentication.js';
 import type { RouteContext } from './context.js';
 import { receivedAt } from './mute.js';
-import { agentCall, agentCalls, agentOperation } from '../../../commands/agent.js';
+import { AGENT_OPERATIONS, agentCall, agentCalls, agentOperation } from '../../../commands/agent.js';
 import { genesysCallResource } from '../../genesys/callResource.js';
 import { statusByDomainKind } from '../../graph/errors.js';
 import { genesysCallParamsSchema, genesysOperationSchema } from './genesys.schema.js';
+import { TAG } from '../docs.js';
+import { documentErrorShape } from '../openapi.js';
+import { genesysCallListResponse, genesysCallResponse, genesysOkResponse } from '../responses.schema.js';
+
+const tags = [TAG.genesys];
 
 /**
  * Genesys Workspace Voice API: `statusCode` 0 is success; anything else comes with a
@@ -56,20 +61,32 @@ function genesysErrorHandler(error: FastifyError | Error, request: FastifyReques
 export function genesysRoutes(app: FastifyInstance, ctx: RouteContext, baseUrl: () => string): void {
   void app.register(async (scope) => {
     scope.setErrorHandler(genesysErrorHandler);
+    documentErrorShape(scope, 'genesys');
 
-    scope.get('/api/v2/me/calls', async (request) => {
+    const listDoc = { tags, operationId: 'genesysListCalls', summary: "The agent's calls", docResponses: { 200: genesysCallListResponse } };
+    scope.get('/api/v2/me/calls', { schema: listDoc }, async (request) => {
       const calls = agentCalls(ctx, principalOf(request)).map(({ call, participant }) => genesysCallResource(call, participant, baseUrl()));
       return { statusCode: GenesysStatus.ok, data: { calls } };
     });
 
-    scope.get<{ Params: { callId: string } }>('/api/v2/me/calls/:callId', { schema: { params: genesysCallParamsSchema } }, async (request) => {
+    const readDoc = { tags, operationId: 'genesysGetCall', summary: 'One of the agent\'s calls', docResponses: { 200: genesysCallResponse } };
+    scope.get<{ Params: { callId: string } }>('/api/v2/me/calls/:callId', { schema: { params: genesysCallParamsSchema, ...readDoc } }, async (request) => {
       const { call, participant } = agentCall(ctx, principalOf(request), request.params.callId);
       return { statusCode: GenesysStatus.ok, data: { call: genesysCallResource(call, participant, baseUrl()) } };
     });
 
     scope.post<{ Params: { callId: string }; Body: { operationName: string } }>(
       '/api/v2/me/calls/:callId',
-      { schema: genesysOperationSchema },
+      {
+        schema: {
+          ...genesysOperationSchema,
+          tags,
+          operationId: 'genesysCallOperation',
+          summary: "An operation on the agent's call",
+          description: `\`operationName\`: ${AGENT_OPERATIONS.join(', ')}; the call's \`capabilities\` say which apply now (another is refused: 409, statusCode 4).`,
+          docResponses: { 200: genesysOkResponse },
+        },
+      },
       async (request, reply) => {
         await agentOperation(ctx, principalOf(request), request.params.callId, request.body.operationName, receivedAt(reply));
         return { statusCode: GenesysStatus.ok };

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { TAG } from '../docs.js';
+import { healthResponse, metricsResponse } from '../responses.schema.js';
 
 export interface HealthSource {
   /** Live media workers; 0 means no call can be created right now. */
@@ -8,7 +10,8 @@ export interface HealthSource {
 
 /** GET /healthz: public (load balancers and orchestrators ask without a token). */
 export function healthRoutes(app: FastifyInstance, health: HealthSource): void {
-  app.get('/healthz', async (_request, reply) => {
+  const doc = { tags: [TAG.health], operationId: 'health', summary: 'Liveness: 503 while no media worker is alive', docResponses: { 200: healthResponse, 503: healthResponse } };
+  app.get('/healthz', { schema: doc }, async (_request, reply) => {
     const workers = health.liveWorkers();
     return reply.status(workers > 0 ? 200 : 503).send({ status: workers > 0 ? 'ok' : 'degraded', workers });
   });
@@ -16,7 +19,8 @@ export function healthRoutes(app: FastifyInstance, health: HealthSource): void {
 
 /** GET /metrics: registered in the authenticated scope unless the config makes it public. */
 export function metricsRoutes(app: FastifyInstance, metrics: Registry): void {
-  app.get('/metrics', async (_request, reply) =>
+  const doc = { tags: [TAG.health], operationId: 'metrics', summary: 'Prometheus metrics (public or behind the token, by configuration)', docResponses: { 200: metricsResponse } };
+  app.get('/metrics', { schema: doc }, async (_request, reply) =>
     reply.header('Content-Type', metrics.contentType).send(await metrics.metrics()),
   );
 }

@@ -7,6 +7,8 @@ import { arrivalOf, serverTiming, type RequestMarks } from '../serverTiming.js';
 import type { CallParams, ClientContextBody, ParticipantParams } from '../shared.schema.js';
 import type { RouteContext } from './context.js';
 import { muteCallSchema, muteParticipantSchema } from './mute.schema.js';
+import { TAG } from '../docs.js';
+import { muteOperationResponse } from '../responses.schema.js';
 
 /** Graph clients always send a JSON body, but a bodiless POST (curl -X POST) means "no clientContext". */
 export function bodilessMeansEmpty(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
@@ -42,8 +44,14 @@ const addServerTiming: onSendHookHandler = (request, reply, payload, done) => {
   done(null, payload);
 };
 
+/** The document's description of a mute route (tags, id, summary, the operation it answers with). */
+const doc = (operationId: string, summary: string) => ({ tags: [TAG.mute], operationId, summary, docResponses: { 200: muteOperationResponse } });
+
+/** The document's example body: the clientContext comes back in the operation and its notifications. */
+const withExample = <T extends { body: object }>(schema: T) => ({ ...schema, body: { ...schema.body, examples: [{ clientContext: 'moderator-console' }] } });
+
 export function muteRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const opts = (schema: object) => ({ schema, onRequest: markAuthenticated, preValidation: bodilessMeansEmpty, onSend: addServerTiming });
+  const opts = (schema: object) => ({ schema: { ...schema, bodyOptional: true }, onRequest: markAuthenticated, preValidation: bodilessMeansEmpty, onSend: addServerTiming });
   /** The command's input from the request; marks the handler's start. */
   const meta = (request: FastifyRequest<{ Body: ClientContextBody }>, reply: FastifyReply) => {
     const marks = marksOf.get(request);
@@ -62,21 +70,22 @@ export function muteRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.post<{ Params: ParticipantParams; Body: ClientContextBody }>(
     `${participantPath(':callId', ':participantId')}/mute`,
-    opts(muteParticipantSchema),
+    opts({ ...withExample(muteParticipantSchema), ...doc('muteParticipant', 'Server-mute a participant (answered once the media worker paused its audio)') }),
     async (request, reply) =>
       sendOperation(reply, answered(request, await mute(ctx, principalOf(request), request.params.callId, request.params.participantId, meta(request, reply)))),
   );
 
   app.post<{ Params: ParticipantParams; Body: ClientContextBody }>(
     `${participantPath(':callId', ':participantId')}/unmute`,
-    opts(muteParticipantSchema),
+    opts({ ...withExample(muteParticipantSchema), ...doc('unmuteParticipant', 'Server-unmute a participant') }),
     async (request, reply) =>
       sendOperation(reply, answered(request, await unmute(ctx, principalOf(request), request.params.callId, request.params.participantId, meta(request, reply)))),
   );
 
   // Graph: the application mutes/unmutes its own participant.
   for (const action of ['mute', 'unmute'] as const) {
-    app.post<{ Params: CallParams; Body: ClientContextBody }>(`${callPath(':callId')}/${action}`, opts(muteCallSchema), async (request, reply) =>
+    const actionDoc = doc(`${action}Application`, `${action === 'mute' ? 'Mute' : 'Unmute'} the application's own participant (Graph)`);
+    app.post<{ Params: CallParams; Body: ClientContextBody }>(`${callPath(':callId')}/${action}`, opts({ ...muteCallSchema, ...actionDoc }), async (request, reply) =>
       sendOperation(reply, answered(request, await muteApplication(ctx, principalOf(request), request.params.callId, action === 'mute', meta(request, reply)))),
     );
   }

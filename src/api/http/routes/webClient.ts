@@ -9,7 +9,8 @@ export const WEB_ROOT = fileURLToPath(new URL('../../../../dist/web', import.met
 /** Serves the browser client at / (when it has been built; otherwise / says how to build it). */
 export function webClientRoutes(app: FastifyInstance): void {
   if (!existsSync(`${WEB_ROOT}/index.html`)) {
-    app.get('/', async (_request, reply) =>
+    // The page, not the API: not in the OpenAPI document (nor are the bundle's files, see @fastify/static's schemaHide).
+    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
       reply.status(503).type('text/plain').send('The web client is not built. Run "npm run build:web" (npm run serve does it).\n'),
     );
     return;
