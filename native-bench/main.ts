@@ -19,6 +19,7 @@ import { summarize, type Summary } from './lib/stats.js';
 import { cdfPlotSvg } from './lib/svgPlot.js';
 import { runThroughput, type ThroughputResult } from './lib/throughput.js';
 import { WsMuteClient } from './lib/WsMuteClient.js';
+import { bigCallRequested, runBigCallProfile } from './lib/bigcall/profile.js';
 import { GatewayTarget } from './targets/GatewayTarget.js';
 import { JanusTarget } from './targets/JanusTarget.js';
 import { RawTarget } from './targets/RawTarget.js';
@@ -32,6 +33,8 @@ is measured twice: mutes over HTTP ("ours") and over one persistent WebSocket ("
 
   --profile quick|full      quick (default, about 2 min): N=10,100, S=10,100, ramp at N=100
                             full: N=10,100,500,1000, S=10,100,1000, ramp at N=1000
+                            bigcall: one call of 25 … 200 talkers, speaker-aware forwarding
+                            (its own options: npm run bench -- --profile bigcall --help)
   --streams LIST            background streams N, comma-separated (overrides the profile)
   --subscribers LIST        WebSocket subscribers S for the roster fan-out sweep
   --mutes K                 mute/unmute pairs per N and target (quick 30, full 100)
@@ -244,6 +247,8 @@ async function measure(target: BenchTarget, streams: number, opts: Options, subs
 }
 
 async function main(): Promise<number> {
+  // The big-call profile has its own options and report (lib/bigcall/profile.ts).
+  if (bigCallRequested(process.argv.slice(2))) return runBigCallProfile(process.argv.slice(2));
   let opts: Options | null;
   try {
     opts = options(process.argv.slice(2));

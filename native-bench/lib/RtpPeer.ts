@@ -1,4 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { audioLevelExtension, encodeRtpWithExtension, type AudioLevel } from './bigcall/audioLevel.js';
 import { decodeProbe, decodeRtp, encodeProbe, encodeRtp } from './rtp.js';
 import type { SrtpEndpointCodec } from './srtp.js';
 
@@ -46,6 +47,11 @@ export class RtpPeer {
   nextCounter = 0;
   /** SRTP keys of this leg; null = plain RTP. */
   srtp: SrtpEndpointCodec | null = null;
+  /**
+   * When set, every packet sent carries this RFC 6464 audio level (one-byte header extension
+   * under `audioLevel.id`); change it between packets to make the peer loud, quiet or silent.
+   */
+  audioLevel: AudioLevel | null = null;
   /** When set, every datagram this peer sends is also appended here (e.g. to replay it from elsewhere). */
   sentDatagrams: Buffer[] | null = null;
   /** Every datagram that reached the socket, whatever it was. */
@@ -89,14 +95,15 @@ export class RtpPeer {
     const sentAtMs = nowMs();
     if (this.recordSends) this.sentAt[this.nextCounter] = sentAtMs;
     const payload = encodeProbe({ senderId: this.senderId, counter: this.nextCounter++, sentAtMs }, opts.payloadBytes);
-    const packet = encodeRtp({
+    const header = {
       payloadType: opts.payloadType,
       sequenceNumber: this.sequenceNumber++ & 0xffff,
       timestamp: (this.timestamp += samplesPerPacket) >>> 0,
       ssrc: opts.ssrc,
       marker: false,
       payload,
-    });
+    };
+    const packet = this.audioLevel ? encodeRtpWithExtension(header, audioLevelExtension(this.audioLevel)) : encodeRtp(header);
     const datagram = this.srtp ? this.srtp.protect(packet) : packet;
     this.sentDatagrams?.push(datagram);
     this.socket.send(datagram, opts.to.port, opts.to.ip);

@@ -1,0 +1,272 @@
+import { describe, expect, it } from 'vitest';
+import { audioLevelExtension, encodeRtpWithExtension, readAudioLevel } from '../../native-bench/lib/bigcall/audioLevel.js';
+import { accountDelivery, firstArrivals, type ReceivedColumns } from '../../native-bench/lib/bigcall/delivery.js';
+import { parseUdpDrops } from '../../native-bench/lib/bigcall/discardSocket.js';
+import { runMuteCycles } from '../../native-bench/lib/bigcall/muteCycles.js';
+import { MuteRejected } from '../../native-bench/lib/muteClient.js';
+import type { StepResult } from '../../native-bench/lib/bigcall/stepResult.js';
+import { planTalkers } from '../../native-bench/lib/bigcall/talkerPlan.js';
+import { bigCallMarkdown } from '../../native-bench/lib/bigcall/report.js';
+import { largestSupported, stepFailure, supported, targets, whyNotSupported } from '../../native-bench/lib/bigcall/verdict.js';
+import { decodeProbe, decodeRtp, encodeProbe } from '../../native-bench/lib/rtp.js';
+import { summarize } from '../../native-bench/lib/stats.js';
+
+describe('ssrc-audio-level one-byte header extension (RFC 5285 / RFC 6464)', () => {
+  it('writes 0xBEDE, one word, the id/len nibble and V + level, padded', () => {
+    expect([...audioLevelExtension({ id: 1, levelDbov: 20, voice: true })]).toEqual([0xbe, 0xde, 0x00, 0x01, 0x10, 0x80 | 20, 0, 0]);
+    expect([...audioLevelExtension({ id: 14, levelDbov: 127, voice: false })]).toEqual([0xbe, 0xde, 0x00, 0x01, 0xe0, 127, 0, 0]);
+  });
+
+  it('refuses reserved ids and levels outside 0–127', () => {
+    expect(() => audioLevelExtension({ id: 0, levelDbov: 20, voice: true })).toThrow(RangeError);
+    expect(() => audioLevelExtension({ id: 15, levelDbov: 20, voice: true })).toThrow(RangeError);
+    expect(() => audioLevelExtension({ id: 1, levelDbov: 128, voice: true })).toThrow(RangeError);
+  });
+
+  it('sets the X bit; the payload still decodes and the level reads back', () => {
+    const payload = encodeProbe({ senderId: 7, counter: 3, sentAtMs: 12.5 }, 80);
+    const packet = encodeRtpWithExtension({ payloadType: 100, sequenceNumber: 1, timestamp: 960, ssrc: 42, marker: false, payload }, audioLevelExtension({ id: 3, levelDbov: 70, voice: false }));
+    expect(packet.length).toBe(12 + 8 + 80);
+    expect(packet[0]! & 0x10).toBe(0x10);
+    const rtp = decodeRtp(packet);
+    expect(rtp?.ssrc).toBe(42);
+    expect(decodeProbe(rtp!.payload)).toEqual({ senderId: 7, counter: 3, sentAtMs: 12.5 });
+    expect(readAudioLevel(packet, 3)).toEqual({ levelDbov: 70, voice: false });
+    expect(readAudioLevel(packet, 4)).toBeNull();
+  });
+});
+
+describe('big-call talker plan', () => {
+  it('loud first, sampled receivers and quiet victims spread over the rest', () => {
+    const plan = planTalkers(50, { loud: 3, sampledReceivers: 8, victims: 4 });
+    expect(plan.slice(0, 3).every((t) => t.role === 'loud')).toBe(true);
+    const sampled = plan.filter((t) => t.sampled !== null);
+    expect(sampled.map((t) => t.sampled)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(sampled.every((t) => t.role !== 'loud' && !t.victim)).toBe(true);
+    const victims = plan.filter((t) => t.victim);
+    expect(victims).toHaveLength(4);
+    expect(victims.every((t) => t.role === 'quiet')).toBe(true);
+    expect(new Set(plan.map((t) => t.senderId)).size).toBe(50);
+    expect(Math.max(...sampled.map((t) => t.index))).toBeGreaterThan(40);
+  });
+
+  it('fits small calls', () => {
+    const plan = planTalkers(5, { loud: 3, sampledReceivers: 8, victims: 4 });
+    expect(plan.filter((t) => t.sampled !== null)).toHaveLength(1);
+    expect(plan.filter((t) => t.victim)).toHaveLength(1);
+    const ten = planTalkers(10, { loud: 3, sampledReceivers: 8, victims: 4 });
+    expect(ten.filter((t) => t.sampled !== null)).toHaveLength(4);
+    expect(ten.filter((t) => t.victim)).toHaveLength(3);
+    expect(ten.filter((t) => t.victim && t.sampled !== null)).toHaveLength(0);
+  });
+});
+
+function columns(rows: [receiver: number, sender: number, counter: number, arrived: number, sent: number][]): ReceivedColumns {
+  return {
+    receiver: rows.map((r) => r[0]),
+    senderId: rows.map((r) => r[1]),
+    counter: rows.map((r) => r[2]),
+    arrivedAtMs: rows.map((r) => r[3]),
+    sentAtMs: rows.map((r) => r[4]),
+  };
+}
+
+describe('big-call delivery accounting', () => {
+  // Receivers: slot 0 is sender 10, slot 1 is sender 11. Sender 1 is loud, 2 quiet, 9 a victim.
+  const receivers = new Map([
+    [0, 10],
+    [1, 11],
+  ]);
+  const window = new Map<number, readonly [number, number]>([
+    [1, [100, 104]],
+    [2, [50, 54]],
+    [9, [0, 4]],
+    [10, [0, 4]],
+    [11, [0, 4]],
+  ]);
+
+  it('speakers mode: counts only the loud sender inside the window, once, and flags the rest', () => {
+    const d = accountDelivery({
+      received: columns([
+        [0, 1, 100, 11, 10],
+        [0, 1, 100, 12, 10], // duplicate
+        [0, 1, 101, 33, 30],
+        [0, 1, 99, 5, 0], // before the window
+        [0, 1, 104, 5, 0], // after it
+        [1, 1, 100, 15, 10],
+        [1, 2, 50, 15, 10], // quiet: should not have been forwarded
+        [0, 9, 1, 15, 10], // victim: ignored
+        [7, 1, 100, 15, 10], // not a sampled receiver that joined
+      ]),
+      receivers,
+      window,
+      expected: new Set([1]),
+      ignored: new Set([9]),
+    });
+    expect(d.expectedPackets).toBe(8);
+    expect(d.receivedPackets).toBe(3);
+    expect(d.ratio).toBeCloseTo(3 / 8);
+    expect(d.worstReceiverRatio).toBeCloseTo(1 / 4);
+    expect(d.latencyMs.sort()).toEqual([1, 3, 5]);
+    expect(d.unexpectedPackets).toBe(1);
+  });
+
+  it('all mode: a receiver does not expect its own packets', () => {
+    const d = accountDelivery({ received: columns([[0, 11, 0, 1, 0]]), receivers, window, expected: new Set([1, 2, 10, 11]), ignored: new Set([9]) });
+    // Receiver 0 expects 1, 2, 11 (12 packets); receiver 1 expects 1, 2, 10 (12).
+    expect(d.expectedPackets).toBe(24);
+    expect(d.receivedPackets).toBe(1);
+  });
+
+  it('first arrival of each packet of one sender at any receiver', () => {
+    const first = firstArrivals(
+      columns([
+        [0, 9, 1, 20, 0],
+        [1, 9, 1, 15, 0],
+        [0, 9, 2, 30, 0],
+        [0, 8, 1, 1, 0],
+      ]),
+      9,
+    );
+    expect([...first]).toEqual([
+      [1, 15],
+      [2, 30],
+    ]);
+  });
+});
+
+describe('/proc/net/udp drops', () => {
+  it('sums the drops column of the given loopback ports', () => {
+    const text = [
+      '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
+      ' 4603: 0100007F:CC9D 00000000:0000 07 00000000:00034000 00:00000000 00000000     0        0 16117 2 0000000013612acf 4744',
+      ' 4604: 0100007F:CC9E 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 16118 2 0000000013612acf 0',
+      ' 4605: 00000000:CC9D 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 16119 2 0000000013612acf 9',
+    ].join('\n');
+    expect([...parseUdpDrops(text, [0xcc9d, 0xcc9e])]).toEqual([
+      [0xcc9d, 4744],
+      [0xcc9e, 0],
+    ]);
+  });
+});
+
+function step(overrides: Partial<StepResult> & { mode?: 'all' | 'speakers' }): StepResult {
+  const { mode = 'speakers', ...rest } = overrides;
+  const talkers = rest.talkers ?? 100;
+  return {
+    talkers,
+    forwarding: mode === 'all' ? { mode: 'all' } : { mode: 'speakers', maxSpeakers: 3, silenceDbov: 50 },
+    appliedForwarding: null,
+    joins: { placed: talkers, refused: 0, timedOut: 0, notAttempted: 0, placedMs: summarize([5]), refusals: [], maxAnswerMs: 30 },
+    sampledReceivers: { joined: 8, planned: 8 },
+    steadySeconds: 10,
+    delivery: { expectedPackets: 100, receivedPackets: 100, ratio: 1, worstReceiverRatio: 1, unexpectedPackets: 0 },
+    oneWayMs: summarize([1, 2, 3]),
+    cpu: { gateway: 1, workers: [], bench: 10 },
+    mutes: { attempted: 20, acked: 20, failed: {}, timedOut: 0, ackMs: summarize([2, 3]), unmuteAckMs: summarize([2]), leakAfterAck: 0, results: [], victimPacketsForwarded: 0, leakCheckArmed: true },
+    unsampledPacketsPerSecond: 0,
+    bench: { sent: 0, skipped: 0, datagramsRead: 0, discardSocketsRead: false },
+    failed: null,
+    ...rest,
+  };
+}
+
+describe('big-call verdicts and issue 13 targets', () => {
+  it('a step clearly fails below 90 % delivery or with a mute not answered or not confirmed', () => {
+    expect(stepFailure(step({}))).toBeNull();
+    expect(stepFailure(step({ delivery: { expectedPackets: 100, receivedPackets: 80, ratio: 0.8, worstReceiverRatio: 0.8, unexpectedPackets: 0 } }))).toMatch(/delivery 80.0 %/);
+    const base = step({});
+    expect(stepFailure(step({ mutes: { ...base.mutes, timedOut: 1 } }))).toMatch(/not answered/);
+    expect(stepFailure(step({ mutes: { ...base.mutes, failed: { 'mute 503': 2 } } }))).toMatch(/2 × mute 503/);
+  });
+
+  it('speakers mode that forwarded quiet talkers is not a supported call', () => {
+    expect(supported(step({}))).toBe(true);
+    expect(supported(step({ delivery: { expectedPackets: 1, receivedPackets: 1, ratio: 1, worstReceiverRatio: 1, unexpectedPackets: 5 } }))).toBe(false);
+    expect(supported(step({ mode: 'all', delivery: { expectedPackets: 1, receivedPackets: 1, ratio: 1, worstReceiverRatio: 1, unexpectedPackets: 5 } }))).toBe(true);
+    expect(supported(step({ oneWayMs: summarize([60]) }))).toBe(false);
+    const refused = step({ talkers: 200 });
+    refused.joins = { ...refused.joins, placed: 180, refused: 20 };
+    expect(whyNotSupported(refused)).toEqual(['20 not placed (20 refused)']);
+  });
+
+  it('targets: the largest supported speakers call, its mute ack p99, leak and join answers', () => {
+    const steps = [step({ talkers: 150 }), step({ talkers: 200, oneWayMs: summarize([80]) }), step({ mode: 'all', talkers: 50 })];
+    expect(largestSupported(steps.filter((s) => s.forwarding.mode === 'speakers'))?.talkers).toBe(150);
+    const rows = targets(steps);
+    expect(rows.map((r) => r.met)).toEqual([false, true, true, true]);
+    expect(rows[0]?.measured).toBe('150 (all mode: 50)');
+    const slowJoin = step({ talkers: 200 });
+    slowJoin.joins = { ...slowJoin.joins, refused: 1, refusals: [{ index: 199, ms: 1500, atSeconds: 20, code: 'mediaCapacityExceeded' }], maxAnswerMs: 1500 };
+    expect(targets([slowJoin]).map((r) => r.met)).toEqual([true, true, true, false]);
+  });
+});
+
+describe('big-call results.md', () => {
+  it('has one table per mode, the verdicts and the targets', () => {
+    const md = bigCallMarkdown({
+      command: 'npm run bench -- --profile bigcall',
+      machine: { cpuModel: 'cpu', cpuCount: 2, memoryBytes: 2 ** 30, node: 'v20', mediasoup: '3.13.16' },
+      parameters: { packetsPerSecond: 50, payloadBytes: 80, audioLevelExtensionId: 1, audioLevel: true, loud: 3, sampledReceivers: 8, workers: 2, steadySeconds: 10, warmupSeconds: 2, mutes: 20, victims: 4, talkWhileMuted: true },
+      steps: [step({ mode: 'all', talkers: 25 }), step({ talkers: 25 }), step({ talkers: 50, delivery: { expectedPackets: 10, receivedPackets: 5, ratio: 0.5, worstReceiverRatio: 0.5, unexpectedPackets: 0 }, failed: 'delivery 50.0 %' })],
+      errors: [{ talkers: 50, forwarding: { mode: 'all' }, error: 'gateway exited' }],
+      durationSeconds: 60,
+    });
+    expect(md).toContain('### Forwarding: all (everyone hears everyone)');
+    expect(md).toContain('### Forwarding: speakers (the 3 loudest above -50 dBov)');
+    expect(md).toMatch(/\| 25 \| 25 \/ 0 \/ 0 .*\| supported \|/);
+    expect(md).toContain('fails: delivery 50.0 %');
+    expect(md).toContain('step did not finish: gateway exited');
+    expect(md).toContain('| leak after ack (every step, both modes) | 0 packets (60 mutes) | 0 | met |');
+  });
+});
+
+describe('big-call mute cycles', () => {
+  const victims = [
+    { senderId: 1, participantId: 'a' },
+    { senderId: 2, participantId: 'b' },
+  ];
+
+  it('mutes victims in turn, talking while muted, and times every window', async () => {
+    const calls: string[] = [];
+    const cycles = await runMuteCycles({
+      victims,
+      pairs: 3,
+      timeoutMs: 1000,
+      setMuted: async (id, muted) => void calls.push(`${muted ? 'mute' : 'unmute'} ${id}`),
+      talking: async (senderId, whileMuted) => void calls.push(`${whileMuted ? 'talk' : 'quiet'} ${senderId}`),
+      progress: () => undefined,
+    });
+    expect(calls).toEqual(['mute a', 'talk 1', 'quiet 1', 'unmute a', 'mute b', 'talk 2', 'quiet 2', 'unmute b', 'mute a', 'talk 1', 'quiet 1', 'unmute a']);
+    expect(cycles.windows.map((w) => w.senderId)).toEqual([1, 2, 1]);
+    for (const w of cycles.windows) expect(w.requestAt <= w.ackAt && w.ackAt < w.unmuteRequestAt && w.unmuteRequestAt <= w.unmuteAckAt).toBe(true);
+    expect(cycles).toMatchObject({ attempted: 3, failed: {}, timedOut: 0 });
+  });
+
+  it('a refused mute takes its victim out; an unanswered one stops the mutes', async () => {
+    const refused = await runMuteCycles({
+      victims,
+      pairs: 3,
+      timeoutMs: 1000,
+      setMuted: async (id, muted) => {
+        if (id === 'a' && muted) throw new MuteRejected(503, 'mute answered 503');
+      },
+      progress: () => undefined,
+    });
+    expect(refused.failed).toEqual({ 'mute 503': 1 });
+    expect([...refused.gone]).toEqual([1]);
+    expect(refused.windows.map((w) => w.senderId)).toEqual([2, 2]);
+
+    const quietAgain: number[] = [];
+    const stuck = await runMuteCycles({
+      victims,
+      pairs: 3,
+      timeoutMs: 50,
+      setMuted: (_id, muted) => (muted ? Promise.resolve() : new Promise<void>(() => undefined)),
+      talking: async (senderId, whileMuted) => void (whileMuted || quietAgain.push(senderId)),
+      progress: () => undefined,
+    });
+    expect(stuck).toMatchObject({ attempted: 1, timedOut: 1, windows: [] });
+    expect(quietAgain).toEqual([1, 1]);
+  });
+});
