@@ -11,6 +11,7 @@ import type { GatewayConfig } from './config/schema.js';
 import { DEVELOPMENT_SECRET } from './api/auth/devTokens.js';
 import { TokenVerifier } from './api/auth/TokenVerifier.js';
 import { CallService } from './control/CallService.js';
+import { sanitizeForwarding } from './control/forwarding.js';
 import { Moderation } from './control/Moderation.js';
 import { Policy } from './control/Policy.js';
 import { ReceiveAddressPolicy } from './control/ReceiveAddressPolicy.js';
@@ -43,11 +44,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
       rtcMinPort: config.media.rtcMinPort,
       rtcMaxPort: config.media.rtcMaxPort,
       logLevel: config.media.workerLogLevel,
+      budget: config.media.workerBudget,
     },
     logger.child({ component: 'media' }),
   );
   const mediaPlane = new MediasoupMediaPlane(pool, { listenIp: config.media.listenIp, announcedIp: config.media.announcedIp });
-  const service = new CallService(mediaPlane, { operationsPerCall: config.limits.operationsPerCall, participantsPerCall: config.limits.participantsPerCall });
+  const { maxSpeakers, silenceDbov, speakersFrom } = config.media.forwarding;
+  const service = new CallService(mediaPlane, {
+    operationsPerCall: config.limits.operationsPerCall,
+    participantsPerCall: config.limits.participantsPerCall,
+    muteConfirmTimeoutMs: config.media.muteConfirmTimeoutMs,
+    // Who hears whom in calls that do not say (README "Who is heard in a large call").
+    forwarding: sanitizeForwarding(config.media.forwarding),
+    forwardingDefaults: { maxSpeakers, silenceDbov, speakersFrom },
+  });
   // A domain event listener that throws is logged here and counted in /metrics (metrics.ts); the
   // operation that emitted the event goes on as if nothing happened (see SafeEventEmitter).
   service.onListenerError((event, err) => logger.error({ err, event }, 'a domain event listener failed'));

@@ -25,6 +25,12 @@ export interface GatewayConfigInput {
     numWorkers: number | 'auto';
     workerLogLevel: WorkerLogLevel;
     /**
+     * How long a mute (lock, deafen, a muted participant's paused producer) waits for the worker to
+     * confirm the pause before it fails closed with 503 muteNotConfirmed; an unmute not confirmed
+     * in time answers 503 unmuteNotConfirmed and the participant stays muted.
+     */
+    muteConfirmTimeoutMs: number;
+    /**
      * CIDR blocks a `receive` address (where the SFU sends a plain-RTP participant's audio) must be
      * in. Unspecified, broadcast, multicast, link-local addresses and ports < 1024 are refused whatever this says.
      */
@@ -34,6 +40,23 @@ export interface GatewayConfigInput {
      * backend or SIP gateway). Everyone else joins plain RTP with SRTP and latching.
      */
     trustedRtpRoles: ('app' | 'moderator')[];
+    /**
+     * Who hears whom in calls created without `forwarding` (see README, "Who is heard in a large
+     * call"): "all", "speakers" (the maxSpeakers loudest), or "auto" (all until more than
+     * speakersFrom participants send audio, then speakers).
+     */
+    forwarding: { mode: 'all' | 'speakers' | 'auto'; maxSpeakers: number; silenceDbov: number; speakersFrom: number };
+    /**
+     * What one worker may carry (admission control, see README "Calls over several workers"):
+     * joins go to a worker with room, else answer 503 mediaCapacityExceeded. Packets are
+     * estimated at 50/s per producer and per consumer, pipes included.
+     */
+    workerBudget: {
+      consumers: number;
+      packetsPerSecond: number;
+      /** Share of the budget up to which a worker takes new participants while another still could. */
+      placementShare: number;
+    };
   };
   log: { level: LogLevel };
   limits: {
@@ -114,7 +137,7 @@ export const configSchema = {
     media: {
       type: 'object',
       additionalProperties: false,
-      required: ['listenIp', 'announcedIp', 'rtcMinPort', 'rtcMaxPort', 'numWorkers', 'workerLogLevel', 'receiveNetworks', 'trustedRtpRoles'],
+      required: ['listenIp', 'announcedIp', 'rtcMinPort', 'rtcMaxPort', 'numWorkers', 'workerLogLevel', 'muteConfirmTimeoutMs', 'receiveNetworks', 'trustedRtpRoles', 'forwarding', 'workerBudget'],
       properties: {
         listenIp: { type: 'string', minLength: 1 },
         announcedIp: { type: ['string', 'null'], minLength: 1 },
@@ -128,12 +151,34 @@ export const configSchema = {
           ],
         },
         workerLogLevel: { type: 'string', enum: ['debug', 'warn', 'error', 'none'] },
+        muteConfirmTimeoutMs: { type: 'integer', minimum: 10, maximum: 60_000 },
         receiveNetworks: {
           type: 'array',
           maxItems: 256,
           items: { type: 'string', description: 'a CIDR block, e.g. 10.0.0.0/8', pattern: '^[0-9A-Fa-f:.]+/[0-9]{1,3}$' },
         },
         trustedRtpRoles: { type: 'array', uniqueItems: true, items: { type: 'string', enum: ['app', 'moderator'] } },
+        forwarding: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['mode', 'maxSpeakers', 'silenceDbov', 'speakersFrom'],
+          properties: {
+            mode: { type: 'string', enum: ['all', 'speakers', 'auto'] },
+            maxSpeakers: { type: 'integer', minimum: 1, maximum: 16 },
+            silenceDbov: { type: 'integer', minimum: 0, maximum: 127 },
+            speakersFrom: { type: 'integer', minimum: 1, maximum: 100_000 },
+          },
+        },
+        workerBudget: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['consumers', 'packetsPerSecond', 'placementShare'],
+          properties: {
+            consumers: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+            packetsPerSecond: { type: 'integer', minimum: 50, maximum: 100_000_000 },
+            placementShare: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+          },
+        },
       },
     },
     log: {

@@ -1,3 +1,4 @@
+import type { CallForwarding } from './forwarding.js';
 import type { IdentitySet } from './identity.js';
 import type { CallMedia } from './mediaPlane.js';
 import { OperationStore } from './Operation.js';
@@ -24,6 +25,8 @@ export interface CallOptions {
   targets?: { identity: IdentitySet }[];
   operationsCapacity: number;
   muteOnEntry?: boolean;
+  /** Who hears whom; absent = everyone hears every unmuted participant. */
+  forwarding?: CallForwarding;
 }
 
 /** Former leg ids remembered per call (see Call.currentLeg). */
@@ -42,6 +45,10 @@ export class Call {
   state: CallState = 'established';
   /** People joining for the first time start muted (a moderator setting). */
   muteOnEntry: boolean;
+  /** Who hears whom (kept for a rebuild after a worker crash). */
+  readonly forwarding: CallForwarding;
+  /** The participant the media last named the dominant speaker (see SpeakerSignals); null: nobody. */
+  dominantSpeakerId: string | null = null;
   /** Set while the media worker under this call is dead: participants have no media until rebuilt. */
   mediaLost = false;
   readonly participants = new Map<string, Participant>();
@@ -74,6 +81,12 @@ export class Call {
     this.appIdentityKey = options.appIdentityKey;
     this.operations = new OperationStore(options.operationsCapacity);
     this.muteOnEntry = options.muteOnEntry ?? false;
+    this.forwarding = options.forwarding ?? { mode: 'all' };
+  }
+
+  /** The dominant speaker, if it is still in the call. */
+  dominantSpeaker(): Participant | undefined {
+    return this.dominantSpeakerId === null ? undefined : this.participants.get(this.dominantSpeakerId);
   }
 
   get rosterSequence(): number {

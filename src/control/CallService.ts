@@ -2,15 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { SafeEventEmitter } from '../lib/SafeEventEmitter.js';
 import { Call, type CallKind } from './Call.js';
 import { sanitizeCreateCallInput, sanitizeJoinInput, sanitizeSendSpec } from './callInput.js';
-import { callMediaLost, DomainError, notFound, shuttingDown } from './errors.js';
+import { callMediaLost, DomainError, mediaCapacityExceeded, notFound, shuttingDown } from './errors.js';
 import { identityKey, type IdentitySet } from './identity.js';
-import { InvalidMediaRequest, type CallMedia, type EndpointMedia, type EndpointStart, type MediaPlane } from './mediaPlane.js';
+import { InvalidMediaRequest, MediaCapacityExceeded, type CallMedia, type EndpointMedia, type EndpointStart, type MediaPlane, type ProducerStart } from './mediaPlane.js';
 import type { ActorRole } from './Policy.js';
 import { newOperation, type Operation, type OperationType } from './Operation.js';
 import type { OperationTimeline } from './OperationTimeline.js';
 import { Participant, type MediaSpec, type RtpMediaSpec } from './Participant.js';
 import type { Speaker } from './Speaker.js';
 import { opaqueText } from './text.js';
+import { sanitizeForwarding, type CallForwarding } from './forwarding.js';
+import { SpeakerSignals } from './SpeakerSignals.js';
+import { confirmWithin, DEFAULT_MUTE_CONFIRM_TIMEOUT_MS, NotConfirmedInTime } from './confirmWithin.js';
 
 export interface CreateCallInput {
   subject?: string;
@@ -25,6 +28,8 @@ export interface CreateCallInput {
   media?: RtpMediaSpec;
   /** People joining for the first time start muted. */
   muteOnEntry?: boolean;
+  /** Who hears whom (see control/forwarding.ts); absent = the service's default. */
+  forwarding?: unknown;
 }
 
 export interface JoinInput {
@@ -84,6 +89,15 @@ export interface CallServiceOptions {
   participantsPerCall?: number;
   /** Waits between attempts to get a new router after a worker died (the last one repeats). */
   recoveryRetryDelaysMs?: number[];
+  /** Forwarding of calls created without one (config media.forwarding); absent = everyone hears everyone. */
+  forwarding?: CallForwarding;
+  /** Values of the fields a call's `forwarding` leaves out (config media.forwarding). */
+  forwardingDefaults?: { maxSpeakers: number; silenceDbov: number; speakersFrom: number };
+  /**
+   * The bound on every worker confirmation a mute relies on (pause, resume, a muted participant's
+   * paused stream): past it the operation fails closed (config media.muteConfirmTimeoutMs).
+   */
+  muteConfirmTimeoutMs?: number;
 }
 
 export interface CallStats {
@@ -106,12 +120,52 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
   private closing = false;
   /** Where each participant operation's time went (see OperationTimeline). */
   private readonly timelines = new WeakMap<Operation, OperationTimeline>();
+  /** Dominant speaker and talking-while-muted, from the media to the roster (bounded). */
+  private readonly speakerSignals = new SpeakerSignals((call, participant) => this.emitUpdated(call, participant));
+  /** See CallServiceOptions.muteConfirmTimeoutMs. */
+  readonly muteConfirmTimeoutMs: number;
 
   constructor(
     private readonly mediaPlane: MediaPlane,
     private readonly options: CallServiceOptions,
   ) {
     super();
+    this.muteConfirmTimeoutMs = options.muteConfirmTimeoutMs ?? DEFAULT_MUTE_CONFIRM_TIMEOUT_MS;
+  }
+
+  /**
+   * `work` (a media request) if the worker confirms it within the bound, else NotConfirmedInTime;
+   * `late` undoes what the worker completes after the caller gave up (see confirmWithin).
+   */
+  confirmed<T>(work: Promise<T>, what: string, late?: (value: T) => void): Promise<T> {
+    return confirmWithin(work, this.muteConfirmTimeoutMs, what, late);
+  }
+
+  /**
+   * Runs a media step that creates a producer (a join, a new send stream, a rebuild, a WebRTC
+   * produce). A muted participant's step relies on the worker creating that producer paused, so
+   * that one confirmation is bounded: not confirmed in time, the step fails at once with
+   * NotConfirmedInTime and what it builds afterwards goes to `late` (to be closed). The rest of
+   * the step (the call's queue, placement, consumers) is not a pause and is not bounded here:
+   * a burst of muted joins into a large call must not fail because they wait for each other.
+   */
+  withPausedStart<T>(sendPaused: boolean, step: (start: ProducerStart) => Promise<T>, late: (value: T) => void): Promise<T> {
+    if (!sendPaused) return step({ sendPaused });
+    let unconfirmed!: (err: NotConfirmedInTime) => void;
+    const failed = new Promise<never>((_resolve, reject) => (unconfirmed = reject));
+    const work = step({
+      sendPaused,
+      producing: (created) => {
+        this.confirmed(created, "the muted participant's paused producer").catch((err: unknown) => {
+          // A refusal fails the step itself; only the missing confirmation ends it early.
+          if (err instanceof NotConfirmedInTime) unconfirmed(err);
+        });
+      },
+    });
+    return Promise.race([work, failed]).catch((err: unknown) => {
+      if (err instanceof NotConfirmedInTime) work.then(late, () => undefined);
+      throw err;
+    });
   }
 
   async createCall(input: CreateCallInput): Promise<Call> {
@@ -128,7 +182,8 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
 
     const kind: CallKind = settings.targets.length === 1 && !settings.meeting ? 'peerToPeer' : 'group';
     const id = randomUUID();
-    const media = await this.openMedia(id);
+    const forwarding = this.forwardingOf(input);
+    const media = await this.openMedia(id, forwarding);
     const call = new Call(
       {
         id,
@@ -141,10 +196,12 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
         targets: settings.targets,
         operationsCapacity: this.options.operationsPerCall,
         muteOnEntry: settings.muteOnEntry,
+        forwarding,
       },
       media,
     );
     media.onLost((reason) => this.onMediaLost(call, media, reason));
+    this.speakerSignals.attach(call, media);
 
     // The call is listed (and announced) only once it has the participant the request asked for:
     // nobody can see or subscribe to a call whose creation still fails.
@@ -168,10 +225,16 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     return call;
   }
 
+  /** A new call's forwarding: as asked (absent fields from the default), else the default. */
+  private forwardingOf(input: CreateCallInput): CallForwarding {
+    if (input.forwarding === undefined) return this.options.forwarding ?? { mode: 'all' };
+    return sanitizeForwarding(input.forwarding, this.options.forwardingDefaults);
+  }
+
   /** The media of a new call; a media plane that cannot open one is a 503, not an internal error. */
-  private async openMedia(callId: string): Promise<CallMedia> {
+  private async openMedia(callId: string, forwarding: CallForwarding): Promise<CallMedia> {
     try {
-      return await this.mediaPlane.openCall(callId);
+      return await this.mediaPlane.openCall(callId, { forwarding });
     } catch (err) {
       if (err instanceof DomainError) throw err;
       throw new DomainError('mediaUnavailable', 'mediaRequestFailed', `no media worker could open the call: ${(err as Error).message}`);
@@ -270,9 +333,18 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
         throw new DomainError('invalidRequest', 'notAnRtpParticipant', `participant ${participantId} is a WebRTC participant; it produces over signaling`);
       }
       const callMedia = call.media;
+      const sendPaused = participant.speaker.muted;
       try {
-        await media.replaceSendStream(spec, { sendPaused: participant.speaker.muted });
+        // A muted participant's new producer must be confirmed paused in time, or its media goes.
+        await this.withPausedStart(sendPaused, (start) => media.replaceSendStream(spec, start), () => undefined);
       } catch (err) {
+        if (err instanceof NotConfirmedInTime) {
+          // The old stream is closed, the new one starts paused; fail closed all the same, so a
+          // late producer can never meet a later unmute half set up.
+          media.close();
+          participant.media = null;
+          throw muteNotConfirmed(err, "the muted participant's new stream");
+        }
         throw this.mediaFailure(call, callMedia, err, "could not replace the participant's send stream");
       }
       participant.mediaSpec = { ...participant.mediaSpec, payloadType: spec.payloadType, ssrc: spec.ssrc };
@@ -382,7 +454,7 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     const participant = new Participant(randomUUID(), call.id, input.identity, speaker, storedSpec);
     // Fail closed: a muted identity's new producer is paused before its first packet (a WebRTC
     // participant produces later, through produceWebRtc, in this same queue).
-    const media = await this.addEndpoint(call, callMedia, participant.id, input.media, { sendPaused: startMuted, receivePaused: speaker.deafened });
+    const media = await this.setUpEndpoint(call, callMedia, participant.id, input.media, { sendPaused: startMuted, receivePaused: speaker.deafened });
     if (call.state !== 'established') {
       media.close();
       throw this.callGone(call.id);
@@ -420,12 +492,34 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     }
   }
 
+  /**
+   * addEndpoint, with the muted participant's paused producer confirmed in time (see
+   * withPausedStart): an unconfirmed one fails the join (503 muteNotConfirmed, nothing set up,
+   * the identity stays muted) instead of holding the identity's queue. What the worker builds
+   * after the bound is closed as soon as it exists.
+   */
+  private async setUpEndpoint(call: Call, callMedia: CallMedia, participantId: string, spec: MediaSpec, start: EndpointStart): Promise<EndpointMedia> {
+    // A WebRTC participant produces later (bounded in WebRtcSignaling.produce).
+    if (spec.kind !== 'rtp') return this.addEndpoint(call, callMedia, participantId, spec, start);
+    try {
+      return await this.withPausedStart(
+        start.sendPaused,
+        (producerStart) => this.addEndpoint(call, callMedia, participantId, spec, { ...start, ...producerStart }),
+        (late) => late.close(),
+      );
+    } catch (err) {
+      if (err instanceof NotConfirmedInTime) throw muteNotConfirmed(err, 'the join of a muted participant', 'nothing was set up (what the worker builds later is closed)');
+      throw err;
+    }
+  }
+
   /** A media error in domain terms (see addEndpoint): never an internal error. */
   private mediaFailure(call: Call, callMedia: CallMedia, err: unknown, what: string): DomainError {
     if (err instanceof DomainError) return err;
     if (call.state !== 'established') return this.callGone(call.id);
     if (call.media !== callMedia || call.mediaLost) return callMediaLost(call.id);
     if (err instanceof InvalidMediaRequest) return new DomainError('invalidRequest', 'invalidMediaRequest', err.message);
+    if (err instanceof MediaCapacityExceeded) return mediaCapacityExceeded(err.message);
     return new DomainError('mediaUnavailable', 'mediaRequestFailed', `the media worker ${what}: ${(err as Error).message}`);
   }
 
@@ -453,7 +547,7 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
         timeline.mediaRequestedAt = process.hrtime.bigint();
         if (mute) await this.enforceMute(call, participant);
         else {
-          const { packetsDroppedWhilePaused } = await participant.media.resumeSend();
+          const { packetsDroppedWhilePaused } = await this.confirmResume(participant, participant.media);
           if (packetsDroppedWhilePaused > 0) this.emit('mutedPacketsDropped', call, participant, packetsDroppedWhilePaused);
         }
         timeline.mediaConfirmedAt = process.hrtime.bigint();
@@ -524,17 +618,52 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
   async enforceMute(call: Call, participant: Participant): Promise<void> {
     const media = participant.media as NonNullable<Participant['media']>;
     try {
-      await media.pauseSend();
+      // Bounded (media.muteConfirmTimeoutMs): a frozen or saturated worker fails the mute closed
+      // in time. The pause may still land later; by then the transport is closed (the worker
+      // handles its requests in order: the close follows the pause), and the late confirmation
+      // resolves a promise nobody awaits: no state change, no event.
+      await this.confirmed(media.pauseSend(), 'the pause');
     } catch (err) {
       media.close();
       participant.media = null;
       const wasMuted = participant.speaker.muted;
       participant.speaker.muted = true;
       if (!wasMuted) this.emitUpdated(call, participant);
+      throw muteNotConfirmed(err, 'the mute');
+    }
+  }
+
+  /**
+   * Resumes the participant's send stream within the bound. Not confirmed in time: the unmute
+   * fails (503 unmuteNotConfirmed) and the identity stays muted. The resume may still reach the
+   * worker, so a pause is sent right behind it (the worker handles requests in order) and the
+   * producer ends paused, as the state says; if that pause is not confirmed either, the media
+   * is torn down. The late resume's confirmation changes nothing: the operation already failed.
+   */
+  private async confirmResume(participant: Participant, media: EndpointMedia): Promise<{ packetsDroppedWhilePaused: number }> {
+    try {
+      return await this.confirmed(media.resumeSend(), 'the resume');
+    } catch (err) {
+      if (!(err instanceof NotConfirmedInTime)) throw err;
+      const repaused = media.pauseSend();
+      // Handled now: it may fail before the queued check below gets to it.
+      repaused.catch(() => undefined);
+      // In the identity's queue, after this operation: only if nothing since changed the state or the media.
+      void participant.speaker.queue
+        .run(async () => {
+          try {
+            await this.confirmed(repaused, 'the pause after an unconfirmed resume');
+          } catch {
+            if (participant.media !== media || !participant.speaker.muted) return;
+            media.close();
+            participant.media = null;
+          }
+        })
+        .catch(() => undefined);
       throw new DomainError(
         'mediaUnavailable',
-        'muteNotConfirmed',
-        `the media worker did not confirm the mute (${(err as Error).message}); the participant's media was torn down so nothing is forwarded, and the participant stays muted`,
+        'unmuteNotConfirmed',
+        `the media worker did not confirm the unmute within ${err.timeoutMs} ms (media.muteConfirmTimeoutMs); the participant stays muted and its stream is paused again`,
       );
     }
   }
@@ -615,7 +744,7 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     let media: CallMedia | undefined;
     for (let attempt = 0; !media && call.state === 'established' && call.media === lost; attempt++) {
       try {
-        media = await this.mediaPlane.openCall(call.id);
+        media = await this.mediaPlane.openCall(call.id, { forwarding: call.forwarding });
       } catch {
         await new Promise((r) => setTimeout(r, delays[Math.min(attempt, delays.length - 1)]).unref());
       }
@@ -628,6 +757,7 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     const fresh = media;
     call.media = fresh;
     fresh.onLost((why) => this.onMediaLost(call, fresh, why));
+    this.speakerSignals.attach(call, fresh);
     call.mediaLost = false;
     for (const participant of [...call.participants.values()]) {
       await participant.speaker.queue
@@ -639,14 +769,26 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
             return;
           }
           // The stored spec has no SRTP key (see join): the new endpoint gets fresh keys for both directions.
-          participant.media = await fresh.addRtpEndpoint(participant.id, participant.mediaSpec, {
-            sendPaused: participant.speaker.muted,
-            receivePaused: participant.speaker.deafened,
-          });
+          // Bounded like a join: a muted participant's paused producer is confirmed in time or it stays without media.
+          const spec = participant.mediaSpec;
+          participant.media = await this.withPausedStart(
+            participant.speaker.muted,
+            (start) => fresh.addRtpEndpoint(participant.id, spec, { ...start, receivePaused: participant.speaker.deafened }),
+            (late) => late.close(),
+          );
           this.emit('roster', call, { kind: 'reconnect', sequence: call.nextRosterSequence(), participant });
         })
         .catch(() => undefined); // that participant stays without media; the others go on
     }
     this.emit('callMediaRecovered', call);
   }
+}
+
+/**
+ * The fail-closed answer: the worker did not confirm a pause (in time, or at all); the
+ * participant's media is torn down (or was never set up) and the participant stays muted.
+ */
+function muteNotConfirmed(err: unknown, what: string, outcome = "the participant's media was torn down so nothing is forwarded"): DomainError {
+  const why = err instanceof NotConfirmedInTime ? `within ${err.timeoutMs} ms (media.muteConfirmTimeoutMs)` : `(${(err as Error).message})`;
+  return new DomainError('mediaUnavailable', 'muteNotConfirmed', `the media worker did not confirm ${what} ${why}; ${outcome}, and the participant stays muted`);
 }

@@ -1,5 +1,6 @@
 import type { Call } from './Call.js';
 import { CLIENT_CONTEXT_MAX_LENGTH, type CallService } from './CallService.js';
+import { NotConfirmedInTime } from './confirmWithin.js';
 import { DomainError } from './errors.js';
 import { newOperation, type Operation, type ParticipantResult } from './Operation.js';
 import type { Participant } from './Participant.js';
@@ -48,7 +49,8 @@ export class Moderation {
       participant.speaker.deafened = true;
       if (media) {
         try {
-          await media.pauseReceive();
+          // Bounded like a mute (media.muteConfirmTimeoutMs): an unconfirmed deafen fails closed in time.
+          await this.service.confirmed(media.pauseReceive(), 'the deafen');
         } catch (err) {
           media.close();
           participant.media = null;
@@ -63,7 +65,18 @@ export class Moderation {
     const { call, participant } = this.target(callId, participantId);
     return this.service.runParticipantOperation('undeafenParticipant', call, participant, { clientContext }, async (participant) => {
       const changed = participant.speaker.deafened;
-      if (participant.media) await participant.media.resumeReceive();
+      const media = participant.media;
+      if (media) {
+        try {
+          await this.service.confirmed(media.resumeReceive(), 'the undeafen');
+        } catch (err) {
+          if (!(err instanceof NotConfirmedInTime)) throw err;
+          // The resume may still land: tear the media down so the person hears nobody, as its state (still deafened) says.
+          media.close();
+          participant.media = null;
+          throw new DomainError('mediaUnavailable', 'undeafenNotConfirmed', `${err.message} (media.muteConfirmTimeoutMs); the participant's media was torn down and it stays deafened`);
+        }
+      }
       participant.speaker.deafened = false;
       return changed;
     });

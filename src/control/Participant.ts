@@ -20,6 +20,10 @@ export class Participant {
   media: EndpointMedia | null = null;
   /** The WebRTC producer's id, once the participant produces. */
   producerId: string | null = null;
+  /** The media saw this leg keep sending speech while muted (decays after silence; see SpeakerSignals). */
+  mutedSpeech = false;
+  /** The call's dominant speaker (at most one per call; see SpeakerSignals). */
+  dominantSpeaker = false;
 
   constructor(
     readonly id: string,
@@ -43,6 +47,11 @@ export class Participant {
 
   get handRaised(): boolean {
     return this.speaker.handRaised;
+  }
+
+  /** Muted, and still sending speech: what "you are muted" hints are shown for. */
+  get talkingWhileMuted(): boolean {
+    return this.speaker.muted && this.mutedSpeech;
   }
 
   /** Graph mediaStream.sourceId: the RTP SSRC, or the WebRTC producer id ("" before producing). */

@@ -1,4 +1,5 @@
 import type { CallService } from './CallService.js';
+import { NotConfirmedInTime } from './confirmWithin.js';
 import { callMediaLost, DomainError, notFound } from './errors.js';
 import type { IdentitySet } from './identity.js';
 import {
@@ -51,7 +52,18 @@ export class WebRtcSignaling {
       this.run(async () => {
         const live = this.service.getParticipant(participant.callId, participant.id);
         if (live !== participant) throw new DomainError('notFound', 'participantNotFound', `participant ${participant.id} was not found`);
-        const result = await this.media(participant).produce(transportId, rtpParameters, { sendPaused: participant.speaker.muted });
+        const media = this.media(participant);
+        const sendPaused = participant.speaker.muted;
+        let result: { producerId: string };
+        try {
+          // A muted participant's producer must be confirmed paused in time (media.muteConfirmTimeoutMs), or its media goes.
+          result = await this.service.withPausedStart(sendPaused, (start) => media.produce(transportId, rtpParameters, start), () => undefined);
+        } catch (err) {
+          if (!(err instanceof NotConfirmedInTime)) throw err;
+          media.close();
+          participant.media = null;
+          throw new DomainError('mediaUnavailable', 'muteNotConfirmed', `${err.message} (media.muteConfirmTimeoutMs); the participant's media was torn down, and the participant stays muted`);
+        }
         participant.producerId = result.producerId;
         return result;
       }),

@@ -77,6 +77,8 @@ export function sanitizeMediaSpec(value: unknown, where: string): MediaSpec {
   };
   if (media.receive !== undefined) spec.receive = transportAddress(media.receive, `${where}.receive`);
   if (media.srtp !== undefined) spec.srtp = srtpRequest(media.srtp, `${where}.srtp`);
+  // RFC 8285 one-byte header extension ids are 1–14 (15 is reserved).
+  if (media.audioLevelExtensionId !== undefined) spec.audioLevelExtensionId = integer(media.audioLevelExtensionId, `${where}.audioLevelExtensionId`, 1, 14);
   return spec;
 }
 

@@ -32,3 +32,10 @@ export const notFound = (what: 'call' | 'participant' | 'operation', id: string)
 /** The gateway is shutting down: what the request needed is going away with it (503, not 404). */
 export const shuttingDown = (): DomainError =>
   new DomainError('mediaUnavailable', 'shuttingDown', 'the gateway is shutting down; try again on another instance or after it restarted');
+
+/**
+ * Admission control: no media worker has room for the join (media.workerBudget). Answered at once,
+ * before any worker is asked, so a full gateway says so instead of making the caller wait.
+ */
+export const mediaCapacityExceeded = (detail: string): DomainError =>
+  new DomainError('mediaUnavailable', 'mediaCapacityExceeded', `the media servers are at capacity: ${detail}; try again later`);

@@ -2,6 +2,7 @@
  * The media operations the control plane needs, and nothing more. The control plane owns this
  * interface; src/media implements it with mediasoup, unit tests implement it in memory.
  */
+import type { CallForwarding } from './forwarding.js';
 
 export interface TransportAddress {
   ip: string;
@@ -42,6 +43,12 @@ export interface RtpEndpointSpec extends RtpSendSpec {
   receive?: TransportAddress;
   /** SRTP on this leg (required for latching). */
   srtp?: SrtpRequest;
+  /**
+   * The id (1–14) of the RFC 6464 `urn:ietf:params:rtp-hdrext:ssrc-audio-level` one-byte header
+   * extension the participant's packets carry; absent = they carry none (the source cannot be
+   * ranked in speaker-aware forwarding and is always forwarded).
+   */
+  audioLevelExtensionId?: number;
 }
 
 /** One stream a participant receives: another participant's audio, as the SFU re-sends it. */
@@ -59,17 +66,51 @@ export class InvalidMediaRequest extends Error {
   override name = 'InvalidMediaRequest';
 }
 
+/**
+ * No media worker has room for what was asked (a join beyond the per-worker budget): the media
+ * plane refused it before touching any worker. Adapters answer it with a 503.
+ */
+export class MediaCapacityExceeded extends Error {
+  override name = 'MediaCapacityExceeded';
+}
+
 /** How a participant's media starts: both directions fail closed from the first packet. */
-export interface EndpointStart {
+/**
+ * How a producer starts: paused when muted. `producing`, when given, gets the worker's creation
+ * of the producer the moment it is asked for, so the domain can bound the wait for that
+ * confirmation alone (media.muteConfirmTimeoutMs), not the whole setup around it.
+ */
+export interface ProducerStart {
+  sendPaused: boolean;
+  producing?: (created: Promise<unknown>) => void;
+}
+
+export interface EndpointStart extends ProducerStart {
   /** Muted: its producer is created paused. */
   sendPaused: boolean;
   /** Deafened: its consumers are created paused. */
   receivePaused: boolean;
 }
 
+/** How a call's media is set up. */
+export interface CallMediaOptions {
+  /** Who hears whom (see CallForwarding); absent = everyone hears every unmuted participant. */
+  forwarding?: CallForwarding;
+}
+
+/**
+ * What the media notices about who is speaking (see README, "Speaker signals"). Advisory only:
+ * nothing about mute or forwarding depends on the domain acting on it.
+ */
+export type SpeakerSignal =
+  /** The participant the media considers the call's dominant speaker now (null: nobody). */
+  | { kind: 'dominantSpeaker'; participantId: string | null }
+  /** A muted participant keeps sending speech (true), or has stopped for a while (false). */
+  | { kind: 'talkingWhileMuted'; participantId: string; talking: boolean };
+
 export interface MediaPlane {
   /** Creates the media of one call (its own router). */
-  openCall(callId: string): Promise<CallMedia>;
+  openCall(callId: string, options?: CallMediaOptions): Promise<CallMedia>;
 }
 
 export interface CallMedia {
@@ -88,6 +129,8 @@ export interface CallMedia {
   rtpCapabilities(): unknown;
   /** Registers a listener for the media vanishing underneath the call (worker crash). */
   onLost(listener: (reason: string) => void): void;
+  /** Registers a listener for speaker signals; a media plane that detects none leaves this out. */
+  onSpeakerSignal?(listener: (signal: SpeakerSignal) => void): void;
   /** Tears down every endpoint and the router. Idempotent. */
   close(): void;
 }
@@ -113,7 +156,7 @@ export interface EndpointMedia {
   /** Undeafen: resumes its consumers (WebRTC: those the client has resumed). */
   resumeReceive(): Promise<void>;
   /** Replaces the send stream (new SSRC/payload type); the new one starts paused when asked. */
-  replaceSendStream(spec: RtpSendSpec, opts: { sendPaused: boolean }): Promise<void>;
+  replaceSendStream(spec: RtpSendSpec, opts: ProducerStart): Promise<void>;
   /** Where this participant's received audio goes, once known (comedia learns it from RTP). */
   receiveAddress(): TransportAddress | null;
   receivedStreams(): ReceivedStream[];
@@ -161,7 +204,7 @@ export interface WebRtcEndpointMedia extends EndpointMedia {
    */
   startConsuming(): Promise<void>;
   /** Creates the participant's audio producer (one at a time: a second replaces the first). */
-  produce(transportId: string, rtpParameters: SignalingBlob, opts: { sendPaused: boolean }): Promise<{ producerId: string }>;
+  produce(transportId: string, rtpParameters: SignalingBlob, opts: ProducerStart): Promise<{ producerId: string }>;
   resumeConsumer(consumerId: string): Promise<void>;
   on<E extends keyof WebRtcEndpointEvents>(event: E, listener: WebRtcEndpointEvents[E]): void;
 }

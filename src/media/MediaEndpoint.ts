@@ -1,10 +1,18 @@
 import type { types } from 'mediasoup';
 import type { ReceivedStream } from '../control/mediaPlane.js';
+import { ConsumerGate } from './ConsumerGate.js';
 
 /** How an endpoint tells its CallRouter about changes that concern the other endpoints. */
 export interface EndpointHooks {
   /** A new producer of this endpoint must reach everyone else. */
   onProducer(endpoint: MediaEndpoint, producer: types.Producer): Promise<void>;
+  /**
+   * Pauses the producer's copies in the call's other routers (pipes, see ProducerPipes);
+   * resolves once their workers confirmed. Called beside the producer's own pause.
+   */
+  pauseCopies(endpoint: MediaEndpoint, producer: types.Producer): Promise<void>;
+  /** Resumes the producer's copies in the call's other routers; resolves once confirmed. */
+  resumeCopies(endpoint: MediaEndpoint, producer: types.Producer): Promise<void>;
   onClose(endpoint: MediaEndpoint): void;
 }
 
@@ -45,7 +53,8 @@ export abstract class MediaEndpoint {
   async pauseSend(): Promise<void> {
     const producer = this.liveProducer();
     if (!producer) return;
-    const paused = producer.pause();
+    // A call spread over workers: the pipe copies are paused too, and the mute waits for both.
+    const paused = Promise.all([producer.pause(), this.hooks.pauseCopies(this, producer)]);
     // Requests on the worker channel are handled in order: this count is taken right after the
     // pause, and asked in the same turn so that its write happens while the worker is busy with
     // the pause, not between the pause's confirmation and the mute's reply. Not awaited here.
@@ -61,27 +70,29 @@ export abstract class MediaEndpoint {
     // (so nothing forwarded after it is ever counted as dropped). Its answer also comes back
     // before the resume's, so waiting for both below costs no extra round trip, only microtasks.
     const countAtResume = this.pausedAtPacketCount ? receivedPackets(producer).catch(() => null) : Promise.resolve(null);
-    await producer.resume();
+    await Promise.all([producer.resume(), this.hooks.resumeCopies(this, producer)]);
     const [atPause, atResume] = await Promise.all([this.pausedAtPacketCount, countAtResume]);
     this.pausedAtPacketCount = null;
     return { packetsDroppedWhilePaused: atPause !== null && atResume !== null ? Math.max(0, atResume - atPause) : 0 };
   }
 
+  /** Deafen: holds every consumer paused (ConsumerGate); resolves once the worker confirmed each. */
   async pauseReceive(): Promise<void> {
     this.assertOpen();
     this.receivePaused = true;
-    await Promise.all([...this.consumers.values()].map((c) => c.pause()));
+    await Promise.all([...this.consumers.values()].map((c) => ConsumerGate.of(c).set('deafened', true)));
   }
 
+  /** Undeafen: releases this endpoint's hold; a consumer flows again unless something else holds it. */
   async resumeReceive(): Promise<void> {
     this.assertOpen();
     this.receivePaused = false;
-    await Promise.all([...this.consumers.values()].filter((c) => this.mayResume(c)).map((c) => c.resume()));
+    await Promise.all([...this.consumers.values()].map((c) => ConsumerGate.of(c).set('deafened', false)));
   }
 
-  /** Whether a consumer may flow once the participant is not deafened (WebRTC: the client resumed it). */
-  protected mayResume(_consumer: types.Consumer): boolean {
-    return true;
+  /** This endpoint's holds on a new consumer (see ConsumerGate); WebRTC adds the client's. */
+  protected ownHolds(_consumer: types.Consumer): { deafened: boolean; client?: boolean } {
+    return { deafened: this.receivePaused };
   }
 
   receivedStreams(): ReceivedStream[] {
@@ -119,6 +130,11 @@ export abstract class MediaEndpoint {
     const previous = this.consumers.get(sourceParticipantId);
     if (previous && previous !== consumer) previous.close();
     this.consumers.set(sourceParticipantId, consumer);
+    // From here on the consumer flows exactly when nobody holds it (deafen, speaker selection, …).
+    // A failure here is the consumer closing under us: nothing flows then.
+    ConsumerGate.of(consumer)
+      .adopt(this.ownHolds(consumer))
+      .catch(() => undefined);
     consumer.observer.once('close', () => {
       if (this.consumers.get(sourceParticipantId) === consumer) this.consumers.delete(sourceParticipantId);
     });

@@ -1,16 +1,35 @@
-import type { CallMedia, MediaPlane } from '../control/mediaPlane.js';
+import { EventEmitter } from 'node:events';
+import type { CallMedia, CallMediaOptions, MediaPlane } from '../control/mediaPlane.js';
 import { CallRouter, type MediaListenOptions } from './CallRouter.js';
+import { CallSpeakers } from './CallSpeakers.js';
 import type { WorkerPool } from './WorkerPool.js';
 
-/** The control plane's MediaPlane, backed by mediasoup: one router per call. */
+export interface MediasoupMediaPlaneObserverEvents {
+  /**
+   * A call's media is being opened (also a rebuild after a worker died), just before its first
+   * router is announced on its own observer.
+   */
+  newcall: [CallRouter];
+}
+
+/**
+ * The control plane's MediaPlane, backed by mediasoup: each call has a router on the least loaded
+ * worker, and more routers on other workers as it grows (see CallRouter).
+ */
 export class MediasoupMediaPlane implements MediaPlane {
+  readonly observer = new EventEmitter<MediasoupMediaPlaneObserverEvents>();
+
   constructor(
     private readonly pool: WorkerPool,
     private readonly listen: MediaListenOptions,
-  ) {}
+  ) {
+    // Speaker-aware forwarding and speaker signals, per router of each call (see CallSpeakers).
+    this.observer.on('newcall', (media) => {
+      media.speakers = new CallSpeakers(media.observer, media.options.forwarding ?? { mode: 'all' });
+    });
+  }
 
-  async openCall(callId: string): Promise<CallMedia> {
-    const router = await this.pool.createRouter();
-    return new CallRouter(callId, router, this.listen);
+  async openCall(callId: string, options: CallMediaOptions = {}): Promise<CallMedia> {
+    return CallRouter.open(callId, this.pool, this.listen, options, (media) => this.observer.emit('newcall', media));
   }
 }

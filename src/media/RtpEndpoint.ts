@@ -1,7 +1,8 @@
 import type { types } from 'mediasoup';
-import type { EndpointMedia, RtpSendSpec, SrtpCryptoSuite, SrtpKeys, TransportAddress } from '../control/mediaPlane.js';
+import type { EndpointMedia, ProducerStart, RtpSendSpec, SrtpCryptoSuite, SrtpKeys, TransportAddress } from '../control/mediaPlane.js';
 import { plainOpusReceiveCapabilities, plainOpusSendParameters } from './codecs.js';
 import { MediaEndpoint, type EndpointHooks } from './MediaEndpoint.js';
+import { selectionAllows } from './SpeakerSelector.js';
 
 /**
  * One plain-RTP participant inside a call's router: a PlainTransport (rtcp-mux, SRTP when the
@@ -11,6 +12,8 @@ import { MediaEndpoint, type EndpointHooks } from './MediaEndpoint.js';
  */
 export class RtpEndpoint extends MediaEndpoint implements EndpointMedia {
   readonly kind = 'rtp';
+  /** RFC 6464 ssrc-audio-level extension id of the participant's packets (speaker-aware forwarding); null: none. */
+  private audioLevelExtensionId: number | null = null;
 
   constructor(
     participantId: string,
@@ -44,20 +47,27 @@ export class RtpEndpoint extends MediaEndpoint implements EndpointMedia {
     };
   }
 
-  /** Creates this endpoint's producer; paused from the start when asked (fail-closed mute). */
-  async produce(spec: RtpSendSpec, opts: { sendPaused: boolean }): Promise<types.Producer> {
+  /**
+   * Creates this endpoint's producer; paused from the start when asked (fail-closed mute). The
+   * audio-level extension id given at join stays for later send streams (a PATCH cannot change it).
+   */
+  async produce(spec: RtpSendSpec & { audioLevelExtensionId?: number }, opts: ProducerStart): Promise<types.Producer> {
     this.assertOpen();
-    const producer = await this.transport.produce({
+    if (spec.audioLevelExtensionId !== undefined) this.audioLevelExtensionId = spec.audioLevelExtensionId;
+    const created = this.transport.produce({
       kind: 'audio',
-      rtpParameters: plainOpusSendParameters(spec.payloadType, spec.ssrc),
+      rtpParameters: plainOpusSendParameters(spec.payloadType, spec.ssrc, this.audioLevelExtensionId),
       paused: opts.sendPaused,
       appData: { participantId: this.participantId },
     });
+    // The domain bounds the wait for this confirmation (a muted participant's paused producer).
+    opts.producing?.(created);
+    const producer = await created;
     this.adoptProducer(producer, opts.sendPaused);
     return producer;
   }
 
-  async replaceSendStream(spec: RtpSendSpec, opts: { sendPaused: boolean }): Promise<void> {
+  async replaceSendStream(spec: RtpSendSpec, opts: ProducerStart): Promise<void> {
     this.assertOpen();
     // Close first: the old stream must not keep flowing beside the new one, and the new SSRC
     // may equal the old one.
@@ -72,7 +82,8 @@ export class RtpEndpoint extends MediaEndpoint implements EndpointMedia {
     const consumer = await this.transport.consume({
       producerId: producer.id,
       rtpCapabilities: plainOpusReceiveCapabilities(this.receivePayloadType),
-      paused: this.receivePaused,
+      // Born paused when deafened or when speaker selection holds the source (ConsumerGate takes over from here).
+      paused: this.receivePaused || !selectionAllows(producer),
     });
     if (this.closed) {
       consumer.close();

@@ -3,11 +3,13 @@ import type { types } from 'mediasoup';
 import {
   InvalidMediaRequest,
   type ConsumerOffer,
+  type ProducerStart,
   type SignalingBlob,
   type WebRtcEndpointEvents,
   type WebRtcEndpointMedia,
   type WebRtcTransportInfo,
 } from '../control/mediaPlane.js';
+import { ConsumerGate } from './ConsumerGate.js';
 import { MediaEndpoint, type EndpointHooks } from './MediaEndpoint.js';
 
 export interface WebRtcListenOptions {
@@ -107,19 +109,20 @@ export class WebRtcEndpoint extends MediaEndpoint implements WebRtcEndpointMedia
     for (const [source, producer] of pending) await this.consume(source, producer);
   }
 
-  async produce(transportId: string, rtpParameters: SignalingBlob, opts: { sendPaused: boolean }): Promise<{ producerId: string }> {
+  async produce(transportId: string, rtpParameters: SignalingBlob, opts: ProducerStart): Promise<{ producerId: string }> {
     const { transport, direction, connected } = this.transport(transportId);
     if (direction !== 'send') throw new InvalidMediaRequest(`transport ${transportId} is a receive transport; produce on the send transport`);
     if (!connected) throw new InvalidMediaRequest(`transport ${transportId} is not connected; connectTransport (DTLS parameters) comes before produce`);
     assertSsrcs(rtpParameters);
-    const producer = await asClientMistake(
-      transport.produce({
-        kind: 'audio',
-        rtpParameters: rtpParameters as types.RtpParameters,
-        paused: opts.sendPaused,
-        appData: { participantId: this.participantId },
-      }),
-    );
+    const created = transport.produce({
+      kind: 'audio',
+      rtpParameters: rtpParameters as types.RtpParameters,
+      paused: opts.sendPaused,
+      appData: { participantId: this.participantId },
+    });
+    // The domain bounds the wait for this confirmation (a muted participant's paused producer).
+    opts.producing?.(created);
+    const producer = await asClientMistake(created);
     if (this.closed) {
       producer.close();
       this.assertOpen();
@@ -137,8 +140,9 @@ export class WebRtcEndpoint extends MediaEndpoint implements WebRtcEndpointMedia
     for (const consumer of this.consumers.values()) {
       if (consumer.id === consumerId) {
         this.clientResumed.add(consumerId);
-        // A deafened participant's consumers stay paused until it is undeafened.
-        if (!this.receivePaused) await consumer.resume();
+        // It flows only if nothing else holds it: a deafened participant's consumers stay paused
+        // until it is undeafened, an unselected speaker's until it is selected (ConsumerGate).
+        await ConsumerGate.of(consumer).set('client', false);
         return;
       }
     }
@@ -172,8 +176,8 @@ export class WebRtcEndpoint extends MediaEndpoint implements WebRtcEndpointMedia
     this.events.emit('consumer', offer);
   }
 
-  protected override mayResume(consumer: types.Consumer): boolean {
-    return this.clientResumed.has(consumer.id);
+  protected override ownHolds(consumer: types.Consumer): { deafened: boolean; client: boolean } {
+    return { deafened: this.receivePaused, client: !this.clientResumed.has(consumer.id) };
   }
 
   receiveAddress(): null {

@@ -3,12 +3,27 @@ import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { loadMediasoup } from './loadMediasoup.js';
 import { routerMediaCodecs } from './codecs.js';
+import { WorkerLoad, type LoadFigures, type WorkerBudget } from './WorkerLoad.js';
 
 export interface WorkerPoolOptions {
   numWorkers: number;
   rtcMinPort: number;
   rtcMaxPort: number;
   logLevel: types.WorkerLogLevel;
+  /** What one worker may carry (media.workerBudget); admission keeps every worker within it. */
+  budget: WorkerBudget;
+}
+
+/** One live worker of the pool and its load. */
+export interface PoolWorker {
+  readonly pid: number;
+  readonly load: WorkerLoad;
+}
+
+/** A join (or a call's rebuild) that no worker had room for. */
+export interface AdmissionRefusal {
+  callId: string;
+  message: string;
 }
 
 export interface WorkerPoolEvents {
@@ -16,17 +31,24 @@ export interface WorkerPoolEvents {
   workerDied: [{ pid: number; error: Error }];
   /** A replacement worker is up. */
   workerReplaced: [{ deadPid: number; newPid: number }];
+  /** A join was refused because no worker had room for it (see WorkerLoad). */
+  admissionRefused: [AdmissionRefusal];
+}
+
+interface Entry extends PoolWorker {
+  readonly worker: types.Worker;
 }
 
 const RESPAWN_DELAYS_MS = [0, 250, 1000, 5000];
 
 /**
- * A fixed number of mediasoup workers. Calls are spread over them (least routers first); a
- * worker that dies is logged, reported and replaced, so the pool never shrinks for good.
+ * A fixed number of mediasoup workers, each with its measured load (WorkerLoad). New calls start
+ * on the least loaded worker; a call that outgrows its worker gets routers on others (see
+ * CallRouter). A worker that dies is logged, reported and replaced, so the pool never shrinks
+ * for good.
  */
 export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
-  private readonly workers: types.Worker[] = [];
-  private readonly routerCount = new Map<types.Worker, number>();
+  private readonly workers: Entry[] = [];
   private closed = false;
 
   private constructor(
@@ -52,24 +74,38 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     return this.workers.map((w) => w.pid);
   }
 
-  /** A new Opus router on the least loaded live worker. */
-  async createRouter(): Promise<types.Router> {
+  /** The live workers, least loaded first. */
+  liveWorkers(): PoolWorker[] {
+    return [...this.workers].sort((a, b) => a.load.utilization - b.load.utilization);
+  }
+
+  /** Each live worker's load as counted (metrics, diagnostics). */
+  loads(): ({ pid: number } & LoadFigures)[] {
+    return this.workers.map((w) => ({ pid: w.pid, ...w.load.actual }));
+  }
+
+  /**
+   * A new Opus router on `on` (a live worker of this pool), or on the least loaded live worker.
+   * Everything created in it is counted in that worker's load.
+   */
+  async createRouter(on?: PoolWorker): Promise<{ router: types.Router; worker: PoolWorker }> {
     if (this.closed) throw new Error('worker pool is closed');
-    const worker = [...this.workers].sort((a, b) => (this.routerCount.get(a) ?? 0) - (this.routerCount.get(b) ?? 0))[0];
-    if (!worker) throw new Error('no live mediasoup worker (all died; replacements pending)');
-    const router = await worker.createRouter({ mediaCodecs: routerMediaCodecs });
-    this.routerCount.set(worker, (this.routerCount.get(worker) ?? 0) + 1);
-    router.observer.once('close', () => {
-      const count = this.routerCount.get(worker);
-      if (count !== undefined) this.routerCount.set(worker, count - 1);
-    });
-    return router;
+    const entry = on ? this.workers.find((w) => w === on) : (this.liveWorkers()[0] as Entry | undefined);
+    if (!entry) throw new Error(on ? `mediasoup worker ${on.pid} is gone` : 'no live mediasoup worker (all died; replacements pending)');
+    const router = await entry.worker.createRouter({ mediaCodecs: routerMediaCodecs });
+    entry.load.watchRouter(router);
+    return { router, worker: entry };
+  }
+
+  /** Tells the pool's listeners (metrics) that a join found no room. */
+  reportRefusal(refusal: AdmissionRefusal): void {
+    this.log.warn(refusal, 'join refused: no media worker has room for it');
+    this.emit('admissionRefused', refusal);
   }
 
   close(): void {
     this.closed = true;
-    for (const worker of this.workers.splice(0)) worker.close();
-    this.routerCount.clear();
+    for (const { worker } of this.workers.splice(0)) worker.close();
   }
 
   private async spawn(): Promise<types.Worker> {
@@ -86,16 +122,16 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       worker.close();
       return;
     }
-    this.workers.push(worker);
-    this.routerCount.set(worker, 0);
-    worker.on('died', (error) => this.onDied(worker, error));
+    const entry: Entry = { worker, pid: worker.pid, load: new WorkerLoad(this.options.budget) };
+    this.workers.push(entry);
+    worker.on('died', (error) => this.onDied(entry, error));
     this.log.info({ workerPid: worker.pid }, 'mediasoup worker started');
   }
 
-  private onDied(worker: types.Worker, error: Error): void {
-    const index = this.workers.indexOf(worker);
+  private onDied(entry: Entry, error: Error): void {
+    const { worker } = entry;
+    const index = this.workers.indexOf(entry);
     if (index >= 0) this.workers.splice(index, 1);
-    this.routerCount.delete(worker);
     if (this.closed) return;
     this.log.error({ workerPid: worker.pid, err: error }, 'mediasoup worker died; replacing it');
     this.emit('workerDied', { pid: worker.pid, error });

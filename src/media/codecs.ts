@@ -8,12 +8,19 @@ export const routerMediaCodecs: types.RtpCodecCapability[] = [
   { kind: 'audio', mimeType: 'audio/opus', clockRate: OPUS_CLOCK_RATE, channels: OPUS_CHANNELS },
 ];
 
-/** What a plain-RTP endpoint sends: Opus under its own payload type and SSRC, no extensions. */
-export function plainOpusSendParameters(payloadType: number, ssrc: number): types.RtpParameters {
+/** RFC 6464: the sender's audio level in every packet, which speaker-aware forwarding ranks by. */
+export const AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
+
+/**
+ * What a plain-RTP endpoint sends: Opus under its own payload type and SSRC; with
+ * `audioLevelExtensionId`, its packets carry the RFC 6464 audio level under that one-byte
+ * header extension id (the worker reads it for AudioLevelObserver/ActiveSpeakerObserver).
+ */
+export function plainOpusSendParameters(payloadType: number, ssrc: number, audioLevelExtensionId: number | null = null): types.RtpParameters {
   return {
     codecs: [{ mimeType: 'audio/opus', payloadType, clockRate: OPUS_CLOCK_RATE, channels: OPUS_CHANNELS }],
     encodings: [{ ssrc }],
-    headerExtensions: [],
+    headerExtensions: audioLevelExtensionId === null ? [] : [{ uri: AUDIO_LEVEL_URI, id: audioLevelExtensionId, encrypt: false, parameters: {} }],
     rtcp: { reducedSize: true },
   };
 }

@@ -6,6 +6,9 @@ import { AfterThisTurn } from '../lib/afterThisTurn.js';
 export interface WorkerEventSource {
   on(event: 'workerDied', listener: (info: { pid: number }) => void): unknown;
   on(event: 'workerReplaced', listener: (info: { deadPid: number; newPid: number }) => void): unknown;
+  on(event: 'admissionRefused', listener: (info: { callId: string }) => void): unknown;
+  /** Each live worker's load as counted from the objects that exist in it. */
+  loads(): { pid: number; consumers: number; flowingConsumers: number; producers: number; packetsPerSecond: number }[];
 }
 
 /** The part of the webhook dispatcher the metrics watch. */
@@ -135,5 +138,31 @@ export function createMetrics({ service, workers, webhooks, sockets }: MetricSou
   );
   workers.on('workerDied', () => workerDeaths.inc());
   workers.on('workerReplaced', () => workerRestarts.inc());
+  // Admission control (media.workerBudget): what each worker carries, and the joins it refused.
+  const workerLoad = [
+    ['mutegate_worker_consumers', 'Consumers (pipe consumers included) on each live mediasoup worker.', 'consumers'],
+    ['mutegate_worker_flowing_consumers', 'Consumers on each live mediasoup worker that are not paused themselves (deafened receivers and sources not selected by speaker-aware forwarding are).', 'flowingConsumers'],
+    ['mutegate_worker_producers', 'Producers (pipe producers included) on each live mediasoup worker.', 'producers'],
+    ['mutegate_worker_packets_per_second', 'Estimated RTP packets per second each live mediasoup worker receives and sends (50 per producer and per flowing consumer).', 'packetsPerSecond'],
+  ] as const;
+  for (const [name, help, field] of workerLoad) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['pid'] as const,
+      registers: [registry],
+      collect() {
+        // Reset first: a dead worker's series disappears instead of keeping its last value.
+        this.reset();
+        for (const load of workers.loads()) this.set({ pid: String(load.pid) }, load[field]);
+      },
+    });
+  }
+  const refusals = new Counter({
+    name: 'mutegate_admission_refusals_total',
+    help: 'Joins answered 503 mediaCapacityExceeded because no mediasoup worker had room (media.workerBudget).',
+    registers: [registry],
+  });
+  workers.on('admissionRefused', () => refusals.inc());
   return registry;
 }

@@ -13,6 +13,10 @@ interface RosterEntry {
   locked: boolean;
   deafened: boolean;
   handRaised: boolean;
+  /** Muted, and the server still receives speech from them. */
+  talkingWhileMuted: boolean;
+  /** The call's dominant speaker. */
+  dominantSpeaker: boolean;
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -56,12 +60,21 @@ function render(): void {
     const li = document.createElement('li');
     li.dataset.participantId = entry.id;
     li.className = entry.isMuted ? 'muted' : 'live';
+    if (entry.dominantSpeaker) li.classList.add('dominant');
+    if (entry.talkingWhileMuted) li.classList.add('talking-while-muted');
     const name = document.createElement('span');
     name.className = 'name';
     name.textContent = entry.name + (entry.id === state.participantId ? ' (you)' : '');
     const badge = document.createElement('span');
     badge.className = 'badge';
-    badge.textContent = [entry.isMuted ? (entry.locked ? 'muted and locked' : 'muted by server') : 'live', entry.deafened ? 'deafened' : '', entry.handRaised ? 'hand raised' : '']
+    badge.textContent = [
+      entry.isMuted ? (entry.locked ? 'muted and locked' : 'muted by server') : 'live',
+      entry.dominantSpeaker ? 'speaking' : '',
+      // For moderators: someone muted is trying to speak (a hint to ask them to unmute, or not).
+      entry.talkingWhileMuted && entry.id !== state.participantId ? 'talking while muted' : '',
+      entry.deafened ? 'deafened' : '',
+      entry.handRaised ? 'hand raised' : '',
+    ]
       .filter(Boolean)
       .join(' · ');
     li.append(name, badge);
@@ -77,7 +90,12 @@ function render(): void {
   const me = state.roster.get(state.participantId);
   const banner = $('banner');
   if (me?.locked) {
-    banner.textContent = 'A moderator muted and locked you. You can unmute once they unlock you.';
+    banner.textContent = me.talkingWhileMuted
+      ? 'You are muted and locked: nobody hears you talking. You can unmute once a moderator unlocks you.'
+      : 'A moderator muted and locked you. You can unmute once they unlock you.';
+    banner.hidden = false;
+  } else if (me?.talkingWhileMuted) {
+    banner.textContent = `${state.selfMuted ? 'You muted yourself' : 'You are muted by the server'}: nobody hears you talking. Press "Unmute me" to speak.`;
     banner.hidden = false;
   } else if (me?.isMuted && !state.selfMuted) {
     banner.textContent = 'You are muted by the server. Your microphone still sends, but nobody hears it.';
@@ -114,6 +132,8 @@ function applyNotification(message: Json): void {
         locked: Boolean(p.locked),
         deafened: Boolean(p.deafened),
         handRaised: Boolean(p.handRaised),
+        talkingWhileMuted: Boolean(p.talkingWhileMuted),
+        dominantSpeaker: Boolean(p.dominantSpeaker),
       });
     }
   }
@@ -227,7 +247,9 @@ async function join(): Promise<void> {
     const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
     const track = stream.getAudioTracks()[0];
     if (!track) throw new Error('no microphone track');
-    producer = await sendTransport.produce({ track });
+    // Opus DTX: in silence the browser sends about one tiny packet per 400 ms, which is how the
+    // server tells a muted participant who talks from one who is quiet (talkingWhileMuted).
+    producer = await sendTransport.produce({ track, codecOptions: { opusDtx: true } });
     state.joined = true;
     $('join-form').hidden = true;
     $('call').hidden = false;

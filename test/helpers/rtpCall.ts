@@ -36,6 +36,11 @@ export interface JoinRtpOptions {
    * the application token of the tests may do.
    */
   srtp?: SrtpCryptoSuite | SrtpRequest;
+  /**
+   * Declares that the packets carry the RFC 6464 audio level under this one-byte extension id
+   * (set `peer.audioLevel` to the level to send; speaker-aware forwarding ranks by it).
+   */
+  audioLevelExtensionId?: number;
 }
 
 export async function joinRtp(api: Api, callId: string, opts: JoinRtpOptions = {}): Promise<RtpParticipant> {
@@ -46,7 +51,13 @@ export async function joinRtp(api: Api, callId: string, opts: JoinRtpOptions = {
   const res = await api.post(`/communications/calls/${callId}/participants`, {
     '@odata.type': '#microsoft.graph.invitationParticipantInfo',
     info: { identity: { user: { id: userId, displayName: `user ${userId.slice(0, 8)}` } } },
-    media: { kind: 'rtp', payloadType: PAYLOAD_TYPE, ssrc, ...(srtp ? { srtp } : { receive: peer.address }) },
+    media: {
+      kind: 'rtp',
+      payloadType: PAYLOAD_TYPE,
+      ssrc,
+      ...(srtp ? { srtp } : { receive: peer.address }),
+      ...(opts.audioLevelExtensionId !== undefined ? { audioLevelExtensionId: opts.audioLevelExtensionId } : {}),
+    },
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   const send = res.body.media.send as Address;

@@ -98,6 +98,9 @@ describe('WebRTC participants in headless Chromium', () => {
     await pageA.waitForSelector('#banner:not([hidden])');
     expect(await pageA.textContent('#banner')).toContain('muted by the server');
     await pageB.waitForSelector(`#roster li.muted[data-participant-id="${a}"]`);
+    // A's fake microphone keeps sending while muted: the moderator sees that A is talking while muted.
+    await pageB.waitForSelector(`#roster li.talking-while-muted[data-participant-id="${a}"]`, { timeout: 5000 });
+    await pageB.screenshot({ path: `${ARTIFACTS}browser-B-sees-A-talking-while-muted.png` });
     await pageA.screenshot({ path: `${ARTIFACTS}browser-A-muted-by-server.png` });
     await pageB.screenshot({ path: `${ARTIFACTS}browser-B-sees-A-muted.png` });
 

@@ -39,6 +39,10 @@ export function callResource(call: Call) {
     callType: call.kind,
     /** mutegate: people joining for the first time start muted. */
     muteOnEntry: call.muteOnEntry,
+    /** mutegate: who hears whom (README "Who is heard in a large call"). */
+    forwarding: call.forwarding,
+    /** mutegate: the participant the media names the dominant speaker (null: nobody yet). */
+    dominantSpeakerParticipantId: call.dominantSpeaker()?.id ?? null,
     createdDateTime: call.createdDateTime.toISOString(),
   };
 }
@@ -55,6 +59,9 @@ export function rosterParticipantResource(participant: Participant) {
     locked: participant.locked,
     deafened: participant.deafened,
     handRaised: participant.handRaised,
+    /** mutegate speaker signals: muted but still sending speech; the call's dominant speaker. */
+    talkingWhileMuted: participant.talkingWhileMuted,
+    dominantSpeaker: participant.dominantSpeaker,
     mediaStreams: [
       {
         '@odata.type': '#microsoft.graph.mediaStream',
@@ -89,6 +96,8 @@ export function participantResource(participant: Participant) {
             state: media ? 'connected' : 'disconnected',
             payloadType: participant.mediaSpec.payloadType,
             ssrc: participant.mediaSpec.ssrc,
+            /** The RFC 6464 ssrc-audio-level extension id its packets carry (speaker-aware forwarding); null: none. */
+            audioLevelExtensionId: participant.mediaSpec.audioLevelExtensionId ?? null,
             /** Where to send RTP. */
             send: media?.sendAddress ?? null,
             /** SRTP keys (SDES): the participant sends with sendKeyBase64 and decrypts with receiveKeyBase64. */

@@ -65,6 +65,8 @@ export const rtpMediaSchema = {
     kind: { type: 'string', enum: ['rtp'] },
     payloadType,
     ssrc,
+    /** The id of the RFC 6464 ssrc-audio-level one-byte header extension the packets carry (speaker-aware forwarding). */
+    audioLevelExtensionId: { type: 'integer', minimum: 1, maximum: 14 },
     /** SDES-keyed SRTP (RFC 4568 inline key: base64 of master key ‖ salt). Required for latching (no `receive`). */
     srtp: {
       type: 'object',

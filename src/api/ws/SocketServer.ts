@@ -232,5 +232,7 @@ function pinnedState(participant: Participant): Participant {
     deafened: { value: participant.deafened, enumerable: true },
     handRaised: { value: participant.handRaised, enumerable: true },
     sourceId: { value: participant.sourceId, enumerable: true },
+    talkingWhileMuted: { value: participant.talkingWhileMuted, enumerable: true },
+    dominantSpeaker: { value: participant.dominantSpeaker, enumerable: true },
   }) as Participant;
 }

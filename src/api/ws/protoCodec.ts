@@ -19,6 +19,8 @@ function participantMessage(participant: Participant) {
     deafened: participant.deafened,
     handRaised: participant.handRaised,
     sourceId: participant.sourceId,
+    talkingWhileMuted: participant.talkingWhileMuted,
+    dominantSpeaker: participant.dominantSpeaker,
   };
 }
 

@@ -1,9 +1,25 @@
 import { CALL_LIMITS } from '../../../control/callInput.js';
+import { FORWARDING_LIMITS } from '../../../control/forwarding.js';
 import { UNSAFE_CHARACTERS } from '../../../control/text.js';
 import { callParamsSchema, identitySetSchema, rtpMediaSchema, safeStringSchema } from '../shared.schema.js';
 
 /** Graph participantInfo as a call's source or target: only its identity is kept. */
 const participantInfo = { type: 'object', required: ['identity'], properties: { identity: identitySetSchema } } as const;
+
+const bounded = ({ min, max }: { min: number; max: number }) => ({ type: 'integer', minimum: min, maximum: max }) as const;
+
+/** Who hears whom (control/forwarding.ts checks the same); absent = the configured default (media.forwarding). */
+const forwarding = {
+  type: 'object',
+  required: ['mode'],
+  additionalProperties: false,
+  properties: {
+    mode: { type: 'string', enum: ['all', 'speakers', 'auto'] },
+    maxSpeakers: bounded(FORWARDING_LIMITS.maxSpeakers),
+    silenceDbov: bounded(FORWARDING_LIMITS.silenceDbov),
+    speakersFrom: bounded(FORWARDING_LIMITS.speakersFrom),
+  },
+} as const;
 
 export const createCallSchema = {
   body: {
@@ -26,6 +42,7 @@ export const createCallSchema = {
       chatInfo: { type: 'object' },
       media: rtpMediaSchema,
       muteOnEntry: { type: 'boolean' },
+      forwarding,
     },
   },
 } as const;

@@ -13,7 +13,8 @@ const identityResponse = {
   additionalProperties: { type: 'string' },
 } as const;
 
-const participantResponse = {
+export const participantResponse = {
+  description: 'The Graph participant: with its media (addresses, SRTP keys) for its own leg and the application, the roster view otherwise.',
   type: 'object',
   required: ['id', 'info', 'isMuted'],
   properties: {
@@ -35,6 +36,8 @@ const participantResponse = {
     locked: { type: 'boolean' },
     deafened: { type: 'boolean' },
     handRaised: { type: 'boolean' },
+    talkingWhileMuted: { type: 'boolean' },
+    dominantSpeaker: { type: 'boolean' },
     mediaStreams: {
       type: 'array',
       items: {
@@ -57,6 +60,7 @@ const participantResponse = {
         state: { type: 'string' },
         payloadType: { type: 'integer' },
         ssrc: { type: 'integer' },
+        audioLevelExtensionId: { type: ['integer', 'null'] },
         srtp: {
           type: ['object', 'null'],
           properties: { cryptoSuite: { type: 'string' }, sendKeyBase64: { type: 'string' }, receiveKeyBase64: { type: 'string' } },
