@@ -6,7 +6,7 @@ import type { types } from 'mediasoup';
  * consumer (pipe consumers included) that is not paused itself sends this many. A consumer that
  * is only producer-paused (its source is muted) counts: a mute is temporary. A consumer paused
  * itself (deafened receiver, source not selected by speaker-aware forwarding) costs the worker
- * almost nothing (scripts/measure-worker-budget.ts: 9,900 paused consumers of 100 talkers took
+ * almost nothing (native-bench/measureWorkerBudget.ts: 9,900 paused consumers of 100 talkers took
  * 9 % of a core) and counts only against the consumer budget.
  */
 export const AUDIO_PACKETS_PER_SECOND = 50;
