@@ -30,6 +30,12 @@ export abstract class MediaEndpoint {
   protected receivePaused: boolean;
   /** The producer's received-packet count when it was paused (a stats request may be in flight). */
   private pausedAtPacketCount: Promise<number> | null = null;
+  /**
+   * pauseSend() calls so far. A resume confirmed after the domain gave up on it (its bound, see
+   * CallService.confirmResume) has a pause right behind it: it must not clear the count of that
+   * pause, or the packets dropped while muted would no longer be reported at the next unmute.
+   */
+  private pausesAsked = 0;
 
   constructor(
     readonly participantId: string,
@@ -53,6 +59,7 @@ export abstract class MediaEndpoint {
   async pauseSend(): Promise<void> {
     const producer = this.liveProducer();
     if (!producer) return;
+    this.pausesAsked++;
     // A call spread over workers: the pipe copies are paused too, and the mute waits for both.
     const paused = Promise.all([producer.pause(), this.hooks.pauseCopies(this, producer)]);
     // Requests on the worker channel are handled in order: this count is taken right after the
@@ -70,9 +77,11 @@ export abstract class MediaEndpoint {
     // (so nothing forwarded after it is ever counted as dropped). Its answer also comes back
     // before the resume's, so waiting for both below costs no extra round trip, only microtasks.
     const countAtResume = this.pausedAtPacketCount ? receivedPackets(producer).catch(() => null) : Promise.resolve(null);
+    const pausesBefore = this.pausesAsked;
     await Promise.all([producer.resume(), this.hooks.resumeCopies(this, producer)]);
     const [atPause, atResume] = await Promise.all([this.pausedAtPacketCount, countAtResume]);
-    this.pausedAtPacketCount = null;
+    // Paused again meanwhile (this resume came too late): the stream is paused since that mute's count.
+    if (this.pausesAsked === pausesBefore) this.pausedAtPacketCount = null;
     return { packetsDroppedWhilePaused: atPause !== null && atResume !== null ? Math.max(0, atResume - atPause) : 0 };
   }
 

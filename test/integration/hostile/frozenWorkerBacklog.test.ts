@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RtpPeer } from '../../../native-bench/lib/RtpPeer.js';
 import type { Gateway } from '../../../src/gateway.js';
-import { apiClient, sleep, startTestGateway, waitFor } from '../../helpers/gateway.js';
+import { apiClient, metricValue, sleep, startTestGateway, waitFor } from '../../helpers/gateway.js';
 import { createGroupCall, joinRtp, PACKET_INTERVAL_MS, PAYLOAD_TYPE, receivedSince, type RtpParticipant } from '../../helpers/rtpCall.js';
 
 const BOUND_MS = 500;
@@ -86,5 +86,35 @@ describe('hostile: a DTX sender whose mute could not be confirmed (frozen worker
     }
     await sleep(300);
     expect(receivedSince(b.peer, a.peer, afterThaw)).toBe(0);
+  });
+
+  it('a resume confirmed after the bound does not erase what the mute counts: the packets dropped while muted are still reported at the next unmute', async () => {
+    const dropped = async () => metricValue((await api.get('/metrics')).body as string, 'mutegate_muted_packets_dropped_total') || 0;
+    const callId = await createGroupCall(api);
+    const a = await joinRtp(api, callId);
+    const b = await joinRtp(api, callId);
+    peers.push(a.peer, b.peer);
+    a.startStreaming();
+    await waitFor(() => receivedSince(b.peer, a.peer, 0) >= 5, 5000, 'A heard by B');
+    expect((await api.post(`/communications/calls/${callId}/participants/${a.id}/mute`, {})).status).toBe(200);
+    await sleep(300);
+
+    // An unmute the frozen worker cannot confirm: 503, the pause goes right behind the resume.
+    freeze();
+    const unmute = await api.post(`/communications/calls/${callId}/participants/${a.id}/unmute`, {});
+    expect(unmute.status, JSON.stringify(unmute.body)).toBe(503);
+    expect(unmute.body.error.innerError.code).toBe('unmuteNotConfirmed');
+    thaw();
+    // The late resume and the pause behind it are confirmed; A stays muted and keeps sending.
+    await sleep(600);
+    const atRemute = a.peer.nextCounter;
+    await sleep(400);
+    expect(receivedSince(b.peer, a.peer, atRemute)).toBe(0);
+
+    const before = await dropped();
+    expect((await api.post(`/communications/calls/${callId}/participants/${a.id}/unmute`, {})).status).toBe(200);
+    // A sent ~70 packets while muted (50/s for about 1.4 s): all dropped by the worker and counted now.
+    expect((await dropped()) - before, 'packets dropped while muted, reported at the confirmed unmute').toBeGreaterThanOrEqual(20);
+    a.peer.stop();
   });
 });
