@@ -49,8 +49,9 @@ export async function replaceSendStream(
 
 export async function removeParticipant(ctx: CommandContext, principal: Principal, callId: string, participantId: string): Promise<void> {
   const call = callInScope(ctx, principal, callId);
-  ctx.policy.roleFor(principal, call, ctx.service.actionTarget(call.id, participantId, { onlyReplaced: true }), 'remove');
-  await ctx.service.removeParticipant(call.id, participantId);
+  const role = ctx.policy.roleFor(principal, call, ctx.service.actionTarget(call.id, participantId, { onlyReplaced: true }), 'remove');
+  // A participant token deleting its own participant left by itself; anyone else removed it.
+  await ctx.service.removeParticipant(call.id, participantId, role === 'self' ? 'left' : 'removed');
 }
 
 function view(ctx: CommandContext, principal: Principal, participant: Participant): ParticipantView {

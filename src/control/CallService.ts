@@ -49,7 +49,19 @@ const resultCodeByKind: Record<DomainError['kind'], number> = {
   mediaUnavailable: 503,
 };
 
-export type LeaveReason = 'removed' | 'replaced' | 'callEnded' | 'mediaLost';
+/**
+ * Why a participant left, on every `left` roster change (so a client can tell "moved to your
+ * other device" from "removed by a moderator"):
+ * - `removed`: the application or a moderator removed it (DELETE …/participants/{id});
+ * - `left`: it left by itself: its own DELETE, a `leave` on its signaling connection, or that
+ *   connection closed (or its ICE/DTLS failed) and the grace period ran out, or its WebRTC join
+ *   was undone (the router refused its RTP capabilities);
+ * - `replaced`: the same identity joined again (another device or leg); the new leg follows;
+ * - `callEnded`: the call ended (these come before the `callEnded` change);
+ * - `mediaLost`: its worker died and its media could not be rebuilt here (a WebRTC participant
+ *   is told to join again).
+ */
+export type LeaveReason = 'removed' | 'left' | 'replaced' | 'callEnded' | 'mediaLost';
 
 /**
  * One change to a call's roster, numbered per call (1, 2, 3, …) so that subscribers can detect
@@ -299,24 +311,26 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
   /**
    * Removes a person's leg (a moderator's or its own DELETE): the current one, even after a
    * rejoin; but a leg that was already removed stays removed (a retried DELETE is a 404).
+   * `reason` is what the roster says: `left` when the participant removed itself.
    */
-  async removeParticipant(callId: string, participantId: string): Promise<void> {
+  async removeParticipant(callId: string, participantId: string, reason: 'removed' | 'left' = 'removed'): Promise<void> {
     const call = this.getCall(callId);
     const participant = this.actionTarget(callId, participantId, { onlyReplaced: true });
     await participant.speaker.queue.run(async () => {
-      this.detach(call, this.liveLeg(call, participant), 'removed');
+      this.detach(call, this.liveLeg(call, participant), reason);
     });
   }
 
   /**
    * Removes exactly this leg, if it is still there (a signaling connection that closed, a leave
-   * on that connection): a newer leg of the same person, from another connection, stays.
+   * on that connection, a WebRTC join undone): a newer leg of the same person, from another
+   * connection, stays. The roster says `left`: the participant's own side ended it.
    */
   async removeLeg(participant: Participant): Promise<void> {
     const call = this.getCall(participant.callId);
     await participant.speaker.queue.run(async () => {
       if (call.participants.get(participant.id) !== participant) throw this.closing ? shuttingDown() : notFound('participant', participant.id);
-      this.detach(call, participant, 'removed');
+      this.detach(call, participant, 'left');
     });
   }
 
@@ -788,7 +802,14 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
  * The fail-closed answer: the worker did not confirm a pause (in time, or at all); the
  * participant's media is torn down (or was never set up) and the participant stays muted.
  */
-function muteNotConfirmed(err: unknown, what: string, outcome = "the participant's media was torn down so nothing is forwarded"): DomainError {
-  const why = err instanceof NotConfirmedInTime ? `within ${err.timeoutMs} ms (media.muteConfirmTimeoutMs)` : `(${(err as Error).message})`;
+function muteNotConfirmed(err: unknown, what: string, outcome?: string): DomainError {
+  const late = err instanceof NotConfirmedInTime;
+  const why = late ? `within ${err.timeoutMs} ms (media.muteConfirmTimeoutMs)` : `(${(err as Error).message})`;
+  // A worker that is frozen or far behind acts on the teardown only when it reads its channel,
+  // after the datagrams it reads first (up to 32 per socket per loop turn; README "A mute under
+  // load"): the message must not promise more than that.
+  outcome ??= late
+    ? "the participant's media is being torn down: the worker forwards nothing of it once it reads that request, which it does after at most one batch of packets already received"
+    : "the participant's media was torn down so nothing is forwarded";
   return new DomainError('mediaUnavailable', 'muteNotConfirmed', `the media worker did not confirm ${what} ${why}; ${outcome}, and the participant stays muted`);
 }

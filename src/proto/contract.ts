@@ -10,7 +10,8 @@ export const PROTO_FILE = fileURLToPath(new URL('../../src/proto/mutegate.proto'
 
 /**
  * The message types of mutegate.proto, parsed once at start-up. protobufjs compiles an encoder
- * and decoder per type on first use, so frames never go through JSON or reflection lookups.
+ * and decoder per type on first use, so frames are not encoded through JSON (only the opaque
+ * objects in the `*_json` fields are JSON text, see mutegate.proto) nor by reflection lookups.
  */
 const root = protobuf.loadSync(PROTO_FILE);
 

@@ -87,7 +87,7 @@ export class RosterClient {
         return [{ sequence: m['@mutegate.sequence'], change: m['@mutegate.change'], participants: Array.isArray(data) ? data.map((p: AnyMessage) => ({ id: p.id, isMuted: p.isMuted })) : [] }];
       }
       if (!m.delta) return [];
-      const changes: Record<string, string> = { JOINED: 'joined', UPDATED: 'updated', LEFT: 'left', CALL_ENDED: 'callEnded' };
+      const changes: Record<string, string> = { JOINED: 'joined', UPDATED: 'updated', LEFT: 'left', CALL_ENDED: 'callEnded', RECONNECT: 'reconnect' };
       return [
         {
           sequence: m.delta.sequence,
@@ -95,6 +95,29 @@ export class RosterClient {
           participants: (m.delta.participants ?? []).map((p: AnyMessage) => ({ id: p.id, isMuted: p.isMuted ?? false })),
         },
       ];
+    });
+  }
+
+  /**
+   * The `left` deltas with why each participant left, normalised to the JSON values
+   * (`@mutegate.leaveReason`; protobuf LEAVE_REASON_MEDIA_LOST → mediaLost).
+   */
+  leaves(): { sequence: number; participantId: string; reason: string }[] {
+    const fromProto: Record<string, string> = {
+      LEAVE_REASON_REMOVED: 'removed',
+      LEAVE_REASON_LEFT: 'left',
+      LEAVE_REASON_REPLACED: 'replaced',
+      LEAVE_REASON_CALL_ENDED: 'callEnded',
+      LEAVE_REASON_MEDIA_LOST: 'mediaLost',
+    };
+    return this.messages.flatMap((m) => {
+      if (this.encoding === 'json') {
+        if (m['@mutegate.kind'] !== 'delta' || m['@mutegate.change'] !== 'left') return [];
+        return [{ sequence: m['@mutegate.sequence'], participantId: m.value[0].resourceData[0].id, reason: m['@mutegate.leaveReason'] }];
+      }
+      if (m.delta?.change !== 'LEFT') return [];
+      // An unknown or missing value shows as itself, so a test comparing reasons fails on it.
+      return [{ sequence: m.delta.sequence, participantId: m.delta.participants[0].id, reason: fromProto[m.delta.leaveReason] ?? String(m.delta.leaveReason) }];
     });
   }
 

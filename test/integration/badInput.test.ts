@@ -68,6 +68,10 @@ describe('bad input on every adapter (real gateway)', () => {
       { name: 'join with ssrc as string', send: () => api.post(`/communications/calls/${callId}/participants`, { info: { identity: { user: { id: 'z' } } }, media: { kind: 'rtp', payloadType: 100, ssrc: '5' } }), status: 400 },
       { name: 'join with unicode-only identity but no media', send: () => api.post(`/communications/calls/${callId}/participants`, { info: { identity: { user: { id: '👩‍💻' } } } }), status: 400 },
       { name: 'PATCH with payload type out of range', send: () => api.patch(`/communications/calls/${callId}/participants/${alice.id}`, { media: { payloadType: 200, ssrc: 9 } }), status: 400 },
+      // A media object is a fixed set of settings (README "HTTP API"): an unknown key there is refused, not ignored.
+      { name: 'join with an unknown key in media', send: () => api.post(`/communications/calls/${callId}/participants`, { info: { identity: { user: { id: 'z' } } }, media: { kind: 'rtp', payloadType: 100, ssrc: 5, receive: { ip: '127.0.0.1', port: 5004 }, '@odata.type': '#x' } }), status: 400 },
+      { name: 'join with an unknown key in media.receive', send: () => api.post(`/communications/calls/${callId}/participants`, { info: { identity: { user: { id: 'z' } } }, media: { kind: 'rtp', payloadType: 100, ssrc: 5, receive: { ip: '127.0.0.1', port: 5004, ttl: 1 } } }), status: 400 },
+      { name: 'PATCH of the call with @odata.type', send: () => api.patch(`/communications/calls/${callId}`, { '@odata.type': '#microsoft.graph.call', muteOnEntry: false }), status: 400 },
     ];
     for (const c of cases) {
       const res = await c.send();
@@ -76,6 +80,15 @@ describe('bad input on every adapter (real gateway)', () => {
     }
     expect(await state()).toEqual(before);
     expect((await api.get('/healthz')).status).toBe(200);
+  });
+
+  it('accepts and ignores unknown properties outside the fixed settings objects (README "HTTP API")', async () => {
+    const mute = await api.post(`/communications/calls/${callId}/participants/${bob.id}/mute`, { '@odata.type': '#microsoft.graph.muteParticipantOperation', clientContext: 'extra', flavour: 1 });
+    expect(mute.status, JSON.stringify(mute.body)).toBe(200);
+    expect(mute.body).not.toHaveProperty('flavour');
+    const replaced = await api.patch(`/communications/calls/${callId}/participants/${bob.id}`, { '@odata.type': '#microsoft.graph.participant', media: { payloadType: 101, ssrc: bob.ssrc, extra: true } });
+    expect(replaced.status, JSON.stringify(replaced.body)).toBe(200);
+    expect((await api.post(`/communications/calls/${callId}/participants/${bob.id}/unmute`, {})).status).toBe(200);
   });
 
   it('accepts unicode edge cases that are valid (256 emoji, lone surrogate) and echoes them back exactly', async () => {

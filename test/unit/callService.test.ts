@@ -268,6 +268,39 @@ describe('CallService (control plane, no worker)', () => {
     await service.addParticipant(call.id, { identity: user('c'), media: media(3) });
   });
 
+  it('says why each participant left: removed, left, replaced, mediaLost, then callEnded before the end of the call', async () => {
+    const call = await service.createCall({});
+    const changes: string[] = [];
+    service.on('roster', (_c, change) => {
+      if (change.kind === 'left') changes.push(`${change.participant.id}:${change.reason}`);
+      if (change.kind === 'callEnded') changes.push('callEnded');
+    });
+    const removed = await service.addParticipant(call.id, { identity: user('removed'), media: media(1) });
+    const quitter = await service.addParticipant(call.id, { identity: user('quitter'), media: media(2) });
+    const closedConnection = await service.addParticipant(call.id, { identity: user('closed'), media: { kind: 'webrtc' } });
+    const firstDevice = await service.addParticipant(call.id, { identity: user('mover'), media: media(3) });
+    const secondDevice = await service.addParticipant(call.id, { identity: user('mover'), media: media(4) });
+    const browser = await service.addParticipant(call.id, { identity: user('browser'), media: { kind: 'webrtc' } });
+
+    await service.removeParticipant(call.id, removed.id); // the application's or a moderator's DELETE
+    await service.removeParticipant(call.id, quitter.id, 'left'); // its own DELETE
+    await service.removeLeg(closedConnection); // its signaling connection closed (or it sent leave)
+    const recovered = new Promise((resolve) => service.once('callMediaRecovered', resolve));
+    plane.calls[0]!.loseMedia(); // a WebRTC leg cannot be rebuilt server-side
+    await recovered;
+    service.deleteCall(call.id);
+
+    expect(changes).toEqual([
+      `${firstDevice.id}:replaced`,
+      `${removed.id}:removed`,
+      `${quitter.id}:left`,
+      `${closedConnection.id}:left`,
+      `${browser.id}:mediaLost`,
+      `${secondDevice.id}:callEnded`,
+      'callEnded',
+    ]);
+  });
+
   it('emits one numbered roster update per real state change and operationFinished per operation', async () => {
     const call = await service.createCall({});
     const a = await service.addParticipant(call.id, { identity: user('a'), media: media(1) });

@@ -1,5 +1,5 @@
 import type { Call } from '../../control/Call.js';
-import type { RosterChange } from '../../control/CallService.js';
+import type { LeaveReason, RosterChange } from '../../control/CallService.js';
 import { callPath, callResource, participantsPath, rosterParticipantResource } from './resources.js';
 
 /**
@@ -13,6 +13,8 @@ export interface CommsNotifications {
   '@mutegate.sequence': number;
   '@mutegate.kind': 'snapshot' | 'delta';
   '@mutegate.change'?: RosterChange['kind'];
+  /** On a `left` change only: why the participant left (see LeaveReason). */
+  '@mutegate.leaveReason'?: LeaveReason;
   '@mutegate.requestId'?: string;
   value: {
     '@odata.type': '#microsoft.graph.commsNotification';
@@ -57,6 +59,7 @@ export function rosterChangeNotification(call: Call, change: RosterChange): Comm
     '@mutegate.sequence': change.sequence,
     '@mutegate.kind': 'delta',
     '@mutegate.change': change.kind,
+    ...(change.kind === 'left' ? { '@mutegate.leaveReason': change.reason } : {}),
     value: [{ '@odata.type': '#microsoft.graph.commsNotification', ...notification }],
   };
 }

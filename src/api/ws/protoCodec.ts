@@ -1,3 +1,4 @@
+import type { LeaveReason } from '../../control/CallService.js';
 import type { Participant } from '../../control/Participant.js';
 import { IDENTITY_KINDS } from '../../control/identity.js';
 import { ClientMessage, ServerMessage } from '../../proto/contract.js';
@@ -5,6 +6,13 @@ import type { WireCodec } from './codec.js';
 import { FrameError, PROTO_SUBPROTOCOL, validateClientRequest, type ClientRequest, type ServerEvent } from './protocol.js';
 
 const CHANGE_TYPE = { joined: 'JOINED', updated: 'UPDATED', left: 'LEFT', callEnded: 'CALL_ENDED', reconnect: 'RECONNECT' } as const;
+const LEAVE_REASON: Record<LeaveReason, string> = {
+  removed: 'LEAVE_REASON_REMOVED',
+  left: 'LEAVE_REASON_LEFT',
+  replaced: 'LEAVE_REASON_REPLACED',
+  callEnded: 'LEAVE_REASON_CALL_ENDED',
+  mediaLost: 'LEAVE_REASON_MEDIA_LOST',
+};
 
 function participantMessage(participant: Participant) {
   const kind = IDENTITY_KINDS.find((k) => participant.identity[k] !== undefined);
@@ -42,6 +50,7 @@ function serverMessage(event: ServerEvent): Record<string, unknown> {
           sequence: event.change.sequence,
           change: CHANGE_TYPE[event.change.kind],
           participants: event.change.kind === 'callEnded' ? [] : [participantMessage(event.change.participant)],
+          ...(event.change.kind === 'left' ? { leaveReason: LEAVE_REASON[event.change.reason] } : {}),
         },
       };
     case 'ack':
