@@ -61,7 +61,11 @@ function render(): void {
     li.dataset.participantId = entry.id;
     li.className = entry.isMuted ? 'muted' : 'live';
     if (entry.dominantSpeaker) li.classList.add('dominant');
-    if (entry.talkingWhileMuted) li.classList.add('talking-while-muted');
+    // Someone else talking while muted is shown to moderators (and applications) only: it is a
+    // hint for whoever can ask them to unmute, not something to tell the whole room.
+    const moderating = state.role === 'moderator' || state.role === 'app';
+    const showTalkingWhileMuted = entry.talkingWhileMuted && entry.id !== state.participantId && moderating;
+    if (showTalkingWhileMuted) li.classList.add('talking-while-muted');
     const name = document.createElement('span');
     name.className = 'name';
     name.textContent = entry.name + (entry.id === state.participantId ? ' (you)' : '');
@@ -71,7 +75,7 @@ function render(): void {
       entry.isMuted ? (entry.locked ? 'muted and locked' : 'muted by server') : 'live',
       entry.dominantSpeaker ? 'speaking' : '',
       // For moderators: someone muted is trying to speak (a hint to ask them to unmute, or not).
-      entry.talkingWhileMuted && entry.id !== state.participantId ? 'talking while muted' : '',
+      showTalkingWhileMuted ? 'talking while muted' : '',
       entry.deafened ? 'deafened' : '',
       entry.handRaised ? 'hand raised' : '',
     ]
@@ -79,7 +83,7 @@ function render(): void {
       .join(' · ');
     li.append(name, badge);
     // Moderators (and applications) may mute others; nobody unmutes someone else, they ask.
-    if (entry.id !== state.participantId && (state.role === 'moderator' || state.role === 'app')) {
+    if (entry.id !== state.participantId && moderating) {
       const button = document.createElement('button');
       button.textContent = entry.isMuted ? 'Ask to unmute' : 'Mute';
       button.onclick = () => void (entry.isMuted ? requestUnmute(entry.id) : setMuted(entry.id, true));

@@ -1,4 +1,5 @@
 import { loadConfig } from '../../src/config/loadConfig.js';
+import { afterAll, beforeAll } from 'vitest';
 import type { Logger } from 'pino';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { appToken, TEST_SECRET } from './tokens.js';
@@ -77,4 +78,54 @@ export async function waitFor(check: () => boolean, timeoutMs = 5000, what = 'co
 export function metricValue(text: string, series: string): number {
   const line = text.split('\n').find((l) => l.startsWith(series + ' '));
   return line ? Number(line.slice(series.length + 1)) : NaN;
+}
+
+/**
+ * Settings under which one call spreads over two workers early: a worker takes newcomers only up
+ * to 4 consumers (10 % of a 40-consumer budget), then the call gets a router on the other worker;
+ * the whole budget leaves room for the consumers of newcomers placed there. Packet rate never limits.
+ */
+export const SPREAD_OVER_TWO_WORKERS: Record<string, string> = {
+  MUTEGATE_MEDIA_NUM_WORKERS: '2',
+  MUTEGATE_MEDIA_WORKER_BUDGET_CONSUMERS: '40',
+  MUTEGATE_MEDIA_WORKER_BUDGET_PACKETS_PER_SECOND: '1000000',
+  MUTEGATE_MEDIA_WORKER_BUDGET_PLACEMENT_SHARE: '0.1',
+};
+
+/** A gateway for the tests of one `describe`, and the RTP peers they open (closed after them). */
+export interface GatewayFixture {
+  readonly gateway: Gateway;
+  readonly api: ReturnType<typeof apiClient>;
+  readonly peers: { close(): void }[];
+}
+
+/**
+ * Starts a gateway with `env` before the enclosing describe's tests and closes it (and every peer
+ * in `peers`) after them: the set-up block each such file would otherwise write again.
+ */
+export function useGateway(env: Record<string, string> = {}): GatewayFixture {
+  let gateway: Gateway | undefined;
+  let api: ReturnType<typeof apiClient> | undefined;
+  const peers: { close(): void }[] = [];
+  beforeAll(async () => {
+    gateway = await startTestGateway(env);
+    api = apiClient(gateway.url);
+  });
+  afterAll(async () => {
+    for (const peer of peers.splice(0)) peer.close();
+    await gateway?.close();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the gateway fixture is used before its beforeAll ran');
+    return value;
+  };
+  return {
+    get gateway() {
+      return started(gateway);
+    },
+    get api() {
+      return started(api);
+    },
+    peers,
+  };
 }

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
-import { apiClient, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { apiClient, sleep, startTestGateway, waitFor, useGateway, SPREAD_OVER_TWO_WORKERS } from '../helpers/gateway.js';
 import { RosterClient } from '../helpers/rosterClient.js';
 import { createGroupCall, joinRtp, PACKET_INTERVAL_MS, PAYLOAD_TYPE, receivedSince, type RtpParticipant } from '../helpers/rtpCall.js';
 import { WebhookReceiver } from '../helpers/webhookReceiver.js';
@@ -253,29 +253,16 @@ describe('speaker-aware forwarding and speaker signals (real worker, real RTP)',
 
 /** The same rules when a call is spread over two workers: each router decides for its own listeners, from pipe copies. */
 describe('speaker-aware forwarding over two workers (real workers, pipes, real RTP)', () => {
-  let gateway: Gateway;
-  let api: ReturnType<typeof apiClient>;
+  const fx = useGateway(SPREAD_OVER_TWO_WORKERS);
   const participants: RtpParticipant[] = [];
-
-  beforeAll(async () => {
-    gateway = await startTestGateway({
-      MUTEGATE_MEDIA_NUM_WORKERS: '2',
-      // As in bigcall/spreadOverWorkers.test.ts: a tiny per-worker budget spreads the call.
-      MUTEGATE_MEDIA_WORKER_BUDGET_CONSUMERS: '40',
-      MUTEGATE_MEDIA_WORKER_BUDGET_PACKETS_PER_SECOND: '1000000',
-      MUTEGATE_MEDIA_WORKER_BUDGET_PLACEMENT_SHARE: '0.1',
-    });
-    api = apiClient(gateway.url);
-  });
-  afterAll(async () => {
+  afterAll(() => {
     for (const p of participants.splice(0)) p.peer.close();
-    await gateway?.close();
   });
 
   it('listeners on the other worker hear only the selected source, and a muted talker shows talkingWhileMuted and reaches nobody through the pipe', async () => {
-    const callId = await createGroupCall(api, { forwarding: { mode: 'speakers', maxSpeakers: 1 } });
+    const callId = await createGroupCall(fx.api, { forwarding: { mode: 'speakers', maxSpeakers: 1 } });
     const join = async (level: typeof LOUD) => {
-      const p = await joinRtp(api, callId, { audioLevelExtensionId: EXT });
+      const p = await joinRtp(fx.api, callId, { audioLevelExtensionId: EXT });
       p.peer.audioLevel = level;
       participants.push(p);
       return p;
@@ -284,7 +271,7 @@ describe('speaker-aware forwarding over two workers (real workers, pipes, real R
     const quiet = await join(QUIET);
     const far1 = await join(SILENT);
     const far2 = await join(SILENT);
-    const media = gateway.service.getCall(callId).media as unknown as { workerPidOf(id: string): number | null };
+    const media = fx.gateway.service.getCall(callId).media as unknown as { workerPidOf(id: string): number | null };
     const workerA = media.workerPidOf(loud.id);
     expect(media.workerPidOf(quiet.id)).toBe(workerA);
     expect(media.workerPidOf(far1.id)).not.toBe(workerA);
@@ -300,11 +287,11 @@ describe('speaker-aware forwarding over two workers (real workers, pipes, real R
     expect(receivedSince(loud.peer, quiet.peer, 0)).toBe(0);
 
     // The loud one is muted and keeps talking: nothing through the pipe, flag on; its slot passes on.
-    expect((await api.post(`/communications/calls/${callId}/participants/${loud.id}/mute`, {})).status).toBe(200);
+    expect((await fx.api.post(`/communications/calls/${callId}/participants/${loud.id}/mute`, {})).status).toBe(200);
     const mutedAt = loud.peer.nextCounter;
     quiet.peer.audioLevel = LOUD;
     await waitFor(() => receivedSince(far1.peer, quiet.peer, 0) >= 10, 5000, 'the other source selected on the far worker');
-    await waitFor(() => gateway.service.getCall(callId).participants.get(loud.id)?.talkingWhileMuted === true, 5000, 'talkingWhileMuted');
+    await waitFor(() => fx.gateway.service.getCall(callId).participants.get(loud.id)?.talkingWhileMuted === true, 5000, 'talkingWhileMuted');
     expect(receivedSince(far1.peer, loud.peer, mutedAt)).toBe(0);
     expect(receivedSince(far2.peer, loud.peer, mutedAt)).toBe(0);
     expect(receivedSince(quiet.peer, loud.peer, mutedAt)).toBe(0);

@@ -1,8 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RtpPeer } from '../../../native-bench/lib/RtpPeer.js';
-import type { Gateway } from '../../../src/gateway.js';
+import { describe, expect, it } from 'vitest';
 import type { CallRouter } from '../../../src/media/CallRouter.js';
-import { apiClient, metricValue, sleep, startTestGateway, waitFor } from '../../helpers/gateway.js';
+import { metricValue, sleep, waitFor, useGateway, SPREAD_OVER_TWO_WORKERS } from '../../helpers/gateway.js';
 import { createGroupCall, joinRtp, PAYLOAD_TYPE, receivedSince, type RtpParticipant } from '../../helpers/rtpCall.js';
 
 /**
@@ -12,42 +10,24 @@ import { createGroupCall, joinRtp, PAYLOAD_TYPE, receivedSince, type RtpParticip
  * sender's counter, read the moment the response arrived.
  */
 describe('a call over two workers: mute, mute on entry and deafen hold on every pipe', () => {
-  let gateway: Gateway;
-  let api: ReturnType<typeof apiClient>;
-  const peers: RtpPeer[] = [];
+  const fx = useGateway(SPREAD_OVER_TWO_WORKERS);
 
-  beforeAll(async () => {
-    gateway = await startTestGateway({
-      MUTEGATE_MEDIA_NUM_WORKERS: '2',
-      // A worker takes new participants up to 4 consumers (10 % of 40), then the call spreads;
-      // the whole budget (40) leaves room for the consumers of newcomers placed elsewhere.
-      MUTEGATE_MEDIA_WORKER_BUDGET_CONSUMERS: '40',
-      MUTEGATE_MEDIA_WORKER_BUDGET_PACKETS_PER_SECOND: '1000000',
-      MUTEGATE_MEDIA_WORKER_BUDGET_PLACEMENT_SHARE: '0.1',
-    });
-    api = apiClient(gateway.url);
-  });
-  afterAll(async () => {
-    for (const p of peers) p.close();
-    await gateway?.close();
-  });
-
-  const mediaOf = (callId: string) => gateway.service.getCall(callId).media as unknown as CallRouter;
+  const mediaOf = (callId: string) => fx.gateway.service.getCall(callId).media as unknown as CallRouter;
   /** Streams 1 packet per millisecond (a stress rate: 20× an Opus stream). */
   const streamFast = (p: RtpParticipant) => p.peer.start({ to: p.send, payloadType: PAYLOAD_TYPE, ssrc: p.ssrc, intervalMs: 1, payloadBytes: 80 });
 
   it('forwards nothing through a pipe after the mute 200, and again after unmute; a muted newcomer reaches nobody; deafen holds for piped streams', async () => {
-    const callId = await createGroupCall(api);
-    const m = await joinRtp(api, callId); // will be muted; streams 1 packet/ms
-    const x = await joinRtp(api, callId); // receiver next to it
-    const r1 = await joinRtp(api, callId); // receivers on the other worker
-    const r2 = await joinRtp(api, callId);
-    peers.push(m.peer, x.peer, r1.peer, r2.peer);
+    const callId = await createGroupCall(fx.api);
+    const m = await joinRtp(fx.api, callId); // will be muted; streams 1 packet/ms
+    const x = await joinRtp(fx.api, callId); // receiver next to it
+    const r1 = await joinRtp(fx.api, callId); // receivers on the other worker
+    const r2 = await joinRtp(fx.api, callId);
+    fx.peers.push(m.peer, x.peer, r1.peer, r2.peer);
 
     const media = mediaOf(callId);
     const workerA = media.workerPidOf(m.id);
     const workerB = media.workerPidOf(r1.id);
-    expect(gateway.pool.pids).toHaveLength(2);
+    expect(fx.gateway.pool.pids).toHaveLength(2);
     expect(workerA).not.toBeNull();
     expect(workerB).not.toBeNull();
     expect(workerB).not.toBe(workerA);
@@ -56,7 +36,7 @@ describe('a call over two workers: mute, mute on entry and deafen hold on every 
     expect(media.workerPids.sort()).toEqual([workerA, workerB].sort());
 
     // Each worker's load is visible per pid, counted from what exists (pipes included).
-    const metrics = (await api.get('/metrics')).body as string;
+    const metrics = (await fx.api.get('/metrics')).body as string;
     expect(metricValue(metrics, `mutegate_worker_consumers{pid="${workerA}"}`)).toBeGreaterThan(0);
     expect(metricValue(metrics, `mutegate_worker_consumers{pid="${workerB}"}`)).toBeGreaterThan(0);
 
@@ -68,7 +48,7 @@ describe('a call over two workers: mute, mute on entry and deafen hold on every 
     await waitFor(() => receivedSince(r1.peer, x.peer, 0) >= 5 && receivedSince(r2.peer, x.peer, 0) >= 5, 5000, 'X → B');
 
     // Mute: the 200 means the worker of M's router and the worker of every pipe copy confirmed.
-    const mute = await api.post(`/communications/calls/${callId}/participants/${m.id}/mute`, { clientContext: 'pipes' });
+    const mute = await fx.api.post(`/communications/calls/${callId}/participants/${m.id}/mute`, { clientContext: 'pipes' });
     const atMuteAck = m.peer.nextCounter;
     expect(mute.status, JSON.stringify(mute.body)).toBe(200);
     expect(mute.body).toMatchObject({ status: 'completed' });
@@ -80,76 +60,76 @@ describe('a call over two workers: mute, mute on entry and deafen hold on every 
     const xMark = x.peer.nextCounter;
     await waitFor(() => receivedSince(r1.peer, x.peer, xMark) >= 10, 3000, 'X still heard on B');
 
-    const unmute = await api.post(`/communications/calls/${callId}/participants/${m.id}/unmute`, {});
+    const unmute = await fx.api.post(`/communications/calls/${callId}/participants/${m.id}/unmute`, {});
     const atUnmuteAck = m.peer.nextCounter;
     expect(unmute.status, JSON.stringify(unmute.body)).toBe(200);
     await waitFor(() => receivers.every((r) => receivedSince(r.peer, m.peer, atUnmuteAck) >= 50), 3000, 'M heard again on A and B');
 
     // A newcomer muted on entry, placed by admission control on one of the call's two workers:
     // its producer and every pipe copy of it start paused, so it reaches nobody on either.
-    expect((await api.patch(`/communications/calls/${callId}`, { muteOnEntry: true })).status).toBe(200);
-    const n = await joinRtp(api, callId);
-    peers.push(n.peer);
+    expect((await fx.api.patch(`/communications/calls/${callId}`, { muteOnEntry: true })).status).toBe(200);
+    const n = await joinRtp(fx.api, callId);
+    fx.peers.push(n.peer);
     expect([workerA, workerB]).toContain(media.workerPidOf(n.id));
-    expect((await api.get(`/communications/calls/${callId}/participants/${n.id}`)).body.isMuted).toBe(true);
+    expect((await fx.api.get(`/communications/calls/${callId}/participants/${n.id}`)).body.isMuted).toBe(true);
     streamFast(n);
     await sleep(800);
     expect(n.peer.nextCounter).toBeGreaterThanOrEqual(300);
     for (const r of [m, x, r1, r2]) expect(receivedSince(r.peer, n.peer, 0), `receiver on worker ${media.workerPidOf(r.id)}`).toBe(0);
-    const nUnmute = await api.post(`/communications/calls/${callId}/participants/${n.id}/unmute`, {});
+    const nUnmute = await fx.api.post(`/communications/calls/${callId}/participants/${n.id}/unmute`, {});
     expect(nUnmute.status, JSON.stringify(nUnmute.body)).toBe(200);
     const atNUnmute = n.peer.nextCounter;
     await waitFor(() => [m, x, r1, r2].every((r) => receivedSince(r.peer, n.peer, atNUnmute) >= 20), 3000, 'N heard on both workers after unmute');
     n.peer.stop();
 
     // Deafen a receiver on B: its consumers of the pipe copies pause; R2 beside it still hears.
-    const deafen = await api.post(`/communications/calls/${callId}/participants/${r1.id}/deafen`, {});
+    const deafen = await fx.api.post(`/communications/calls/${callId}/participants/${r1.id}/deafen`, {});
     expect(deafen.status, JSON.stringify(deafen.body)).toBe(200);
     const atDeafen = { m: m.peer.nextCounter, x: x.peer.nextCounter };
     await sleep(700);
     expect(receivedSince(r1.peer, m.peer, atDeafen.m)).toBe(0);
     expect(receivedSince(r1.peer, x.peer, atDeafen.x)).toBe(0);
     expect(receivedSince(r2.peer, m.peer, atDeafen.m)).toBeGreaterThanOrEqual(200);
-    expect((await api.post(`/communications/calls/${callId}/participants/${r1.id}/undeafen`, {})).status).toBe(200);
+    expect((await fx.api.post(`/communications/calls/${callId}/participants/${r1.id}/undeafen`, {})).status).toBe(200);
     const atUndeafen = m.peer.nextCounter;
     await waitFor(() => receivedSince(r1.peer, m.peer, atUndeafen) >= 20, 3000, 'R1 hears again after undeafen');
     m.peer.stop();
     x.peer.stop();
-    expect((await api.delete(`/communications/calls/${callId}`)).status).toBe(204);
+    expect((await fx.api.delete(`/communications/calls/${callId}`)).status).toBe(204);
   });
 
   it('a participant leaving releases its load; a router nobody is in any more is closed', async () => {
-    const callId = await createGroupCall(api);
-    const a = await joinRtp(api, callId);
-    const b = await joinRtp(api, callId);
-    const c = await joinRtp(api, callId);
-    peers.push(a.peer, b.peer, c.peer);
+    const callId = await createGroupCall(fx.api);
+    const a = await joinRtp(fx.api, callId);
+    const b = await joinRtp(fx.api, callId);
+    const c = await joinRtp(fx.api, callId);
+    fx.peers.push(a.peer, b.peer, c.peer);
     const media = mediaOf(callId);
     expect(media.workerPidOf(c.id)).not.toBe(media.workerPidOf(a.id));
     expect(media.workerPids).toHaveLength(2);
-    const totalConsumers = () => gateway.pool.loads().reduce((sum, l) => sum + l.consumers, 0);
+    const totalConsumers = () => fx.gateway.pool.loads().reduce((sum, l) => sum + l.consumers, 0);
     const before = totalConsumers();
-    expect((await api.delete(`/communications/calls/${callId}/participants/${c.id}`)).status).toBe(204);
+    expect((await fx.api.delete(`/communications/calls/${callId}/participants/${c.id}`)).status).toBe(204);
     // C's two consumers and its pipe consumer toward A's router, A's and B's consumers of C's
     // pipe copy, and the pipe consumers carrying A and B to C's router: 7 consumers are gone.
     await waitFor(() => media.workerPids.length === 1, 3000, 'the emptied router closed');
     await waitFor(() => totalConsumers() === before - 7, 3000, `load released (was ${before}, now ${totalConsumers()})`);
     expect(totalConsumers()).toBe(before - 7);
-    expect((await api.delete(`/communications/calls/${callId}`)).status).toBe(204);
+    expect((await fx.api.delete(`/communications/calls/${callId}`)).status).toBe(204);
   });
 
   it('a new send stream (new SSRC) of a muted participant is piped paused, and piped again flowing after unmute', async () => {
-    const callId = await createGroupCall(api);
-    const m = await joinRtp(api, callId);
-    const x = await joinRtp(api, callId);
-    const r1 = await joinRtp(api, callId);
-    peers.push(m.peer, x.peer, r1.peer);
+    const callId = await createGroupCall(fx.api);
+    const m = await joinRtp(fx.api, callId);
+    const x = await joinRtp(fx.api, callId);
+    const r1 = await joinRtp(fx.api, callId);
+    fx.peers.push(m.peer, x.peer, r1.peer);
     const media = mediaOf(callId);
     expect(media.workerPidOf(r1.id)).not.toBe(media.workerPidOf(m.id));
-    expect((await api.post(`/communications/calls/${callId}/participants/${m.id}/mute`, {})).status).toBe(200);
+    expect((await fx.api.post(`/communications/calls/${callId}/participants/${m.id}/mute`, {})).status).toBe(200);
 
     const newSsrc = m.ssrc + 7000;
-    const patched = await api.patch(`/communications/calls/${callId}/participants/${m.id}`, { media: { payloadType: PAYLOAD_TYPE, ssrc: newSsrc } });
+    const patched = await fx.api.patch(`/communications/calls/${callId}/participants/${m.id}`, { media: { payloadType: PAYLOAD_TYPE, ssrc: newSsrc } });
     expect(patched.status, JSON.stringify(patched.body)).toBe(200);
     expect(patched.body).toMatchObject({ isMuted: true });
     m.peer.start({ to: m.send, payloadType: PAYLOAD_TYPE, ssrc: newSsrc, intervalMs: 1, payloadBytes: 80 });
@@ -158,26 +138,26 @@ describe('a call over two workers: mute, mute on entry and deafen hold on every 
     expect(receivedSince(r1.peer, m.peer, 0)).toBe(0);
     expect(receivedSince(x.peer, m.peer, 0)).toBe(0);
 
-    expect((await api.post(`/communications/calls/${callId}/participants/${m.id}/unmute`, {})).status).toBe(200);
+    expect((await fx.api.post(`/communications/calls/${callId}/participants/${m.id}/unmute`, {})).status).toBe(200);
     const atUnmute = m.peer.nextCounter;
     await waitFor(() => receivedSince(r1.peer, m.peer, atUnmute) >= 20 && receivedSince(x.peer, m.peer, atUnmute) >= 20, 3000, 'the new stream heard on both workers');
     m.peer.stop();
-    expect((await api.delete(`/communications/calls/${callId}`)).status).toBe(204);
+    expect((await fx.api.delete(`/communications/calls/${callId}`)).status).toBe(204);
   });
 
   it('a mute waits for the worker of every pipe copy: with that worker stalled, the 200 comes only once it confirmed', async () => {
-    const callId = await createGroupCall(api);
+    const callId = await createGroupCall(fx.api);
     const media = mediaOf(callId);
     const copies: { producer: { paused: boolean; closed: boolean }; workerPid: number }[] = [];
     const workerOfRouter = new Map<unknown, number>();
     media.observer.on('newrouter', ({ router, workerPid }) => workerOfRouter.set(router, workerPid));
-    const m = await joinRtp(api, callId);
+    const m = await joinRtp(fx.api, callId);
     media.observer.on('newproducer', ({ router, producer, participantId, pipe }) => {
       if (pipe && participantId === m.id) copies.push({ producer, workerPid: workerOfRouter.get(router) ?? -1 });
     });
-    const x = await joinRtp(api, callId);
-    const r1 = await joinRtp(api, callId);
-    peers.push(m.peer, x.peer, r1.peer);
+    const x = await joinRtp(fx.api, callId);
+    const r1 = await joinRtp(fx.api, callId);
+    fx.peers.push(m.peer, x.peer, r1.peer);
     const stalled = media.workerPidOf(r1.id) as number;
     expect(stalled).not.toBe(media.workerPidOf(m.id));
     expect(copies.map((c) => c.workerPid)).toEqual([stalled]);
@@ -188,7 +168,7 @@ describe('a call over two workers: mute, mute on entry and deafen hold on every 
     process.kill(stalled, 'SIGSTOP');
     let answered = false;
     const started = performance.now();
-    const mute = api.post(`/communications/calls/${callId}/participants/${m.id}/mute`, {}).then((res) => {
+    const mute = fx.api.post(`/communications/calls/${callId}/participants/${m.id}/mute`, {}).then((res) => {
       answered = true;
       // Read in the same turn the answer arrived: the pipe copy's pause is confirmed already.
       return { res, atAck: m.peer.nextCounter, copyPaused: copies.every((c) => c.producer.paused), elapsedMs: performance.now() - started };
@@ -205,26 +185,26 @@ describe('a call over two workers: mute, mute on entry and deafen hold on every 
     expect(receivedSince(r1.peer, m.peer, atAck)).toBe(0);
     expect(receivedSince(x.peer, m.peer, atAck)).toBe(0);
     m.peer.stop();
-    expect((await api.delete(`/communications/calls/${callId}`)).status).toBe(204);
+    expect((await fx.api.delete(`/communications/calls/${callId}`)).status).toBe(204);
   });
 
-  // Last: it kills a worker of this gateway.
+  // Last: it kills a worker of this fx.gateway.
   it('a worker of a spread call dies: the whole call loses its media and is rebuilt, and the locked participant stays silent', async () => {
-    const callId = await createGroupCall(api);
-    const m = await joinRtp(api, callId);
-    const x = await joinRtp(api, callId);
-    const r1 = await joinRtp(api, callId);
-    peers.push(m.peer, x.peer, r1.peer);
+    const callId = await createGroupCall(fx.api);
+    const m = await joinRtp(fx.api, callId);
+    const x = await joinRtp(fx.api, callId);
+    const r1 = await joinRtp(fx.api, callId);
+    fx.peers.push(m.peer, x.peer, r1.peer);
     const media = mediaOf(callId);
     const pipeSide = media.workerPidOf(r1.id) as number;
     expect(pipeSide).not.toBe(media.workerPidOf(m.id));
-    expect((await api.post(`/communications/calls/${callId}/participants/${m.id}/lock`, {})).status).toBe(200);
+    expect((await fx.api.post(`/communications/calls/${callId}/participants/${m.id}/lock`, {})).status).toBe(200);
 
     process.kill(pipeSide, 'SIGKILL');
-    const call = gateway.service.getCall(callId);
+    const call = fx.gateway.service.getCall(callId);
     await waitFor(() => call.media !== media && !call.mediaLost && [...call.participants.values()].every((p) => p.media), 10_000, 'call media rebuilt');
 
-    const after = (await api.get(`/communications/calls/${callId}/participants`)).body.value as { id: string; isMuted: boolean; locked: boolean; media: { send: { ip: string; port: number } } }[];
+    const after = (await fx.api.get(`/communications/calls/${callId}/participants`)).body.value as { id: string; isMuted: boolean; locked: boolean; media: { send: { ip: string; port: number } } }[];
     expect(after).toHaveLength(3);
     expect(after.find((p) => p.id === m.id)).toMatchObject({ isMuted: true, locked: true });
     const sendTo = (id: string) => (after.find((p) => p.id === id) as (typeof after)[number]).media.send;

@@ -1,8 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RtpPeer } from '../../../native-bench/lib/RtpPeer.js';
-import type { Gateway } from '../../../src/gateway.js';
+import { describe, expect, it } from 'vitest';
 import type { CallRouter } from '../../../src/media/CallRouter.js';
-import { apiClient, sleep, startTestGateway, waitFor } from '../../helpers/gateway.js';
+import { sleep, waitFor, useGateway, SPREAD_OVER_TWO_WORKERS } from '../../helpers/gateway.js';
 import { createGroupCall, joinRtp, PAYLOAD_TYPE, receivedSince, type RtpParticipant } from '../../helpers/rtpCall.js';
 
 /**
@@ -12,30 +10,14 @@ import { createGroupCall, joinRtp, PAYLOAD_TYPE, receivedSince, type RtpParticip
  * receiver, on either worker, must get nothing M sent after any mute's 200.
  */
 describe('hostile: mutes racing pipe creation and a router of the call closed and reopened', () => {
-  let gateway: Gateway;
-  let api: ReturnType<typeof apiClient>;
-  const peers: RtpPeer[] = [];
-
-  beforeAll(async () => {
-    gateway = await startTestGateway({
-      MUTEGATE_MEDIA_NUM_WORKERS: '2',
-      MUTEGATE_MEDIA_WORKER_BUDGET_CONSUMERS: '40',
-      MUTEGATE_MEDIA_WORKER_BUDGET_PACKETS_PER_SECOND: '1000000',
-      MUTEGATE_MEDIA_WORKER_BUDGET_PLACEMENT_SHARE: '0.1',
-    });
-    api = apiClient(gateway.url);
-  });
-  afterAll(async () => {
-    for (const p of peers) p.close();
-    await gateway?.close();
-  });
+  const fx = useGateway(SPREAD_OVER_TWO_WORKERS);
 
   it('nothing of M after a mute 200, whether the mute raced a listener joining on the other worker or the listener joined while M was muted', async () => {
-    const callId = await createGroupCall(api);
-    const media = gateway.service.getCall(callId).media as unknown as CallRouter;
-    const m = await joinRtp(api, callId);
-    const x = await joinRtp(api, callId);
-    peers.push(m.peer, x.peer);
+    const callId = await createGroupCall(fx.api);
+    const media = fx.gateway.service.getCall(callId).media as unknown as CallRouter;
+    const m = await joinRtp(fx.api, callId);
+    const x = await joinRtp(fx.api, callId);
+    fx.peers.push(m.peer, x.peer);
     const workerA = media.workerPidOf(m.id);
     m.peer.start({ to: m.send, payloadType: PAYLOAD_TYPE, ssrc: m.ssrc, intervalMs: 1, payloadBytes: 80 });
     const everyone: RtpParticipant[] = [x];
@@ -46,19 +28,19 @@ describe('hostile: mutes racing pipe creation and a router of the call closed an
     for (let round = 0; round < 6; round++) {
       // M is heard (unmuted) when the round starts.
       const delay = round * 3; // 0…15 ms: the mute lands at various points of the listener's join
-      const joining = joinRtp(api, callId);
+      const joining = joinRtp(fx.api, callId);
       await sleep(delay);
-      const mute = await api.post(`/communications/calls/${callId}/participants/${m.id}/mute`, {});
+      const mute = await fx.api.post(`/communications/calls/${callId}/participants/${m.id}/mute`, {});
       const atMute = m.peer.nextCounter;
       expect(mute.status, JSON.stringify(mute.body)).toBe(200);
       const listener = await joining;
-      peers.push(listener.peer);
+      fx.peers.push(listener.peer);
       everyone.push(listener);
       if (media.workerPidOf(listener.id) !== workerA) spread++;
 
       // A second listener joins while M is muted (a fresh pipe of a paused producer, or a router reopened).
-      const late = await joinRtp(api, callId);
-      peers.push(late.peer);
+      const late = await joinRtp(fx.api, callId);
+      fx.peers.push(late.peer);
       everyone.push(late);
       if (media.workerPidOf(late.id) !== workerA) spread++;
       await sleep(300);
@@ -68,13 +50,13 @@ describe('hostile: mutes racing pipe creation and a router of the call closed an
       }
 
       // Unmute: heard again everywhere (the pipes are not stuck paused).
-      expect((await api.post(`/communications/calls/${callId}/participants/${m.id}/unmute`, {})).status).toBe(200);
+      expect((await fx.api.post(`/communications/calls/${callId}/participants/${m.id}/unmute`, {})).status).toBe(200);
       const atUnmute = m.peer.nextCounter;
       await waitFor(() => everyone.every((r) => receivedSince(r.peer, m.peer, atUnmute) >= 20), 3000, `round ${round}: M heard again by all`);
 
       // Both listeners leave: B's router empties and is retired; the next round creates it again.
       for (const r of [listener, late]) {
-        expect((await api.delete(`/communications/calls/${callId}/participants/${r.id}`)).status).toBe(204);
+        expect((await fx.api.delete(`/communications/calls/${callId}/participants/${r.id}`)).status).toBe(204);
         everyone.splice(everyone.indexOf(r), 1);
         r.peer.stop();
       }
@@ -82,20 +64,20 @@ describe('hostile: mutes racing pipe creation and a router of the call closed an
     m.peer.stop();
     expect(spread, 'some listeners were placed on the other worker').toBeGreaterThan(0);
     expect(violations).toEqual([]);
-    expect((await api.delete(`/communications/calls/${callId}`)).status).toBe(204);
+    expect((await fx.api.delete(`/communications/calls/${callId}`)).status).toBe(204);
   });
 
   it('admission load returns to what it was once everyone left (no reservation or count leaks)', async () => {
-    const totals = () => gateway.pool.liveWorkers().map((w) => w.load.committed);
+    const totals = () => fx.gateway.pool.liveWorkers().map((w) => w.load.committed);
     const before = totals();
-    const callId = await createGroupCall(api);
+    const callId = await createGroupCall(fx.api);
     const ps: RtpParticipant[] = [];
     // Joins racing each other and leaves racing joins.
-    const joined = await Promise.all(Array.from({ length: 5 }, () => joinRtp(api, callId)));
+    const joined = await Promise.all(Array.from({ length: 5 }, () => joinRtp(fx.api, callId)));
     ps.push(...joined);
-    for (const p of ps) peers.push(p.peer);
-    await Promise.all([api.delete(`/communications/calls/${callId}/participants/${ps[0]?.id}`), joinRtp(api, callId).then((p) => peers.push(p.peer))]);
-    expect((await api.delete(`/communications/calls/${callId}`)).status).toBe(204);
+    for (const p of ps) fx.peers.push(p.peer);
+    await Promise.all([fx.api.delete(`/communications/calls/${callId}/participants/${ps[0]?.id}`), joinRtp(fx.api, callId).then((p) => fx.peers.push(p.peer))]);
+    expect((await fx.api.delete(`/communications/calls/${callId}`)).status).toBe(204);
     await sleep(300);
     const after = totals();
     expect(after.map((l) => ({ consumers: l.consumers, producers: l.producers }))).toEqual(before.map((l) => ({ consumers: l.consumers, producers: l.producers })));
