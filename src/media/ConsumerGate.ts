@@ -68,7 +68,17 @@ export class ConsumerGate {
     const paused = this.holds.size > 0;
     if (this.consumer.closed || paused === this.requestedPaused) return this.confirmed;
     this.requestedPaused = paused;
-    this.confirmed = paused ? this.consumer.pause() : this.consumer.resume();
+    // A consumer that closed meanwhile (its source replaced its stream or left, a request the
+    // worker answers "not found") forwards nothing: for a pause that is the outcome asked for,
+    // and a resume of it has nothing left to do. Failing would fail a deafen closed and tear
+    // down the listener's media because of what another participant did.
+    this.confirmed = (paused ? this.consumer.pause() : this.consumer.resume()).catch(async (err: unknown) => {
+      // mediasoup's Channel settles a response at once but emits notifications (the worker's
+      // "producerclose", sent before the "not found" answer) in a setImmediate: look after it.
+      if (!this.consumer.closed) await new Promise((resolve) => setImmediate(resolve));
+      if (this.consumer.closed) return;
+      throw err;
+    });
     return this.confirmed;
   }
 }

@@ -28,6 +28,8 @@ export abstract class MediaEndpoint {
   protected closed = false;
   /** Deafened: every consumer is paused and new ones start paused. */
   protected receivePaused: boolean;
+  /** Consumers asked of the worker and not adopted (and gated) yet: see pauseReceive. */
+  private readonly adoptionsInFlight = new Set<Promise<void>>();
   /** The producer's received-packet count when it was paused (a stats request may be in flight). */
   private pausedAtPacketCount: Promise<number> | null = null;
   /**
@@ -89,7 +91,13 @@ export abstract class MediaEndpoint {
   async pauseReceive(): Promise<void> {
     this.assertOpen();
     this.receivePaused = true;
-    await Promise.all([...this.consumers.values()].map((c) => ConsumerGate.of(c).set('deafened', true)));
+    await Promise.all([
+      ...[...this.consumers.values()].map((c) => ConsumerGate.of(c).set('deafened', true)),
+      // A consumer asked of the worker before this deafen (not born paused) flows from its
+      // creation until its adoption pauses it: the deafen's answer waits for that pause too, or
+      // the listener could hear its first packets after the 200.
+      ...this.adoptionsInFlight,
+    ]);
   }
 
   /** Undeafen: releases this endpoint's hold; a consumer flows again unless something else holds it. */
@@ -134,19 +142,39 @@ export abstract class MediaEndpoint {
     });
   }
 
-  /** Records a consumer of `sourceParticipantId`, replacing (and closing) an older one. */
-  protected adoptConsumer(sourceParticipantId: string, consumer: types.Consumer): void {
+  /**
+   * Runs a consumer's creation and adoption (`create` resolves with adoptConsumer's promise, so
+   * once the worker confirmed the state adoption asked for), known to pauseReceive until then.
+   */
+  protected async creatingConsumer(create: () => Promise<void>): Promise<void> {
+    const done = create();
+    const settled = done.catch(() => undefined);
+    this.adoptionsInFlight.add(settled);
+    try {
+      await done;
+    } finally {
+      this.adoptionsInFlight.delete(settled);
+    }
+  }
+
+  /**
+   * Records a consumer of `sourceParticipantId`, replacing (and closing) an older one. Resolves
+   * once the worker confirmed the state its holds ask for (never rejects: a failure is the
+   * consumer closing under us, and nothing flows then).
+   */
+  protected adoptConsumer(sourceParticipantId: string, consumer: types.Consumer): Promise<void> {
     const previous = this.consumers.get(sourceParticipantId);
     if (previous && previous !== consumer) previous.close();
     this.consumers.set(sourceParticipantId, consumer);
     // From here on the consumer flows exactly when nobody holds it (deafen, speaker selection, …).
     // A failure here is the consumer closing under us: nothing flows then.
-    ConsumerGate.of(consumer)
+    const gated = ConsumerGate.of(consumer)
       .adopt(this.ownHolds(consumer))
       .catch(() => undefined);
     consumer.observer.once('close', () => {
       if (this.consumers.get(sourceParticipantId) === consumer) this.consumers.delete(sourceParticipantId);
     });
+    return gated;
   }
 
   protected assertOpen(): void {

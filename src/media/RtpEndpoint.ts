@@ -79,17 +79,20 @@ export class RtpEndpoint extends MediaEndpoint implements EndpointMedia {
 
   async consume(sourceParticipantId: string, producer: types.Producer): Promise<void> {
     if (this.closed || producer.closed) return;
-    const consumer = await this.transport.consume({
-      producerId: producer.id,
-      rtpCapabilities: plainOpusReceiveCapabilities(this.receivePayloadType),
-      // Born paused when deafened or when speaker selection holds the source (ConsumerGate takes over from here).
-      paused: this.receivePaused || !selectionAllows(producer),
+    await this.creatingConsumer(async () => {
+      const consumer = await this.transport.consume({
+        producerId: producer.id,
+        rtpCapabilities: plainOpusReceiveCapabilities(this.receivePayloadType),
+        // Born paused when deafened or when speaker selection holds the source (ConsumerGate takes
+        // over from here; a deafen while this is in flight waits for the adoption's pause).
+        paused: this.receivePaused || !selectionAllows(producer),
+      });
+      if (this.closed) {
+        consumer.close();
+        return;
+      }
+      return this.adoptConsumer(sourceParticipantId, consumer);
     });
-    if (this.closed) {
-      consumer.close();
-      return;
-    }
-    this.adoptConsumer(sourceParticipantId, consumer);
   }
 
   receiveAddress(): TransportAddress | null {
