@@ -336,7 +336,8 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
 
   /** Replaces a participant's send stream (e.g. a SIP re-INVITE with a new SSRC); a muted one stays silent. */
   async replaceParticipantMedia(callId: string, participantId: string, request: { payloadType: number; ssrc: number }): Promise<Participant> {
-    const spec = sanitizeSendSpec(request, 'media');
+    // The audio-level extension id is not part of the new stream: it stays the join's (below).
+    const { audioLevelExtensionId, ...spec } = sanitizeSendSpec(request, 'media');
     const call = this.getCall(callId);
     const requested = this.actionTarget(callId, participantId);
     return requested.speaker.queue.run(async () => {
@@ -345,6 +346,17 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
       if (!media) throw callMediaLost(call.id);
       if (participant.mediaSpec.kind !== 'rtp') {
         throw new DomainError('invalidRequest', 'notAnRtpParticipant', `participant ${participantId} is a WebRTC participant; it produces over signaling`);
+      }
+      // A new send stream keeps the join's audio-level extension id (README). A PATCH naming
+      // another one would otherwise be answered 200 while the level is still read under the old
+      // id (or none): refused before anything changes. Naming the same id is fine.
+      const joined = participant.mediaSpec.audioLevelExtensionId ?? null;
+      if (audioLevelExtensionId !== undefined && audioLevelExtensionId !== joined) {
+        throw new DomainError(
+          'invalidRequest',
+          'invalidMedia',
+          `media.audioLevelExtensionId ${audioLevelExtensionId} differs from the join's (${joined ?? 'none'}): a new send stream keeps the join's audio-level extension id; join again to change it`,
+        );
       }
       const callMedia = call.media;
       const sendPaused = participant.speaker.muted;
@@ -806,10 +818,10 @@ function muteNotConfirmed(err: unknown, what: string, outcome?: string): DomainE
   const late = err instanceof NotConfirmedInTime;
   const why = late ? `within ${err.timeoutMs} ms (media.muteConfirmTimeoutMs)` : `(${(err as Error).message})`;
   // A worker that is frozen or far behind acts on the teardown only when it reads its channel,
-  // after the datagrams it reads first (up to 32 per socket per loop turn; README "A mute under
-  // load"): the message must not promise more than that.
+  // possibly after forwarding what already waited in its sockets (README "A mute under load"):
+  // the message must not promise more than that.
   outcome ??= late
-    ? "the participant's media is being torn down: the worker forwards nothing of it once it reads that request, which it does after at most one batch of packets already received"
+    ? "the participant's media is being torn down: the worker forwards nothing of it once it reads that request, but may first forward packets already waiting in its socket"
     : "the participant's media was torn down so nothing is forwarded";
   return new DomainError('mediaUnavailable', 'muteNotConfirmed', `the media worker did not confirm ${what} ${why}; ${outcome}, and the participant stays muted`);
 }

@@ -83,9 +83,15 @@ export function sanitizeMediaSpec(value: unknown, where: string): MediaSpec {
 }
 
 /** A new send stream (PATCH of a participant): payload type and SSRC. */
-export function sanitizeSendSpec(value: unknown, where: string): RtpSendSpec {
+export function sanitizeSendSpec(value: unknown, where: string): RtpSendSpec & { audioLevelExtensionId?: number } {
   const send = asObject(value, where, MEDIA_CODE);
-  return { payloadType: integer(send.payloadType, `${where}.payloadType`, 0, 127), ssrc: integer(send.ssrc, `${where}.ssrc`, 0, 0xffffffff) };
+  const spec: RtpSendSpec & { audioLevelExtensionId?: number } = {
+    payloadType: integer(send.payloadType, `${where}.payloadType`, 0, 127),
+    ssrc: integer(send.ssrc, `${where}.ssrc`, 0, 0xffffffff),
+  };
+  // Checked, not applied: the caller refuses an id other than the join's (a new stream keeps it).
+  if (send.audioLevelExtensionId !== undefined) spec.audioLevelExtensionId = integer(send.audioLevelExtensionId, `${where}.audioLevelExtensionId`, 1, 14);
+  return spec;
 }
 
 function participantInfo(value: unknown, where: string): { identity: IdentitySet } {

@@ -62,7 +62,8 @@ function render(): void {
     li.className = entry.isMuted ? 'muted' : 'live';
     if (entry.dominantSpeaker) li.classList.add('dominant');
     // Someone else talking while muted is shown to moderators (and applications) only: it is a
-    // hint for whoever can ask them to unmute, not something to tell the whole room.
+    // hint for whoever can ask them to unmute. (The roster itself carries it for every
+    // subscriber, like isMuted: hiding it here is presentation, not access control.)
     const moderating = state.role === 'moderator' || state.role === 'app';
     const showTalkingWhileMuted = entry.talkingWhileMuted && entry.id !== state.participantId && moderating;
     if (showTalkingWhileMuted) li.classList.add('talking-while-muted');

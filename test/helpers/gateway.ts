@@ -1,5 +1,5 @@
 import { loadConfig } from '../../src/config/loadConfig.js';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Logger } from 'pino';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { appToken, TEST_SECRET } from './tokens.js';
@@ -8,7 +8,9 @@ import { appToken, TEST_SECRET } from './tokens.js';
 export async function startTestGateway(env: Record<string, string> = {}, logger?: Logger): Promise<Gateway> {
   const config = loadConfig({
     MUTEGATE_HTTP_PORT: '0',
-    MUTEGATE_LOG_LEVEL: 'warn',
+    // Tests provoke failures on purpose (refused joins, unconfirmed mutes, dead workers): their
+    // warnings would drown the test report. MUTEGATE_TEST_LOG_LEVEL=warn shows them when debugging.
+    MUTEGATE_LOG_LEVEL: process.env.MUTEGATE_TEST_LOG_LEVEL ?? 'error',
     MUTEGATE_MEDIA_NUM_WORKERS: '1',
     MUTEGATE_AUTH_HS256_SECRET: TEST_SECRET,
     // These gateways test media enforcement, so the application token may unmute anyone; the
@@ -127,5 +129,60 @@ export function useGateway(env: Record<string, string> = {}): GatewayFixture {
       return started(api);
     },
     peers,
+  };
+}
+
+/** A gateway fixture whose one worker a test can freeze (SIGSTOP) and thaw (SIGCONT). */
+export interface FreezableWorkerFixture extends GatewayFixture {
+  /** The worker's pid (one worker). */
+  readonly workerPid: number;
+  /** Whether the worker is frozen now. */
+  readonly frozen: boolean;
+  freeze(): void;
+  thaw(): void;
+}
+
+/**
+ * useGateway with one worker (and `env`), whose process a test freezes to play a stalled or
+ * saturated worker. A test that fails while it is frozen does not leave it frozen for the next
+ * one, nor for the gateway's close.
+ */
+export function useFreezableWorker(env: Record<string, string> = {}): FreezableWorkerFixture {
+  const fx = useGateway({ ...env, MUTEGATE_MEDIA_NUM_WORKERS: '1' });
+  let frozen = false;
+  const workerPid = (): number => {
+    const pid = fx.gateway.pool.pids[0];
+    if (pid === undefined) throw new Error('the gateway has no worker');
+    return pid;
+  };
+  const thaw = (): void => {
+    process.kill(workerPid(), 'SIGCONT');
+    frozen = false;
+  };
+  afterEach(() => {
+    if (frozen) thaw();
+  });
+  afterAll(() => {
+    if (frozen) thaw();
+  });
+  return {
+    get gateway() {
+      return fx.gateway;
+    },
+    get api() {
+      return fx.api;
+    },
+    peers: fx.peers,
+    get workerPid() {
+      return workerPid();
+    },
+    get frozen() {
+      return frozen;
+    },
+    freeze() {
+      process.kill(workerPid(), 'SIGSTOP');
+      frozen = true;
+    },
+    thaw,
   };
 }

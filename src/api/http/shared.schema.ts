@@ -53,7 +53,10 @@ const ssrc = { type: 'integer', minimum: 1, maximum: 4294967295 } as const;
 export const rtpSendSchema = {
   type: 'object',
   required: ['payloadType', 'ssrc'],
-  properties: { payloadType, ssrc },
+  // Other properties are accepted and ignored (README "HTTP API"), but not a malformed
+  // audioLevelExtensionId: a new send stream keeps the join's id, and a PATCH naming a bad one
+  // must be a 400, not a 200 that silently ignores it (the domain refuses a different id).
+  properties: { payloadType, ssrc, audioLevelExtensionId: { type: 'integer', minimum: 1, maximum: 14 } },
 } as const;
 
 /** mutegate's plain-RTP media description (participants and the application's own leg). */
