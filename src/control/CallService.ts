@@ -650,12 +650,20 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
       // resolves a promise nobody awaits: no state change, no event.
       await this.confirmed(media.pauseSend(), 'the pause');
     } catch (err) {
+      // Not confirmed in time: a stalled worker would forward what waits in its socket (sent
+      // after this answer included) before it reads the teardown; it is killed instead, and
+      // the calls on it are rebuilt (this participant's media paused, as a muted one's).
+      const stopped = err instanceof NotConfirmedInTime && media.abandonUnconfirmedPause();
       media.close();
       participant.media = null;
       const wasMuted = participant.speaker.muted;
       participant.speaker.muted = true;
       if (!wasMuted) this.emitUpdated(call, participant);
-      throw muteNotConfirmed(err, 'the mute');
+      throw muteNotConfirmed(
+        err,
+        'the mute',
+        stopped ? "the media worker was stopped so that nothing waiting in it is forwarded, and the call's media is being rebuilt" : undefined,
+      );
     }
   }
 
@@ -817,11 +825,6 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
 function muteNotConfirmed(err: unknown, what: string, outcome?: string): DomainError {
   const late = err instanceof NotConfirmedInTime;
   const why = late ? `within ${err.timeoutMs} ms (media.muteConfirmTimeoutMs)` : `(${(err as Error).message})`;
-  // A worker that is frozen or far behind acts on the teardown only when it reads its channel,
-  // possibly after forwarding what already waited in its sockets (README "A mute under load"):
-  // the message must not promise more than that.
-  outcome ??= late
-    ? "the participant's media is being torn down: the worker forwards nothing of it once it reads that request, but may first forward packets already waiting in its socket"
-    : "the participant's media was torn down so nothing is forwarded";
+  outcome ??= "the participant's media was torn down so nothing is forwarded";
   return new DomainError('mediaUnavailable', 'muteNotConfirmed', `the media worker did not confirm ${what} ${why}; ${outcome}, and the participant stays muted`);
 }

@@ -147,6 +147,14 @@ export interface EndpointMedia {
    */
   pauseSend(): Promise<void>;
   /**
+   * The domain gave up waiting for a pause of this send stream (its bound): if the worker the
+   * stream enters through has still not confirmed it, that worker is stalled with whatever the
+   * participant sent waiting in its sockets, to be forwarded when it runs again. Kills it, so that
+   * nothing waiting there is ever forwarded (fail closed): every call on it loses its media, which
+   * the domain rebuilds (onLost). Call before close(). Returns whether a worker was stopped.
+   */
+  abandonUnconfirmedPause(): boolean;
+  /**
    * Resolves once the media worker has confirmed that the send stream flows again, with how
    * many packets the worker received (and dropped) from the participant while it was paused.
    */

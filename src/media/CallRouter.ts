@@ -227,6 +227,18 @@ export class CallRouter implements CallMedia {
         this.releasePending(ep.participantId);
       }),
     pauseCopies: (ep, producer) => this.pipesOf(ep, producer)?.pause() ?? Promise.resolve(),
+    killWorker: (ep) => {
+      const entry = this.endpoints.get(ep.participantId);
+      if (entry?.endpoint !== ep) return false;
+      // SIGKILL works on a stopped process too. mediasoup reports the death ('died'): the pool
+      // replaces the worker and every router on it closes, so the calls on it rebuild their media.
+      try {
+        process.kill(entry.home.worker.pid, 'SIGKILL');
+        return true;
+      } catch {
+        return false; // already gone
+      }
+    },
     resumeCopies: (ep, producer) => this.pipesOf(ep, producer)?.resume() ?? Promise.resolve(),
     onClose: (ep) => {
       const entry = this.endpoints.get(ep.participantId);

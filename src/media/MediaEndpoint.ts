@@ -14,6 +14,8 @@ export interface EndpointHooks {
   /** Resumes the producer's copies in the call's other routers; resolves once confirmed. */
   resumeCopies(endpoint: MediaEndpoint, producer: types.Producer): Promise<void>;
   onClose(endpoint: MediaEndpoint): void;
+  /** Kills the worker this endpoint's transports are on (see abandonUnconfirmedPause). */
+  killWorker(endpoint: MediaEndpoint): boolean;
 }
 
 /**
@@ -28,6 +30,8 @@ export abstract class MediaEndpoint {
   protected closed = false;
   /** Deafened: every consumer is paused and new ones start paused. */
   protected receivePaused: boolean;
+  /** The pauseSend (its number) whose pause of the producer the worker has not confirmed yet. */
+  private unconfirmedPause: number | null = null;
   /** Consumers asked of the worker and not adopted (and gated) yet: see pauseReceive. */
   private readonly adoptionsInFlight = new Set<Promise<void>>();
   /** The producer's received-packet count when it was paused (a stats request may be in flight). */
@@ -62,8 +66,18 @@ export abstract class MediaEndpoint {
     const producer = this.liveProducer();
     if (!producer) return;
     this.pausesAsked++;
+    // Until its own worker confirms, a pause of the producer is unconfirmed (abandonUnconfirmedPause).
+    const pause = producer.pause();
+    const asked = this.pausesAsked;
+    this.unconfirmedPause = asked;
+    void pause.then(
+      () => {
+        if (this.unconfirmedPause === asked) this.unconfirmedPause = null;
+      },
+      () => undefined,
+    );
     // A call spread over workers: the pipe copies are paused too, and the mute waits for both.
-    const paused = Promise.all([producer.pause(), this.hooks.pauseCopies(this, producer)]);
+    const paused = Promise.all([pause, this.hooks.pauseCopies(this, producer)]);
     // Requests on the worker channel are handled in order: this count is taken right after the
     // pause, and asked in the same turn so that its write happens while the worker is busy with
     // the pause, not between the pause's confirmation and the mute's reply. Not awaited here.
@@ -118,6 +132,19 @@ export abstract class MediaEndpoint {
       ssrc: consumer.rtpParameters.encodings?.[0]?.ssrc ?? 0,
       payloadType: consumer.rtpParameters.codecs[0]?.payloadType ?? 0,
     }));
+  }
+
+  /**
+   * The producer's worker has not confirmed the latest pause and the domain gave up on it: that
+   * worker is stalled (frozen, or far behind) with the participant's packets waiting in its UDP
+   * socket, including what was sent after the mute's 503, and would forward them before it reads
+   * the pause and the teardown. Killed, its sockets and their backlog go with it. A pipe copy's
+   * worker needs nothing: once the source worker stopped sending into the pipe, what waits there
+   * was sent before the mute was asked.
+   */
+  abandonUnconfirmedPause(): boolean {
+    if (this.closed || this.unconfirmedPause === null) return false;
+    return this.hooks.killWorker(this);
   }
 
   /** Releases the participant's media (idempotent); closing the transports closes producer and consumers in the worker. */

@@ -135,6 +135,11 @@ export class FakeEndpoint implements EndpointMedia {
     return this.held;
   }
 
+  /** No worker to stop: an in-memory plane has no sockets that could hold packets. */
+  abandonUnconfirmedPause(): boolean {
+    return false;
+  }
+
   async pauseSend(): Promise<void> {
     await this.step('pause');
     this.sendPaused = true;

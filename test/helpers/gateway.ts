@@ -149,22 +149,24 @@ export interface FreezableWorkerFixture extends GatewayFixture {
  */
 export function useFreezableWorker(env: Record<string, string> = {}): FreezableWorkerFixture {
   const fx = useGateway({ ...env, MUTEGATE_MEDIA_NUM_WORKERS: '1' });
-  let frozen = false;
+  /** The pid frozen now, if any (the gateway may kill and replace a frozen worker meanwhile). */
+  let frozenPid: number | null = null;
   const workerPid = (): number => {
     const pid = fx.gateway.pool.pids[0];
-    if (pid === undefined) throw new Error('the gateway has no worker');
+    if (pid === undefined) throw new Error('the gateway has no live worker');
     return pid;
   };
   const thaw = (): void => {
-    process.kill(workerPid(), 'SIGCONT');
-    frozen = false;
+    if (frozenPid === null) return;
+    try {
+      process.kill(frozenPid, 'SIGCONT');
+    } catch {
+      // The gateway killed it (an unconfirmed mute): nothing to thaw.
+    }
+    frozenPid = null;
   };
-  afterEach(() => {
-    if (frozen) thaw();
-  });
-  afterAll(() => {
-    if (frozen) thaw();
-  });
+  afterEach(thaw);
+  afterAll(thaw);
   return {
     get gateway() {
       return fx.gateway;
@@ -177,11 +179,11 @@ export function useFreezableWorker(env: Record<string, string> = {}): FreezableW
       return workerPid();
     },
     get frozen() {
-      return frozen;
+      return frozenPid !== null;
     },
     freeze() {
-      process.kill(workerPid(), 'SIGSTOP');
-      frozen = true;
+      frozenPid = workerPid();
+      process.kill(frozenPid, 'SIGSTOP');
     },
     thaw,
   };
