@@ -96,7 +96,7 @@ export class WebRtcEndpoint extends MediaEndpoint implements WebRtcEndpointMedia
 
   async setRtpCapabilities(rtpCapabilities: SignalingBlob): Promise<void> {
     this.assertOpen();
-    this.deviceCapabilities = rtpCapabilities as types.RtpCapabilities;
+    this.deviceCapabilities = deviceCapabilities(rtpCapabilities);
   }
 
   async startConsuming(): Promise<void> {
@@ -224,4 +224,32 @@ function assertSsrcs(rtpParameters: SignalingBlob): void {
       }
     }
   }
+}
+
+/**
+ * The device's RTP capabilities, checked at join: the shape mediasoup reads (a `codecs` array of
+ * codec objects) and Opus at 48 kHz among its audio codecs, the one codec this SFU forwards. A
+ * device that cannot take it is refused at join (400), not later, when its receive transport has
+ * been answered already and the refusal would be a second answer to the same request.
+ */
+function deviceCapabilities(blob: SignalingBlob): types.RtpCapabilities {
+  const caps = blob as { codecs?: unknown; headerExtensions?: unknown } | null;
+  if (typeof caps !== 'object' || caps === null || !Array.isArray(caps.codecs)) {
+    throw new InvalidMediaRequest('rtpCapabilities must be an object with a codecs array (mediasoup-client device.rtpCapabilities)');
+  }
+  if (caps.headerExtensions !== undefined && !Array.isArray(caps.headerExtensions)) {
+    throw new InvalidMediaRequest('rtpCapabilities.headerExtensions must be an array');
+  }
+  const codecs = caps.codecs as unknown[];
+  const valid = codecs.every((c) => {
+    const codec = c as { kind?: unknown; mimeType?: unknown; clockRate?: unknown } | null;
+    return typeof codec === 'object' && codec !== null && (codec.kind === 'audio' || codec.kind === 'video') && typeof codec.mimeType === 'string' && Number.isInteger(codec.clockRate);
+  });
+  if (!valid) throw new InvalidMediaRequest('every rtpCapabilities codec needs kind ("audio" or "video"), mimeType and an integer clockRate');
+  const opus = codecs.some((c) => {
+    const codec = c as { kind: string; mimeType: string; clockRate: number };
+    return codec.kind === 'audio' && codec.mimeType.toLowerCase() === 'audio/opus' && codec.clockRate === 48000;
+  });
+  if (!opus) throw new InvalidMediaRequest('the device cannot receive audio/opus at 48000 Hz, the only codec this server forwards');
+  return caps as types.RtpCapabilities;
 }

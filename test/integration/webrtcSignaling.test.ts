@@ -45,6 +45,20 @@ describe('WebRTC signaling errors (real gateway, real worker)', () => {
     expect(innerCode(await c.answer(c.request({ type: 'join', callId: 'no-such-call', userId: 'u', rtpCapabilities: {} })))).toBe('callNotFound');
   });
 
+  it('refuses device capabilities it cannot use at join (400, nobody left in the call)', async () => {
+    const c = await client();
+    const before = (await api.get(`/communications/calls/${callId}/participants`)).body.value.length;
+    for (const rtpCapabilities of [{ codecs: 'x' }, null, { codecs: [{ kind: 'audio' }] }, { codecs: [{ kind: 'audio', mimeType: 'audio/PCMU', clockRate: 8000 }] }, { codecs: [], headerExtensions: 'x' }]) {
+      const join = await c.answer(c.request({ type: 'join', callId, userId: 'device-x', rtpCapabilities }));
+      expect(join, JSON.stringify(rtpCapabilities)).toMatchObject({ type: 'error', status: 400 });
+    }
+    expect((await api.get(`/communications/calls/${callId}/participants`)).body.value.length).toBe(before);
+    // A device with Opus joins and gets its receive transport.
+    const participantId = await joined(c, 'device-ok');
+    const recv = c.request({ type: 'createTransport', callId, participantId, direction: 'recv' });
+    expect(await c.answer(recv)).toMatchObject({ type: 'response', status: 200 });
+  });
+
   it('refuses produce before connect, bad DTLS parameters, a second send transport and foreign participants', async () => {
     const c = await client();
     const participantId = await joined(c, 'signal-a');
