@@ -27,6 +27,9 @@ export class WebRtcSignaling {
   }
 
   async join(callId: string, identity: IdentitySet, rtpCapabilities: SignalingBlob): Promise<Participant> {
+    // Checked before the participant exists: a refused join never shows in the roster.
+    const call = this.service.getCall(callId);
+    if (!call.mediaLost) await this.run(async () => call.media.assertDeviceCapabilities(rtpCapabilities));
     const participant = await this.service.addParticipant(callId, { identity, media: { kind: 'webrtc' } });
     try {
       await this.run(() => this.media(participant).setRtpCapabilities(rtpCapabilities));

@@ -127,6 +127,11 @@ export interface CallMedia {
   addWebRtcEndpoint(participantId: string, opts: { receivePaused: boolean }): Promise<WebRtcEndpointMedia>;
   /** The router's RTP capabilities (mediasoup's object, opaque here), for a WebRTC device to load. */
   rtpCapabilities(): unknown;
+  /**
+   * Throws InvalidMediaRequest when a WebRTC device with these RTP capabilities could not take
+   * part (not a capabilities object, or no codec in common): checked before the participant exists.
+   */
+  assertDeviceCapabilities(rtpCapabilities: SignalingBlob): void;
   /** Registers a listener for the media vanishing underneath the call (worker crash). */
   onLost(listener: (reason: string) => void): void;
   /** Registers a listener for speaker signals; a media plane that detects none leaves this out. */

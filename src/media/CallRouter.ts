@@ -17,7 +17,7 @@ import { ProducerPipes } from './ProducerPipes.js';
 import { RouterOfCall } from './RouterOfCall.js';
 import { RtpEndpoint } from './RtpEndpoint.js';
 import { participantSendKey } from './srtpKeys.js';
-import { WebRtcEndpoint } from './WebRtcEndpoint.js';
+import { WebRtcEndpoint, deviceCapabilities } from './WebRtcEndpoint.js';
 import type { PoolWorker, WorkerPool } from './WorkerPool.js';
 
 export interface MediaListenOptions {
@@ -196,6 +196,10 @@ export class CallRouter implements CallMedia {
         throw err;
       }
     });
+  }
+
+  assertDeviceCapabilities(rtpCapabilities: unknown): void {
+    deviceCapabilities(rtpCapabilities);
   }
 
   rtpCapabilities(): types.RtpCapabilities {

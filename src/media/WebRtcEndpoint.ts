@@ -232,7 +232,7 @@ function assertSsrcs(rtpParameters: SignalingBlob): void {
  * device that cannot take it is refused at join (400), not later, when its receive transport has
  * been answered already and the refusal would be a second answer to the same request.
  */
-function deviceCapabilities(blob: SignalingBlob): types.RtpCapabilities {
+export function deviceCapabilities(blob: SignalingBlob): types.RtpCapabilities {
   const caps = blob as { codecs?: unknown; headerExtensions?: unknown } | null;
   if (typeof caps !== 'object' || caps === null || !Array.isArray(caps.codecs)) {
     throw new InvalidMediaRequest('rtpCapabilities must be an object with a codecs array (mediasoup-client device.rtpCapabilities)');

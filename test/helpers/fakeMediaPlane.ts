@@ -68,6 +68,9 @@ export class FakeCallMedia implements CallMedia {
     return ep;
   }
 
+  /** No codecs in memory: any device can take part (the real check is tested with the worker). */
+  assertDeviceCapabilities(_rtpCapabilities: SignalingBlob): void {}
+
   rtpCapabilities(): SignalingBlob {
     return { codecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }] };
   }
