@@ -6,9 +6,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './freePort.js';
 
 export interface JanusProcess {
   /** Base URL of the Janus HTTP API, e.g. http://127.0.0.1:41234/janus. */
@@ -43,17 +43,6 @@ export function findJanus(): { bin: string; libDir: string } | null {
   const bin = JANUS_BIN_CANDIDATES.find((p) => existsSync(p));
   const libDir = LIB_DIR_CANDIDATES.find((d) => existsSync(join(d, 'plugins')) && readdirSync(join(d, 'plugins')).some((f) => KEEP_PLUGIN.test(f)));
   return bin && libDir ? { bin, libDir } : null;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -49,19 +49,20 @@ export class ConsumerGate {
 
   /** Sets or clears one hold; resolves once the worker confirmed the resulting state. */
   set(reason: HoldReason, held: boolean): Promise<void> {
-    if (held) this.holds.add(reason);
-    else this.holds.delete(reason);
+    this.mark(reason, held);
     return this.apply();
   }
 
   /** The endpoint's own holds at adoption; from now on the consumer may flow when nobody holds it. */
   adopt(holds: Partial<Record<Exclude<HoldReason, 'unadopted' | 'notSelected'>, boolean>>): Promise<void> {
-    for (const [reason, held] of Object.entries(holds) as [HoldReason, boolean][]) {
-      if (held) this.holds.add(reason);
-      else this.holds.delete(reason);
-    }
+    for (const [reason, held] of Object.entries(holds) as [HoldReason, boolean][]) this.mark(reason, held);
     this.holds.delete('unadopted');
     return this.apply();
+  }
+
+  private mark(reason: HoldReason, held: boolean): void {
+    if (held) this.holds.add(reason);
+    else this.holds.delete(reason);
   }
 
   private apply(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup';
 import type { ReceivedStream } from '../control/mediaPlane.js';
 import { ConsumerGate } from './ConsumerGate.js';
+import { receiveCounters } from './receiveCounters.js';
 
 /** How an endpoint tells its CallRouter about changes that concern the other endpoints. */
 export interface EndpointHooks {
@@ -216,6 +217,5 @@ export abstract class MediaEndpoint {
 
 /** RTP packets the worker has received from a producer (counted whether or not it is paused). */
 async function receivedPackets(producer: types.Producer): Promise<number> {
-  const stats = await producer.getStats();
-  return stats.reduce((sum, stat) => sum + stat.packetCount, 0);
+  return (await receiveCounters(producer)).packets;
 }

@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup';
+import { receiveCounters } from './receiveCounters.js';
 
 /**
  * Notices a muted participant who keeps sending speech ("talking while muted").
@@ -85,16 +86,15 @@ export class MutedSpeechDetector {
   }
 
   private async sample(entry: Watched): Promise<void> {
-    let stats: types.ProducerStat[];
+    let counters: { packets: number; bytes: number };
     try {
-      stats = await entry.producer.getStats();
+      counters = await receiveCounters(entry.producer);
     } catch {
       return; // closed meanwhile
     }
     if (this.watched.get(entry.producer) !== entry) return; // resumed or closed meanwhile
     const now = Date.now();
-    const packets = stats.reduce((sum, s) => sum + s.packetCount, 0);
-    const bytes = stats.reduce((sum, s) => sum + s.byteCount, 0);
+    const { packets, bytes } = counters;
     const last = entry.last;
     entry.last = { at: now, packets, bytes };
     if (!last || now <= last.at) return;
