@@ -6,21 +6,25 @@
 #   2. npm packages (npm ci), with mediasoup's own postinstall kept off the network
 #   3. the mediasoup worker binary: cached, prebuilt, or built from the package's own source
 #      (about 4 minutes on 2 cores the first time on a machine; cached outside the clone)
-#   4. with --browser: Debian's chromium, for the browser tests (playwright-core drives it)
+#   4. with --browser: Debian's chromium, for the browser tests (playwright-core drives it);
+#      with --test: chromium and Debian's redis-server (the cluster tests start their own Redis on
+#      a free port, so the package's system service is stopped and disabled right after install)
 #   5. with --bench: Debian's janus (1.1.x), for `npm run bench -- --targets ...,janus` only; the
 #      bench starts its own Janus with a generated configuration, so the package's system service
 #      is stopped and disabled right after it is installed. Serving the gateway never needs it.
 #
-# Usage: scripts/setup.sh [--browser] [--bench]
+# Usage: scripts/setup.sh [--browser | --test] [--bench]
 set -euo pipefail
 
 with_browser=0
 with_bench=0
+with_redis=0
 for arg in "$@"; do
 	case "$arg" in
 	--browser) with_browser=1 ;;
+	--test) with_browser=1; with_redis=1 ;;
 	--bench) with_bench=1 ;;
-	*) echo "usage: scripts/setup.sh [--browser] [--bench]" >&2; exit 2 ;;
+	*) echo "usage: scripts/setup.sh [--browser | --test] [--bench]" >&2; exit 2 ;;
 	esac
 done
 
@@ -46,6 +50,7 @@ apt_packages=(
 )
 if [ "$with_browser" = 1 ]; then apt_packages+=(chromium fonts-dejavu-core); fi
 if [ "$with_bench" = 1 ]; then apt_packages+=(janus); fi
+if [ "$with_redis" = 1 ]; then apt_packages+=(redis-server); fi
 missing=()
 if command -v dpkg-query >/dev/null; then
 	for pkg in "${apt_packages[@]}"; do
@@ -74,6 +79,18 @@ if command -v dpkg-query >/dev/null; then
 				say "WARNING: janus installed, but its system service could not be stopped: systemctl disable --now janus"
 			fi
 		fi
+		if [[ " ${missing[*]} " == *" redis-server "* ]]; then
+			# The package starts a Redis on 127.0.0.1:6379 for the whole system; the tests start
+			# their own on free ports, and a cluster's operator chooses where Redis runs.
+			as_root=()
+			[ "$(id -u)" -eq 0 ] || as_root=(sudo)
+			if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+				"${as_root[@]}" systemctl disable --now redis-server.service >/dev/null 2>&1 || true
+			else
+				"${as_root[@]}" service redis-server stop >/dev/null 2>&1 || true
+			fi
+			say "redis-server installed for the cluster tests; its system service is stopped"
+		fi
 	else
 		say "Debian packages present"
 	fi
@@ -101,6 +118,11 @@ bash "$here/build-worker.sh"
 if [ "$with_browser" = 1 ]; then
 	[ -x /usr/bin/chromium ] || die "chromium was not installed at /usr/bin/chromium"
 	say "browser: $(/usr/bin/chromium --version 2>/dev/null || echo 'chromium (version unknown)')"
+fi
+
+if [ "$with_redis" = 1 ]; then
+	command -v redis-server >/dev/null || die "redis-server was not installed"
+	say "tests: $(redis-server --version | cut -d' ' -f1-3)"
 fi
 
 if [ "$with_bench" = 1 ]; then

@@ -10,6 +10,7 @@ import { WebRtcPresence } from './api/ws/WebRtcPresence.js';
 import type { GatewayConfig } from './config/schema.js';
 import { DEVELOPMENT_SECRET } from './api/auth/devTokens.js';
 import { TokenVerifier } from './api/auth/TokenVerifier.js';
+import { ClusterNode } from './cluster/ClusterNode.js';
 import { CallService } from './control/CallService.js';
 import { sanitizeForwarding } from './control/forwarding.js';
 import { Moderation } from './control/Moderation.js';
@@ -50,6 +51,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   );
   const mediaPlane = new MediasoupMediaPlane(pool, { listenIp: config.media.listenIp, announcedIp: config.media.announcedIp });
   const { maxSpeakers, silenceDbov, speakersFrom } = config.media.forwarding;
+  // More than one node: calls and moderation state in Redis (README "More than one node").
+  const { redisUrl } = config.cluster;
+  const cluster = redisUrl === null ? undefined : new ClusterNode({ ...config.cluster, redisUrl }, logger.child({ component: 'cluster' }));
   const service = new CallService(mediaPlane, {
     operationsPerCall: config.limits.operationsPerCall,
     participantsPerCall: config.limits.participantsPerCall,
@@ -57,7 +61,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     // Who hears whom in calls that do not say (README "Who is heard in a large call").
     forwarding: sanitizeForwarding(config.media.forwarding),
     forwardingDefaults: { maxSpeakers, silenceDbov, speakersFrom },
+    ...(cluster ? { stateStore: cluster.store } : {}),
   });
+  cluster?.attach(service);
   // A domain event listener that throws is logged here and counted in /metrics (metrics.ts); the
   // operation that emitted the event goes on as if nothing happened (see SafeEventEmitter).
   service.onListenerError((event, err) => logger.error({ err, event }, 'a domain event listener failed'));
@@ -81,12 +87,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     moderation,
     signaling,
     receiveAddresses: ReceiveAddressPolicy.forListenIp(config.media.receiveNetworks, config.media.listenIp),
+    ...(cluster ? { hosting: cluster.hosting } : {}),
   };
   const presence = new WebRtcPresence(service, config.webrtc.reconnectGraceMs, logger.child({ component: 'webrtc' }));
   const sockets = new SocketServer(commands, verifier, presence, config.ws, logger.child({ component: 'ws' }));
   const webhooks = new WebhookDispatcher(service, config.webhooks, logger.child({ component: 'webhooks' }));
   const cometd = new CometdServer(commands, verifier, config.cometd, baseUrl, logger.child({ component: 'cometd' }));
-  const metrics = createMetrics({ service, workers: pool, webhooks, sockets });
+  const metrics = createMetrics({ service, workers: pool, webhooks, sockets, ...(cluster ? { cluster } : {}) });
   const requests = new InFlightRequests();
   const http = buildHttpServer({
     commands,
@@ -96,7 +103,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
     requests,
-    health: { liveWorkers: () => pool.pids.length },
+    health: { liveWorkers: () => pool.pids.length, ...(cluster ? { cluster: () => cluster.health() } : {}) },
     baseUrl,
     rawEndpoint: cometd,
   });
@@ -126,9 +133,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     http.server.closeAllConnections();
     await httpClosed;
     webhooks.close();
+    await cluster?.close();
     pool.close();
   };
   try {
+    await cluster?.start(baseUrl);
     await http.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
     await closeAll();

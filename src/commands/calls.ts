@@ -32,10 +32,10 @@ export function endCall(ctx: CommandContext, principal: Principal, callId: strin
   ctx.service.deleteCall(callId);
 }
 
-export function changeCallSettings(ctx: CommandContext, principal: Principal, callId: string, settings: { muteOnEntry: boolean }): CallView {
+export async function changeCallSettings(ctx: CommandContext, principal: Principal, callId: string, settings: { muteOnEntry: boolean }): Promise<CallView> {
   const call = callInScope(ctx, principal, callId);
   ctx.policy.requireModerator(principal, call, 'changing call settings');
-  return view(ctx, principal, ctx.moderation.setMuteOnEntry(call.id, settings.muteOnEntry));
+  return view(ctx, principal, await ctx.moderation.setMuteOnEntry(call.id, settings.muteOnEntry));
 }
 
 function view(ctx: CommandContext, principal: Principal, call: Call): CallView {

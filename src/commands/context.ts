@@ -15,4 +15,15 @@ export interface CommandContext {
   readonly moderation: Moderation;
   readonly signaling: WebRtcSignaling;
   readonly receiveAddresses: ReceiveAddressPolicy;
+  /** With a cluster (config cluster.redisUrl): brings a call this node does not host here, if it can be. */
+  readonly hosting?: CallHosting;
+}
+
+/** Finds where a call is hosted in the cluster (see src/cluster/CallLocator.ts). */
+export interface CallHosting {
+  /**
+   * Resolves once the call is hosted here, or when no node hosts it (the command then answers
+   * 404); throws a DomainError when another live node hosts it or the cluster cannot be asked.
+   */
+  ensureHosted(callId: string): Promise<void>;
 }

@@ -10,3 +10,15 @@ export function callInScope(ctx: CommandContext, principal: Principal, callId: s
   ctx.policy.requireCallScope(principal, callId);
   return ctx.service.getCall(callId);
 }
+
+/**
+ * With a cluster: a call another node hosted until it died is taken over here, before the command
+ * that names it runs (a call hosted by a live node is a 503 naming it). Only for a call id inside
+ * the token's scope, so a token cannot make this node take over calls it has nothing to do with.
+ * Without a cluster, or for a call hosted here, nothing to wait for.
+ */
+export function hostCall(ctx: CommandContext, principal: Principal, callId: string): Promise<void> | undefined {
+  if (!ctx.hosting || ctx.service.hasCall(callId)) return undefined;
+  ctx.policy.requireCallScope(principal, callId);
+  return ctx.hosting.ensureHosted(callId);
+}

@@ -14,6 +14,20 @@ export interface GatewayConfigInput {
     /** Largest accepted request body; bigger bodies get 413. */
     bodyLimitBytes: number;
   };
+  /**
+   * More than one node (README "More than one node"): with redisUrl set, calls, the call → node
+   * map and everyone's moderation state live in Redis, so a call outlives the node hosting it.
+   */
+  cluster: {
+    /** e.g. redis://127.0.0.1:6379; null: a single process, nothing shared. */
+    redisUrl: string | null;
+    /** A node whose last heartbeat is older than this counts as gone; its calls move on next use. */
+    nodeTtlMs: number;
+    /** How often a node renews its registration (and load). */
+    heartbeatMs: number;
+    /** A Redis command not answered within this fails (a mute does not wait on a stuck Redis). */
+    commandTimeoutMs: number;
+  };
   media: {
     /** Address the RTP sockets bind to. */
     listenIp: string;
@@ -121,7 +135,7 @@ export interface GatewayConfig extends GatewayConfigInput {
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['http', 'media', 'log', 'limits', 'ws', 'webhooks', 'cometd', 'webrtc', 'auth'],
+  required: ['http', 'media', 'log', 'limits', 'ws', 'webhooks', 'cometd', 'webrtc', 'auth', 'cluster'],
   properties: {
     $comment: { type: 'string' },
     http: {
@@ -236,6 +250,18 @@ export const configSchema = {
       required: ['reconnectGraceMs'],
       properties: {
         reconnectGraceMs: { type: 'integer', minimum: 0, maximum: 600_000 },
+      },
+    },
+    cluster: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['redisUrl', 'nodeTtlMs', 'heartbeatMs', 'commandTimeoutMs'],
+      properties: {
+        $comment: { type: 'string' },
+        redisUrl: { anyOf: [{ type: 'null' }, { type: 'string', pattern: '^rediss?://', maxLength: 2048 }] },
+        nodeTtlMs: { type: 'integer', minimum: 1000, maximum: 600_000 },
+        heartbeatMs: { type: 'integer', minimum: 100, maximum: 60_000 },
+        commandTimeoutMs: { type: 'integer', minimum: 10, maximum: 60_000 },
       },
     },
     auth: {

@@ -27,6 +27,8 @@ export interface CallOptions {
   muteOnEntry?: boolean;
   /** Who hears whom; absent = everyone hears every unmuted participant. */
   forwarding?: CallForwarding;
+  /** When the call was first created (a call hosted again after its node died keeps it); default now. */
+  createdDateTime?: Date;
 }
 
 /** Former leg ids remembered per call (see Call.currentLeg). */
@@ -41,7 +43,7 @@ export class Call {
   readonly source?: { identity: IdentitySet };
   readonly targets: { identity: IdentitySet }[];
   readonly appIdentityKey?: string;
-  readonly createdDateTime = new Date();
+  readonly createdDateTime: Date;
   state: CallState = 'established';
   /** People joining for the first time start muted (a moderator setting). */
   muteOnEntry: boolean;
@@ -82,6 +84,7 @@ export class Call {
     this.operations = new OperationStore(options.operationsCapacity);
     this.muteOnEntry = options.muteOnEntry ?? false;
     this.forwarding = options.forwarding ?? { mode: 'all' };
+    this.createdDateTime = options.createdDateTime ?? new Date();
   }
 
   /** The dominant speaker, if it is still in the call. */
@@ -109,6 +112,11 @@ export class Call {
       this.speakers.set(identityKey, speaker);
     }
     return speaker;
+  }
+
+  /** Everyone who has a moderation state in this call (joined, or muted before joining). */
+  allSpeakers(): IterableIterator<Speaker> {
+    return this.speakers.values();
   }
 
   participantOf(identityKey: string): Participant | undefined {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SafeEventEmitter } from '../lib/SafeEventEmitter.js';
 import { Call, type CallKind } from './Call.js';
 import { sanitizeCreateCallInput, sanitizeJoinInput, sanitizeSendSpec } from './callInput.js';
+import type { CallStateStore, StoredCall, StoredCallSettings, StoredSpeaker } from './callStateStore.js';
 import { callMediaLost, DomainError, mediaCapacityExceeded, notFound, shuttingDown } from './errors.js';
 import { identityKey, type IdentitySet } from './identity.js';
 import { InvalidMediaRequest, MediaCapacityExceeded, type CallMedia, type EndpointMedia, type EndpointStart, type MediaPlane, type ProducerStart } from './mediaPlane.js';
@@ -110,6 +111,11 @@ export interface CallServiceOptions {
    * paused stream): past it the operation fails closed (config media.muteConfirmTimeoutMs).
    */
   muteConfirmTimeoutMs?: number;
+  /**
+   * Where calls and moderation state are kept beyond this process (config cluster.redisUrl, see
+   * callStateStore.ts); absent: in memory only.
+   */
+  stateStore?: CallStateStore;
 }
 
 export interface CallStats {
@@ -182,6 +188,8 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
 
   async createCall(input: CreateCallInput): Promise<Call> {
     if (this.closing) throw shuttingDown();
+    // A call nobody else can find (its node map entry) would be half a call: refused up front.
+    this.requireDurableState('create a call');
     // The call keeps its own bounded copy of what it stores (see callInput.ts): a refused field
     // refuses the request before anything exists.
     const settings = sanitizeCreateCallInput(input);
@@ -232,6 +240,16 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
       this.endCall(call);
       throw shuttingDown();
     }
+    if (this.options.stateStore) {
+      try {
+        await this.options.stateStore.saveCall(storedSettingsOf(call));
+      } catch (err) {
+        call.state = 'terminated';
+        call.media.close();
+        throw stateUnavailable('create a call', (err as Error).message);
+      }
+      for (const participant of call.participants.values()) await this.persistSpeaker(call, participant.speaker);
+    }
     this.calls.set(id, call);
     this.emit('callCreated', call);
     return call;
@@ -251,6 +269,60 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
       if (err instanceof DomainError) throw err;
       throw new DomainError('mediaUnavailable', 'mediaRequestFailed', `no media worker could open the call: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * Hosts a call again that was hosted by a node that is gone (config cluster): its settings and
+   * everyone's moderation state as stored, a new router, nobody in it yet. A muted identity that
+   * joins again starts paused, as on the node that died.
+   */
+  async adoptCall(stored: StoredCall): Promise<Call> {
+    if (this.closing) throw shuttingDown();
+    const here = this.calls.get(stored.settings.id);
+    if (here) return here;
+    const { settings } = stored;
+    const media = await this.openMedia(settings.id, settings.forwarding);
+    // Another request for the same call may have adopted it meanwhile: one Call per id.
+    const raced = this.calls.get(settings.id);
+    if (raced) {
+      media.close();
+      return raced;
+    }
+    const call = new Call(
+      {
+        id: settings.id,
+        kind: settings.kind,
+        subject: settings.subject,
+        callbackUri: settings.callbackUri,
+        tenantId: settings.tenantId,
+        source: settings.source,
+        appIdentityKey: settings.appIdentityKey,
+        targets: settings.targets,
+        operationsCapacity: this.options.operationsPerCall,
+        muteOnEntry: settings.muteOnEntry,
+        forwarding: settings.forwarding,
+        createdDateTime: new Date(settings.createdDateTime),
+      },
+      media,
+    );
+    for (const [key, state] of stored.speakers) Object.assign(call.speakerFor(key), state);
+    media.onLost((reason) => this.onMediaLost(call, media, reason));
+    this.speakerSignals.attach(call, media);
+    this.calls.set(call.id, call);
+    return call;
+  }
+
+  /** Every call hosted here as the cluster's store keeps it (written again in full when Redis is back). */
+  storedCalls(): StoredCall[] {
+    return [...this.calls.values()].map((call) => ({
+      settings: storedSettingsOf(call),
+      speakers: new Map([...call.allSpeakers()].map((speaker) => [speaker.identityKey, storedSpeakerOf(speaker)])),
+    }));
+  }
+
+  /** Whether the call is hosted by this process. */
+  hasCall(callId: string): boolean {
+    return this.calls.has(callId);
   }
 
   getCall(callId: string): Call {
@@ -498,6 +570,8 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     speaker.hasJoined = true;
     participant.media = media;
     call.participants.set(participant.id, participant);
+    // Before the join is answered: the identity has joined (mute on entry spent) and is muted or not.
+    await this.persistSpeaker(call, speaker);
     this.emit('roster', call, { kind: 'joined', sequence: call.nextRosterSequence(), participant });
     return participant;
   }
@@ -565,6 +639,7 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     }
     const mute = type === 'muteParticipant';
     return this.runParticipantOperation(type, call, participant, { clientContext, receivedAt }, async (participant, timeline) => {
+      if (!mute) this.requireDurableState('unmute');
       if (!mute && role === 'self' && participant.speaker.locked) {
         throw new DomainError('forbidden', 'participantLocked', `participant ${participant.id} is locked by a moderator and cannot unmute itself until unlocked`);
       }
@@ -615,7 +690,12 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
       await participant.speaker.queue.run(async () => {
         timeline.startedAt = process.hrtime.bigint();
         const target = this.liveLeg(call, participant);
-        if (await action(target, timeline)) this.emitUpdated(call, target);
+        try {
+          if (await action(target, timeline)) this.emitUpdated(call, target);
+        } finally {
+          // Written before the answer, also when the action failed closed (muted, media torn down).
+          await this.persistSpeaker(call, target.speaker);
+        }
       });
     } catch (err) {
       const failure =
@@ -628,6 +708,31 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     finish('completed');
     timeline.finishedAt = process.hrtime.bigint();
     return operation;
+  }
+
+  /**
+   * Writes an identity's moderation state to the cluster's store (no store: nothing to do). Never
+   * fails: what cannot be written now is written when the store is back (see CallStateStore).
+   */
+  async persistSpeaker(call: Call, speaker: Speaker): Promise<void> {
+    const store = this.options.stateStore;
+    if (!store) return;
+    await store.saveSpeaker(call.id, speaker.identityKey, storedSpeakerOf(speaker));
+  }
+
+  /** A call setting changed (mute on entry): written like an identity's state. */
+  async persistCallSettings(call: Call): Promise<void> {
+    await this.options.stateStore?.updateCall(storedSettingsOf(call)).catch(() => undefined);
+  }
+
+  /**
+   * Permissive changes (unmute, unlock, undeafen) and new calls need the cluster's store: while it
+   * cannot be written they are refused (503 clusterStateUnavailable), so that no node can later
+   * restore a state stricter than what was answered, or lose a call. Restrictive ones go on.
+   */
+  requireDurableState(what: string): void {
+    const store = this.options.stateStore;
+    if (store && !store.writable) throw stateUnavailable(what, 'the cluster store (Redis) cannot be reached');
   }
 
   /** Where an operation's time went (see OperationTimeline); undefined for call-wide ones. */
@@ -744,10 +849,22 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     this.emit('roster', call, { kind: 'left', sequence: call.nextRosterSequence(), participant, reason });
   }
 
-  private endCall(call: Call): void {
+  /**
+   * Another node hosts this call now (this one was cut off from the cluster's Redis for longer
+   * than a node lives without a heartbeat): it ends here, its stored state stays for that node.
+   */
+  releaseCall(callId: string): void {
+    const call = this.calls.get(callId);
+    if (call) this.endCall(call, { keepState: true });
+  }
+
+  private endCall(call: Call, { keepState = false } = {}): void {
     if (call.state === 'terminated') return;
     call.state = 'terminated';
     this.calls.delete(call.id);
+    // A shutting-down node leaves its calls' state where it is: the call is placed on another
+    // node (or this one after its restart) when next used, everyone muted as before.
+    if (!this.closing && !keepState) this.options.stateStore?.endCall(call.id).catch(() => undefined);
     for (const participant of [...call.participants.values()]) this.detach(call, participant, 'callEnded');
     call.media.close();
     this.emit('roster', call, { kind: 'callEnded', sequence: call.nextRosterSequence() });
@@ -816,6 +933,31 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     }
     this.emit('callMediaRecovered', call);
   }
+}
+
+/** What a node keeps of a call in the cluster's store. */
+function storedSettingsOf(call: Call): StoredCallSettings {
+  return {
+    id: call.id,
+    kind: call.kind,
+    createdDateTime: call.createdDateTime.toISOString(),
+    ...(call.subject !== undefined ? { subject: call.subject } : {}),
+    ...(call.callbackUri !== undefined ? { callbackUri: call.callbackUri } : {}),
+    ...(call.tenantId !== undefined ? { tenantId: call.tenantId } : {}),
+    ...(call.source !== undefined ? { source: call.source } : {}),
+    ...(call.appIdentityKey !== undefined ? { appIdentityKey: call.appIdentityKey } : {}),
+    targets: call.targets,
+    muteOnEntry: call.muteOnEntry,
+    forwarding: call.forwarding,
+  };
+}
+
+function storedSpeakerOf({ muted, locked, deafened, handRaised, hasJoined }: Speaker): StoredSpeaker {
+  return { muted, locked, deafened, handRaised, hasJoined };
+}
+
+function stateUnavailable(what: string, why: string): DomainError {
+  return new DomainError('mediaUnavailable', 'clusterStateUnavailable', `cannot ${what} now: ${why}; mutes are still enforced, try again shortly`);
 }
 
 /**

@@ -31,6 +31,7 @@ export class Moderation {
   unlock(callId: string, participantId: string, clientContext?: string): Promise<Operation> {
     const { call, participant } = this.target(callId, participantId);
     return this.service.runParticipantOperation('unlockParticipant', call, participant, { clientContext }, async (participant) => {
+      this.service.requireDurableState('unlock');
       const changed = participant.speaker.locked;
       participant.speaker.locked = false;
       return changed;
@@ -64,6 +65,7 @@ export class Moderation {
   undeafen(callId: string, participantId: string, clientContext?: string): Promise<Operation> {
     const { call, participant } = this.target(callId, participantId);
     return this.service.runParticipantOperation('undeafenParticipant', call, participant, { clientContext }, async (participant) => {
+      this.service.requireDurableState('undeafen');
       const changed = participant.speaker.deafened;
       const media = participant.media;
       if (media) {
@@ -107,15 +109,19 @@ export class Moderation {
       const participant = this.service.liveLeg(call, requested);
       if (participant.speaker.handRaised === raised) return participant;
       participant.speaker.handRaised = raised;
+      await this.service.persistSpeaker(call, participant.speaker);
       this.service.emitUpdated(call, participant);
       return participant;
     });
   }
 
-  setMuteOnEntry(callId: string, enabled: boolean): Call {
+  async setMuteOnEntry(callId: string, enabled: boolean): Promise<Call> {
     if (typeof enabled !== 'boolean') throw new DomainError('invalidRequest', 'invalidCallRequest', 'muteOnEntry must be a boolean');
     const call = this.service.getCall(callId);
+    // Switching it off lets newcomers in unmuted: permissive, so it needs the cluster's store.
+    if (!enabled) this.service.requireDurableState('switch mute on entry off');
     call.muteOnEntry = enabled;
+    await this.service.persistCallSettings(call);
     return call;
   }
 

@@ -22,18 +22,24 @@ export interface SocketServerSource {
   on(event: 'fanOut', listener: (seconds: number, subscribers: number) => void): unknown;
 }
 
+/** The node's place in a cluster (config cluster.redisUrl), as ClusterNode.health says it. */
+export interface ClusterSource {
+  health(): { redis: 'up' | 'down'; unsyncedStates: number; callsTakenOver: number };
+}
+
 export interface MetricSources {
   service: CallService;
   workers: WorkerEventSource;
   webhooks: WebhookEventSource;
   sockets: SocketServerSource;
+  cluster?: ClusterSource;
 }
 
 /** Latency buckets from 100 µs to 5 s: a worker-confirmed pause usually takes about a millisecond. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** A Prometheus registry with process metrics and mutegate's own, fed by domain and pool events. */
-export function createMetrics({ service, workers, webhooks, sockets }: MetricSources): Registry {
+export function createMetrics({ service, workers, webhooks, sockets, cluster }: MetricSources): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -164,5 +170,25 @@ export function createMetrics({ service, workers, webhooks, sockets }: MetricSou
     registers: [registry],
   });
   workers.on('admissionRefused', () => refusals.inc());
+  if (cluster) clusterMetrics(registry, cluster);
   return registry;
+}
+
+/** Only with a cluster: whether Redis is there, and what waits for it. */
+function clusterMetrics(registry: Registry, cluster: ClusterSource): void {
+  const gauges = [
+    ['mutegate_cluster_redis_up', 'Whether this node is connected to the cluster Redis (1) or not (0: mutes still enforced here, unmutes and new calls 503).', (h) => (h.redis === 'up' ? 1 : 0)],
+    ['mutegate_cluster_unsynced_states', 'Moderation states this node answered while Redis was away and has not written yet.', (h) => h.unsyncedStates],
+    ['mutegate_cluster_calls_taken_over', 'Calls this node took over from nodes that were gone, since it started.', (h) => h.callsTakenOver],
+  ] as const satisfies readonly (readonly [string, string, (h: ReturnType<ClusterSource['health']>) => number])[];
+  for (const [name, help, value] of gauges) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(value(cluster.health()));
+      },
+    });
+  }
 }

@@ -235,12 +235,23 @@ export const genesysOkResponse = {
 } as const;
 
 export const healthResponse = {
-  description: '`ok` with live media workers; `degraded` (503) with none.',
+  description: '`ok` with live media workers; `degraded` (503) with none, or (200) while the cluster Redis cannot be reached.',
   type: 'object',
   required: ['status', 'workers'],
   properties: {
     status: { type: 'string', enum: ['ok', 'degraded'] },
     workers: { type: 'integer', description: 'Live media workers; 0 means no call can be created.' },
+    cluster: {
+      type: 'object',
+      description: 'Only with config cluster.redisUrl.',
+      required: ['nodeId', 'redis', 'unsyncedStates', 'callsTakenOver'],
+      properties: {
+        nodeId: { type: 'string' },
+        redis: { type: 'string', enum: ['up', 'down'] },
+        unsyncedStates: { type: 'integer', description: 'Moderation states answered while Redis was away and not written yet.' },
+        callsTakenOver: { type: 'integer', description: 'Calls this node took over from nodes that were gone.' },
+      },
+    },
   },
 } as const;
 

@@ -14,6 +14,7 @@ import { markArrival } from './serverTiming.js';
 import { registerOpenApi } from './openapi.js';
 import { callRoutes } from './routes/calls.js';
 import { genesysRoutes } from './routes/genesys.js';
+import { hostNamedCalls } from './callHosting.js';
 import { healthRoutes, metricsRoutes, type HealthSource } from './routes/health.js';
 import { moderationRoutes } from './routes/moderation.js';
 import { muteRoutes } from './routes/mute.js';
@@ -142,6 +143,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   // Everything else only behind a verified token (or as the application when auth is off).
   registerAuthenticated(app, { verifier: options.verifier }, (scope) => {
     const context = options.commands;
+    hostNamedCalls(scope, context);
     callRoutes(scope, context);
     participantRoutes(scope, context);
     muteRoutes(scope, context);

@@ -4,6 +4,7 @@ import type { CommandContext } from '../../commands/context.js';
 import { moderate, muteAll, setHand } from '../../commands/moderation.js';
 import { mute, unmute } from '../../commands/mute.js';
 import { subscribeRoster } from '../../commands/roster.js';
+import { hostCall } from '../../commands/scope.js';
 import { joinWebRtc, routerRtpCapabilities } from '../../commands/webrtc.js';
 import { operationResource } from '../graph/resources.js';
 import type { Principal } from '../../control/Principal.js';
@@ -141,6 +142,9 @@ export class SocketConnection {
   private async handle(request: ClientRequest, receivedAt: bigint): Promise<void> {
     const ctx = this.commands;
     const principal = this.principal;
+    // With a cluster: a call whose node is gone is taken over here first (nothing to wait for otherwise).
+    const hosting = 'callId' in request ? hostCall(ctx, principal, request.callId) : undefined;
+    if (hosting) await hosting;
     switch (request.type) {
       case 'subscribe':
       case 'resync': {

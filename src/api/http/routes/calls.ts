@@ -29,7 +29,7 @@ export function callRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   const updateDoc = { tags, operationId: 'updateCall', summary: 'Change call settings (muteOnEntry)', docResponses: { 200: callResponse } };
   app.patch<{ Params: CallParams; Body: { muteOnEntry: boolean } }>(callPath(':callId'), { schema: { ...updateCallSchema, ...updateDoc } }, async (request) =>
-    callView(changeCallSettings(ctx, principalOf(request), request.params.callId, request.body)),
+    callView(await changeCallSettings(ctx, principalOf(request), request.params.callId, request.body)),
   );
 
   const endDoc = { tags, operationId: 'endCall', summary: 'End a call', docResponses: { 204: noContent } };

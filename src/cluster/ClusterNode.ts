@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { CallHosting } from '../commands/context.js';
+import type { GatewayConfig } from '../config/schema.js';
+import type { CallService } from '../control/CallService.js';
+import { CallLocator } from './CallLocator.js';
+import { NodeRegistry } from './NodeRegistry.js';
+import { RedisCallStateStore } from './RedisCallStateStore.js';
+import { RedisConnection } from './RedisConnection.js';
+
+/** What /healthz and /metrics say about the node's place in the cluster. */
+export interface ClusterHealth {
+  nodeId: string;
+  redis: 'up' | 'down';
+  /** Moderation states answered while Redis was away, not written yet. */
+  unsyncedStates: number;
+  /** Calls this node took over from nodes that were gone, since it started. */
+  callsTakenOver: number;
+}
+
+/** How long start() waits for Redis before the node starts degraded (it keeps trying). */
+const START_WAIT_MS = 3000;
+
+/**
+ * This process as a node of a mutegate cluster (config cluster.redisUrl): its Redis connection,
+ * its registration with heartbeats and load, the store of calls and moderation state the domain
+ * writes through, and the locator that takes over the calls of nodes that are gone.
+ */
+export class ClusterNode {
+  readonly nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  readonly store: RedisCallStateStore;
+  private readonly redis: RedisConnection;
+  private registry: NodeRegistry | undefined;
+  private locator: CallLocator | undefined;
+  private service: CallService | undefined;
+  private takenOver = 0;
+
+  constructor(
+    private readonly config: GatewayConfig['cluster'] & { redisUrl: string },
+    private readonly logger: Logger,
+  ) {
+    this.redis = new RedisConnection(config.redisUrl, config.commandTimeoutMs, logger);
+    this.store = new RedisCallStateStore(
+      this.redis,
+      this.nodeId,
+      logger,
+      (callId) => {
+        if (!this.service?.hasCall(callId)) return;
+        logger.warn({ callId }, 'another node hosts this call now (this one was cut off from Redis): it ends here');
+        this.service.releaseCall(callId);
+      },
+      (callId) => {
+        const call = this.service?.storedCalls().find((stored) => stored.settings.id === callId);
+        if (call) void this.store.resync([call]);
+      },
+    );
+  }
+
+  /** Binds the node to the domain it stores for (the domain was built with `store`). */
+  attach(service: CallService): void {
+    this.service = service;
+    this.locator = new CallLocator(service, this.store, this.redis, () => this.takenOver++);
+  }
+
+  /** Joins the cluster: connects (or starts degraded and keeps trying), registers, resyncs on every reconnect. */
+  async start(url: () => string): Promise<void> {
+    const service = this.service;
+    if (!service) throw new Error('ClusterNode.start() before attach()');
+    const registry = new NodeRegistry(this.redis, this.nodeId, {
+      url,
+      load: () => {
+        const { calls, participants } = service.stats();
+        return { calls, participants };
+      },
+      heartbeatMs: this.config.heartbeatMs,
+      nodeTtlMs: this.config.nodeTtlMs,
+    });
+    this.registry = registry;
+    this.redis.on('up', () => {
+      registry.renew();
+      void this.store.resync(service.storedCalls());
+    });
+    await this.redis.start(START_WAIT_MS);
+    if (!this.redis.up) this.logger.warn({ redisUrl: this.config.redisUrl }, 'the cluster Redis is not reachable yet: starting degraded, retrying');
+    registry.start();
+  }
+
+  get hosting(): CallHosting {
+    if (!this.locator) throw new Error('ClusterNode.hosting before attach()');
+    return this.locator;
+  }
+
+  health(): ClusterHealth {
+    return { nodeId: this.nodeId, redis: this.redis.up ? 'up' : 'down', unsyncedStates: this.store.unsyncedStates, callsTakenOver: this.takenOver };
+  }
+
+  /** Leaves the cluster: the registration goes at once, so the calls can move without waiting nodeTtlMs. */
+  async close(): Promise<void> {
+    await this.registry?.close();
+    this.redis.close();
+  }
+}

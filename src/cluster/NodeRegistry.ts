@@ -1,0 +1,76 @@
+import type { RedisConnection } from './RedisConnection.js';
+import { KEY_PREFIX, nodeKey } from './keys.js';
+
+/** What a node tells the others about itself (renewed every heartbeat). */
+export interface NodeRegistration {
+  nodeId: string;
+  /** Base URL of its HTTP API. */
+  url: string;
+  calls: number;
+  participants: number;
+  /** ISO time of this heartbeat. */
+  heartbeatAt: string;
+}
+
+const NODES_SET = `${KEY_PREFIX}nodes`;
+
+/**
+ * This node's registration in the cluster, as LiveKit keeps its node registry: renewed every
+ * heartbeatMs with the node's load, and expiring nodeTtlMs after the last renewal, so a node that
+ * died (kill -9) or lost Redis counts as gone within nodeTtlMs and its calls can move.
+ */
+export class NodeRegistry {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly redis: RedisConnection,
+    readonly nodeId: string,
+    private readonly options: { url: () => string; load: () => { calls: number; participants: number }; heartbeatMs: number; nodeTtlMs: number },
+  ) {}
+
+  /** Registers now (if Redis is there) and then every heartbeatMs. */
+  start(): void {
+    void this.heartbeat();
+    this.timer = setInterval(() => void this.heartbeat(), this.options.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** Renews now (e.g. as soon as Redis is back), not at the next tick. */
+  renew(): void {
+    void this.heartbeat();
+  }
+
+  private async heartbeat(): Promise<void> {
+    // Not before the node listens: the others would read an address that answers nothing.
+    if (!this.redis.up || this.options.url() === '') return;
+    const registration: NodeRegistration = { nodeId: this.nodeId, url: this.options.url(), ...this.options.load(), heartbeatAt: new Date().toISOString() };
+    await this.redis.client
+      .multi()
+      .set(nodeKey(this.nodeId), JSON.stringify(registration), 'PX', this.options.nodeTtlMs)
+      .sadd(NODES_SET, this.nodeId)
+      .exec()
+      .catch(() => undefined); // the next heartbeat tries again; a node that cannot renew expires
+  }
+
+  /** The nodes registered now (the set is pruned of the ones that expired). */
+  async liveNodes(): Promise<NodeRegistration[]> {
+    const ids = await this.redis.client.smembers(NODES_SET);
+    if (ids.length === 0) return [];
+    const values = await this.redis.client.mget(ids.map(nodeKey));
+    const gone = ids.filter((_id, i) => values[i] === null);
+    if (gone.length > 0) await this.redis.client.srem(NODES_SET, ...gone);
+    return values.flatMap((value) => (value === null ? [] : [JSON.parse(value) as NodeRegistration]));
+  }
+
+  /** Stops renewing and removes the registration (a node shutting down): its calls can move at once. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    if (!this.redis.up) return;
+    await this.redis.client
+      .multi()
+      .del(nodeKey(this.nodeId))
+      .srem(NODES_SET, this.nodeId)
+      .exec()
+      .catch(() => undefined);
+  }
+}

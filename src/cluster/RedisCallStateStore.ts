@@ -1,0 +1,180 @@
+import type { Logger } from 'pino';
+import type { CallStateStore, StoredCall, StoredCallSettings, StoredSpeaker } from '../control/callStateStore.js';
+import type { RedisConnection } from './RedisConnection.js';
+import { callKey, nodeKey, nodeKeyPrefix, speakersKey } from './keys.js';
+
+/** Where a call is hosted, as the cluster's Redis says. */
+export type CallLocation =
+  | { kind: 'unknown' }
+  | { kind: 'elsewhere'; nodeId: string; url: string | undefined }
+  /** Hosted by a node that is gone (or was never set up here): this node takes it, with its state. */
+  | { kind: 'taken'; call: StoredCall };
+
+// The hosting node takes writes for its calls only: a node that was cut off from Redis long
+// enough for another to take its calls over cannot overwrite their state when it comes back.
+// Answers 1 written, 0 another node hosts the call, -1 Redis does not know the call (lost its data).
+const WRITE_IF_HOSTED = `
+local node = redis.call('HGET', KEYS[1], 'node')
+if not node then return -1 end
+if node ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+return 1`;
+const WRITE_SETTINGS_IF_HOSTED = `
+local node = redis.call('HGET', KEYS[1], 'node')
+if not node then return -1 end
+if node ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'settings', ARGV[2])
+return 1`;
+// Redis is back: a hosted call is written again in full (Redis may have lost everything: a
+// restart without persistence), unless another node took it over meanwhile (answers 0).
+// ARGV: node id, settings JSON, then identity key / state JSON pairs.
+const REWRITE_IF_NOT_TAKEN = `
+local node = redis.call('HGET', KEYS[1], 'node')
+if node and node ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'settings', ARGV[2], 'node', ARGV[1])
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+return 1`;
+const END_IF_HOSTED = `
+if redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1`;
+// Takes the call if its node's registration expired (or it is this node's already): atomically,
+// so two nodes asked at once about a dead node's call never both host it.
+const TAKE_IF_GONE = `
+local node = redis.call('HGET', KEYS[1], 'node')
+if not node then return {'unknown'} end
+if node ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. node) == 1 then return {'elsewhere', node} end
+redis.call('HSET', KEYS[1], 'node', ARGV[1])
+return {'taken', node}`;
+
+/**
+ * The domain's CallStateStore on the cluster's Redis (keys.ts has the layout). What cannot be
+ * written while Redis is away is remembered (the latest state per identity) and written when it
+ * is back; permissive changes are refused meanwhile by the domain (see CallStateStore).
+ */
+export class RedisCallStateStore implements CallStateStore {
+  /** Latest unwritten state per call and identity (`callId\nkey`). */
+  private readonly unsynced = new Map<string, { callId: string; key: string; state: StoredSpeaker }>();
+  private readonly unsyncedSettings = new Map<string, StoredCallSettings>();
+
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly nodeId: string,
+    private readonly logger: Logger,
+    /** A call of this node that another node hosts now (this one was cut off too long): end it here. */
+    private readonly onCallTakenOver: (callId: string) => void,
+    /**
+     * Redis does not know a call this node writes for (it lost its data, or the call is still
+     * being created): if the call is hosted here, it is written again in full (resync).
+     */
+    private readonly onCallUnknown: (callId: string) => void,
+  ) {}
+
+  get writable(): boolean {
+    return this.redis.up;
+  }
+
+  /** States answered while Redis was away and not written yet (metric and /healthz). */
+  get unsyncedStates(): number {
+    return this.unsynced.size + this.unsyncedSettings.size;
+  }
+
+  async saveCall(settings: StoredCallSettings): Promise<void> {
+    await this.redis.client.multi().hset(callKey(settings.id), 'settings', JSON.stringify(settings), 'node', this.nodeId).exec().then(failedIfAny);
+  }
+
+  async updateCall(settings: StoredCallSettings): Promise<void> {
+    this.unsyncedSettings.set(settings.id, settings);
+    await this.writeSettings(settings);
+  }
+
+  async saveSpeaker(callId: string, key: string, state: StoredSpeaker): Promise<void> {
+    const id = `${callId}\n${key}`;
+    this.unsynced.set(id, { callId, key, state });
+    await this.writeSpeaker(id, callId, key, state);
+  }
+
+  async endCall(callId: string): Promise<void> {
+    this.forgetUnsynced(callId);
+    await this.redis.client.eval(END_IF_HOSTED, 2, callKey(callId), speakersKey(callId), this.nodeId);
+  }
+
+  /**
+   * Where a call not hosted here is: unknown, hosted by a live node, or taken over by this one
+   * (its node is gone) with its stored state. Throws when Redis cannot be asked.
+   */
+  async locate(callId: string): Promise<CallLocation> {
+    const [kind, node] = (await this.redis.client.eval(TAKE_IF_GONE, 1, callKey(callId), this.nodeId, nodeKeyPrefix)) as [string, string?];
+    if (kind === 'unknown') return { kind: 'unknown' };
+    if (kind === 'elsewhere') {
+      const registration = await this.redis.client.get(nodeKey(node as string));
+      return { kind: 'elsewhere', nodeId: node as string, url: registration ? (JSON.parse(registration) as { url: string }).url : undefined };
+    }
+    const [settings, speakers] = await Promise.all([this.redis.client.hget(callKey(callId), 'settings'), this.redis.client.hgetall(speakersKey(callId))]);
+    if (settings === null) return { kind: 'unknown' };
+    if (node !== this.nodeId) this.logger.warn({ callId, previousNode: node }, 'took over a call whose node is gone');
+    return {
+      kind: 'taken',
+      call: {
+        settings: JSON.parse(settings) as StoredCallSettings,
+        speakers: new Map(Object.entries(speakers).map(([key, value]) => [key, JSON.parse(value) as StoredSpeaker])),
+      },
+    };
+  }
+
+  /**
+   * Redis is back (or lost a call): every call hosted here is written again in full, so what was
+   * answered while Redis was away is there, even if Redis came back empty; a call another node
+   * took over meanwhile ends here instead.
+   */
+  async resync(hosted: readonly StoredCall[]): Promise<void> {
+    for (const { settings, speakers } of hosted) {
+      const callId = settings.id;
+      const pairs = [...speakers].flatMap(([key, state]) => [key, JSON.stringify(state)]);
+      try {
+        const written = await this.redis.client.eval(REWRITE_IF_NOT_TAKEN, 2, callKey(callId), speakersKey(callId), this.nodeId, JSON.stringify(settings), ...pairs);
+        this.forgetUnsynced(callId);
+        if (written === 0) this.onCallTakenOver(callId);
+      } catch (err) {
+        this.logger.warn({ err, callId }, 'could not write a call to Redis again; trying at the next reconnect');
+      }
+    }
+  }
+
+  private forgetUnsynced(callId: string): void {
+    for (const [id, entry] of this.unsynced) if (entry.callId === callId) this.unsynced.delete(id);
+    this.unsyncedSettings.delete(callId);
+  }
+
+  private async writeSpeaker(id: string, callId: string, key: string, state: StoredSpeaker): Promise<void> {
+    if (!this.redis.up) return;
+    try {
+      const written = await this.redis.client.eval(WRITE_IF_HOSTED, 2, callKey(callId), speakersKey(callId), this.nodeId, key, JSON.stringify(state));
+      if (written === -1) return this.onCallUnknown(callId); // stays unsynced until written in full
+      // Only if no newer state of the same identity is waiting (it replaced this entry).
+      if (this.unsynced.get(id)?.state === state) this.unsynced.delete(id);
+      if (written === 0) this.onCallTakenOver(callId);
+    } catch (err) {
+      this.logger.warn({ err, callId }, 'could not write a moderation state to Redis; it is written when Redis is back');
+    }
+  }
+
+  private async writeSettings(settings: StoredCallSettings): Promise<void> {
+    if (!this.redis.up) return;
+    try {
+      const written = await this.redis.client.eval(WRITE_SETTINGS_IF_HOSTED, 1, callKey(settings.id), this.nodeId, JSON.stringify(settings));
+      if (written === -1) return this.onCallUnknown(settings.id);
+      if (this.unsyncedSettings.get(settings.id) === settings) this.unsyncedSettings.delete(settings.id);
+      if (written === 0) this.onCallTakenOver(settings.id);
+    } catch (err) {
+      this.logger.warn({ err, callId: settings.id }, 'could not write call settings to Redis; they are written when Redis is back');
+    }
+  }
+}
+
+/** A MULTI's replies: the first error, if any, fails the whole write. */
+function failedIfAny(replies: [Error | null, unknown][] | null): void {
+  if (replies === null) throw new Error('the Redis transaction was aborted');
+  const failed = replies.find(([err]) => err !== null);
+  if (failed) throw failed[0] as Error;
+}

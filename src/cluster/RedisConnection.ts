@@ -1,0 +1,71 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { SafeEventEmitter } from '../lib/SafeEventEmitter.js';
+
+export interface RedisConnectionEvents {
+  /** Connected (again): what waited for Redis can be written now. */
+  up: [];
+  /** Lost: writes fail at once until `up`. */
+  down: [];
+}
+
+/**
+ * The node's one connection to the cluster's Redis. Commands never wait in a queue for a Redis
+ * that is not there (no offline queue, one try, a command timeout): a mute must not hang on it.
+ * It reconnects by itself, with a backoff of up to 2 s, for as long as the node runs.
+ */
+export class RedisConnection extends SafeEventEmitter<RedisConnectionEvents> {
+  readonly client: Redis;
+  private connected = false;
+  private closed = false;
+
+  constructor(url: string, commandTimeoutMs: number, logger: Logger) {
+    super();
+    this.client = new Redis(url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: commandTimeoutMs,
+      connectTimeout: Math.max(1000, commandTimeoutMs),
+      retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+      lazyConnect: true,
+    });
+    this.client.on('ready', () => {
+      if (this.connected) return;
+      this.connected = true;
+      logger.info('connected to the cluster Redis');
+      this.emit('up');
+    });
+    const lost = () => {
+      if (!this.connected) return;
+      this.connected = false;
+      if (!this.closed) logger.warn('lost the cluster Redis: mutes are still enforced here; unmutes and new calls answer 503 until it is back');
+      this.emit('down');
+    };
+    this.client.on('close', lost);
+    this.client.on('end', lost);
+    // Connection errors are what `down` and the reconnects are about; without a listener ioredis logs them to stderr.
+    this.client.on('error', () => undefined);
+  }
+
+  /** Connects; resolves also when Redis is not reachable yet (the node starts degraded and keeps trying). */
+  async start(timeoutMs: number): Promise<void> {
+    this.client.connect().catch(() => undefined);
+    if (this.connected) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.once('up', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  get up(): boolean {
+    return this.connected;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.client.disconnect();
+  }
+}
