@@ -90,7 +90,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     ...(cluster ? { hosting: cluster.hosting } : {}),
   };
   const presence = new WebRtcPresence(service, config.webrtc.reconnectGraceMs, logger.child({ component: 'webrtc' }));
-  const sockets = new SocketServer(commands, verifier, presence, config.ws, logger.child({ component: 'ws' }));
+  const sockets = new SocketServer(commands, verifier, presence, config.ws, logger.child({ component: 'ws' }), cluster?.link);
   const webhooks = new WebhookDispatcher(service, config.webhooks, logger.child({ component: 'webhooks' }));
   const cometd = new CometdServer(commands, verifier, config.cometd, baseUrl, logger.child({ component: 'cometd' }));
   const metrics = createMetrics({ service, workers: pool, webhooks, sockets, ...(cluster ? { cluster } : {}) });
@@ -106,6 +106,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     health: { liveWorkers: () => pool.pids.length, ...(cluster ? { cluster: () => cluster.health() } : {}) },
     baseUrl,
     rawEndpoint: cometd,
+    ...(cluster ? { cluster: { link: cluster.link } } : {}),
   });
   routeUpgrades(http.server, [sockets, cometd]);
 

@@ -1,28 +1,33 @@
-import type { CallHosting } from '../commands/context.js';
+import type { CallHosting, CallPlace } from '../commands/context.js';
 import type { CallService } from '../control/CallService.js';
 import { DomainError } from '../control/errors.js';
+import type { NodeRegistry } from './NodeRegistry.js';
 import type { RedisCallStateStore } from './RedisCallStateStore.js';
 import type { RedisConnection } from './RedisConnection.js';
 
+const HERE: CallPlace = { kind: 'here' };
+
 /**
- * Brings a call named by a request here when its node is gone (kill -9, restart, cut off from
- * Redis): re-placed on this node with everyone's moderation state, so a muted identity that joins
- * again starts paused. A call hosted by another live node is refused with 503 callHostedElsewhere,
- * naming that node: requests are not forwarded between nodes yet (README "More than one node").
+ * Where a call is served in the cluster. A call hosted by another live node is served there
+ * (the transports forward the request); a call whose node is gone (kill -9, restart, cut off from
+ * Redis) is re-placed here with everyone's moderation state, so a muted identity that joins
+ * again starts paused; a new call goes to the least loaded live node.
  */
 export class CallLocator implements CallHosting {
   /** One take-over per call at a time: concurrent requests for it wait for the same one. */
-  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly inFlight = new Map<string, Promise<CallPlace>>();
 
   constructor(
     private readonly service: CallService,
     private readonly store: RedisCallStateStore,
     private readonly redis: RedisConnection,
+    private readonly registry: () => NodeRegistry | undefined,
+    private readonly nodeId: string,
     private readonly onTakenOver: () => void,
   ) {}
 
-  ensureHosted(callId: string): Promise<void> {
-    if (this.service.hasCall(callId)) return Promise.resolve();
+  place(callId: string): Promise<CallPlace> {
+    if (this.service.hasCall(callId)) return Promise.resolve(HERE);
     let pending = this.inFlight.get(callId);
     if (!pending) {
       pending = this.locate(callId).finally(() => this.inFlight.delete(callId));
@@ -31,27 +36,39 @@ export class CallLocator implements CallHosting {
     return pending;
   }
 
-  private async locate(callId: string): Promise<void> {
-    if (!this.redis.up) throw unavailable(callId, 'the cluster store (Redis) cannot be reached');
+  async placeNewCall(): Promise<CallPlace> {
+    const registry = this.registry();
+    if (!registry || !this.redis.up) throw unavailable('a new call cannot be placed: the cluster store (Redis) cannot be reached');
+    let nodes;
+    try {
+      nodes = await registry.liveNodes();
+    } catch (err) {
+      throw unavailable(`a new call cannot be placed: the cluster store (Redis) did not answer (${(err as Error).message})`);
+    }
+    const load = (node: { calls: number; participants: number }) => node.participants + node.calls;
+    const mine = nodes.find((node) => node.nodeId === this.nodeId);
+    const least = nodes.reduce<(typeof nodes)[number] | undefined>((best, node) => (!best || load(node) < load(best) ? node : best), undefined);
+    // This node on a tie (no hop), and when it is not registered yet or is the least loaded.
+    if (!least || !mine || load(mine) <= load(least)) return HERE;
+    return { kind: 'node', nodeId: least.nodeId };
+  }
+
+  private async locate(callId: string): Promise<CallPlace> {
+    if (!this.redis.up) throw unavailable(`call ${callId} is not hosted on this node and the cluster store (Redis) cannot be reached`);
     let location;
     try {
       location = await this.store.locate(callId);
     } catch (err) {
-      throw unavailable(callId, `the cluster store (Redis) did not answer (${(err as Error).message})`);
+      throw unavailable(`call ${callId} is not hosted on this node and the cluster store (Redis) did not answer (${(err as Error).message})`);
     }
-    if (location.kind === 'unknown') return;
-    if (location.kind === 'elsewhere') {
-      throw new DomainError(
-        'mediaUnavailable',
-        'callHostedElsewhere',
-        `call ${callId} is hosted by node ${location.nodeId}${location.url ? ` (${location.url})` : ''}; send the request there (requests are not forwarded between nodes yet)`,
-      );
-    }
+    if (location.kind === 'unknown') return HERE;
+    if (location.kind === 'elsewhere') return { kind: 'node', nodeId: location.nodeId };
     await this.service.adoptCall(location.call);
     this.onTakenOver();
+    return HERE;
   }
 }
 
-function unavailable(callId: string, why: string): DomainError {
-  return new DomainError('mediaUnavailable', 'clusterStateUnavailable', `call ${callId} is not hosted on this node and ${why}; try again shortly`);
+function unavailable(why: string): DomainError {
+  return new DomainError('mediaUnavailable', 'clusterStateUnavailable', `${why}; try again shortly`);
 }

@@ -4,7 +4,9 @@ import type { Logger } from 'pino';
 import type { CallHosting } from '../commands/context.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { CallService } from '../control/CallService.js';
+import type { ForwardedKind, NodeLink } from '../api/nodeLink.js';
 import { CallLocator } from './CallLocator.js';
+import { ClusterBus } from './ClusterBus.js';
 import { NodeRegistry } from './NodeRegistry.js';
 import { RedisCallStateStore } from './RedisCallStateStore.js';
 import { RedisConnection } from './RedisConnection.js';
@@ -31,6 +33,7 @@ export class ClusterNode {
   readonly nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   readonly store: RedisCallStateStore;
   private readonly redis: RedisConnection;
+  private readonly bus: ClusterBus;
   private registry: NodeRegistry | undefined;
   private locator: CallLocator | undefined;
   private service: CallService | undefined;
@@ -41,6 +44,7 @@ export class ClusterNode {
     private readonly logger: Logger,
   ) {
     this.redis = new RedisConnection(config.redisUrl, config.commandTimeoutMs, logger);
+    this.bus = new ClusterBus(this.redis, this.nodeId, logger);
     this.store = new RedisCallStateStore(
       this.redis,
       this.nodeId,
@@ -60,7 +64,7 @@ export class ClusterNode {
   /** Binds the node to the domain it stores for (the domain was built with `store`). */
   attach(service: CallService): void {
     this.service = service;
-    this.locator = new CallLocator(service, this.store, this.redis, () => this.takenOver++);
+    this.locator = new CallLocator(service, this.store, this.redis, () => this.registry, this.nodeId, () => this.takenOver++);
   }
 
   /** Joins the cluster: connects (or starts degraded and keeps trying), registers, resyncs on every reconnect. */
@@ -82,6 +86,7 @@ export class ClusterNode {
       void this.store.resync(service.storedCalls());
     });
     await this.redis.start(START_WAIT_MS);
+    await this.bus.start();
     if (!this.redis.up) this.logger.warn({ redisUrl: this.config.redisUrl }, 'the cluster Redis is not reachable yet: starting degraded, retrying');
     registry.start();
   }
@@ -91,6 +96,19 @@ export class ClusterNode {
     return this.locator;
   }
 
+  /** How the transports reach other nodes (forwarded requests, roster changes). */
+  get link(): NodeLink {
+    const bus = this.bus;
+    const timeoutMs = this.config.requestTimeoutMs;
+    return {
+      request: (nodeId: string, kind: ForwardedKind, payload: unknown) => bus.request(nodeId, kind, payload, timeoutMs),
+      handle: (kind, handler) => bus.handle(kind, handler),
+      publishRoster: (callId, message) => bus.publishRoster(callId, message),
+      watchRoster: (callId, listener) => bus.watchRoster(callId, listener),
+      unwatchRoster: (callId) => bus.unwatchRoster(callId),
+    };
+  }
+
   health(): ClusterHealth {
     return { nodeId: this.nodeId, redis: this.redis.up ? 'up' : 'down', unsyncedStates: this.store.unsyncedStates, callsTakenOver: this.takenOver };
   }
@@ -98,6 +116,7 @@ export class ClusterNode {
   /** Leaves the cluster: the registration goes at once, so the calls can move without waiting nodeTtlMs. */
   async close(): Promise<void> {
     await this.registry?.close();
+    this.bus.close();
     this.redis.close();
   }
 }

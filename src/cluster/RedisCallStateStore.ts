@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type { CallStateStore, StoredCall, StoredCallSettings, StoredSpeaker } from '../control/callStateStore.js';
 import type { RedisConnection } from './RedisConnection.js';
-import { callKey, nodeKey, nodeKeyPrefix, speakersKey } from './keys.js';
+import { callKey, nodeKeyPrefix, speakersKey } from './keys.js';
 
 /** Where a call is hosted, as the cluster's Redis says. */
 export type CallLocation =
   | { kind: 'unknown' }
-  | { kind: 'elsewhere'; nodeId: string; url: string | undefined }
+  | { kind: 'elsewhere'; nodeId: string }
   /** Hosted by a node that is gone (or was never set up here): this node takes it, with its state. */
   | { kind: 'taken'; call: StoredCall };
 
@@ -106,10 +106,7 @@ export class RedisCallStateStore implements CallStateStore {
   async locate(callId: string): Promise<CallLocation> {
     const [kind, node] = (await this.redis.client.eval(TAKE_IF_GONE, 1, callKey(callId), this.nodeId, nodeKeyPrefix)) as [string, string?];
     if (kind === 'unknown') return { kind: 'unknown' };
-    if (kind === 'elsewhere') {
-      const registration = await this.redis.client.get(nodeKey(node as string));
-      return { kind: 'elsewhere', nodeId: node as string, url: registration ? (JSON.parse(registration) as { url: string }).url : undefined };
-    }
+    if (kind === 'elsewhere') return { kind: 'elsewhere', nodeId: node as string };
     const [settings, speakers] = await Promise.all([this.redis.client.hget(callKey(callId), 'settings'), this.redis.client.hgetall(speakersKey(callId))]);
     if (settings === null) return { kind: 'unknown' };
     if (node !== this.nodeId) this.logger.warn({ callId, previousNode: node }, 'took over a call whose node is gone');

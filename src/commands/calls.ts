@@ -1,12 +1,22 @@
 import type { Call } from '../control/Call.js';
 import type { CreateCallInput } from '../control/CallService.js';
 import type { Principal } from '../control/Principal.js';
-import type { CommandContext } from './context.js';
+import type { CallPlace, CommandContext } from './context.js';
 import { callInScope } from './scope.js';
 import { authorizeRtpMedia } from './rtpMedia.js';
 import type { CallView } from './views.js';
 
 /** Creating a call: applications only (as in Graph); its own leg follows the plain-RTP rules. */
+/**
+ * With a cluster: where a new call goes (the least loaded live node), decided before the request
+ * is served, for an application token only. Without a cluster: undefined (here).
+ */
+export function placeNewCall(ctx: CommandContext, principal: Principal): Promise<CallPlace> | undefined {
+  if (!ctx.hosting) return undefined;
+  ctx.policy.requireApp(principal, 'creating a call');
+  return ctx.hosting.placeNewCall();
+}
+
 export async function createCall(ctx: CommandContext, principal: Principal, input: CreateCallInput): Promise<CallView> {
   ctx.policy.requireApp(principal, 'creating a call');
   if (input.media) authorizeRtpMedia(ctx, principal, input.media);

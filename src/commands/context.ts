@@ -19,11 +19,16 @@ export interface CommandContext {
   readonly hosting?: CallHosting;
 }
 
+/** Where a call named by a request is served: here (also: nowhere, the command answers 404), or on another live node. */
+export type CallPlace = { kind: 'here' } | { kind: 'node'; nodeId: string };
+
 /** Finds where a call is hosted in the cluster (see src/cluster/CallLocator.ts). */
 export interface CallHosting {
   /**
-   * Resolves once the call is hosted here, or when no node hosts it (the command then answers
-   * 404); throws a DomainError when another live node hosts it or the cluster cannot be asked.
+   * Where the call is served; a call whose node is gone is taken over here first. Throws a
+   * DomainError (503) when the cluster cannot be asked.
    */
-  ensureHosted(callId: string): Promise<void>;
+  place(callId: string): Promise<CallPlace>;
+  /** Where a new call goes: the live node with the least load (this one on a tie). */
+  placeNewCall(): Promise<CallPlace>;
 }

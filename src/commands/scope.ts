@@ -1,6 +1,6 @@
 import type { Call } from '../control/Call.js';
 import type { Principal } from '../control/Principal.js';
-import type { CommandContext } from './context.js';
+import type { CallPlace, CommandContext } from './context.js';
 
 /**
  * The call a command acts on, looked up only once the call id is inside the token's scope: a
@@ -12,13 +12,14 @@ export function callInScope(ctx: CommandContext, principal: Principal, callId: s
 }
 
 /**
- * With a cluster: a call another node hosted until it died is taken over here, before the command
- * that names it runs (a call hosted by a live node is a 503 naming it). Only for a call id inside
- * the token's scope, so a token cannot make this node take over calls it has nothing to do with.
- * Without a cluster, or for a call hosted here, nothing to wait for.
+ * With a cluster: where the call a request names is served. A call another node hosted until it
+ * died is taken over here first; one hosted by a live node is served there (the transport
+ * forwards the request). Only for a call id inside the token's scope, so a token cannot make this
+ * node take over calls it has nothing to do with. Without a cluster, or for a call hosted here:
+ * undefined, nothing to wait for.
  */
-export function hostCall(ctx: CommandContext, principal: Principal, callId: string): Promise<void> | undefined {
+export function hostCall(ctx: CommandContext, principal: Principal, callId: string): Promise<CallPlace> | undefined {
   if (!ctx.hosting || ctx.service.hasCall(callId)) return undefined;
   ctx.policy.requireCallScope(principal, callId);
-  return ctx.hosting.ensureHosted(callId);
+  return ctx.hosting.place(callId);
 }

@@ -27,6 +27,8 @@ export interface GatewayConfigInput {
     heartbeatMs: number;
     /** A Redis command not answered within this fails (a mute does not wait on a stuck Redis). */
     commandTimeoutMs: number;
+    /** A request forwarded to the node hosting the call, not answered within this: 503 nodeUnreachable. */
+    requestTimeoutMs: number;
   };
   media: {
     /** Address the RTP sockets bind to. */
@@ -255,13 +257,14 @@ export const configSchema = {
     cluster: {
       type: 'object',
       additionalProperties: false,
-      required: ['redisUrl', 'nodeTtlMs', 'heartbeatMs', 'commandTimeoutMs'],
+      required: ['redisUrl', 'nodeTtlMs', 'heartbeatMs', 'commandTimeoutMs', 'requestTimeoutMs'],
       properties: {
         $comment: { type: 'string' },
         redisUrl: { anyOf: [{ type: 'null' }, { type: 'string', pattern: '^rediss?://', maxLength: 2048 }] },
         nodeTtlMs: { type: 'integer', minimum: 1000, maximum: 600_000 },
         heartbeatMs: { type: 'integer', minimum: 100, maximum: 60_000 },
         commandTimeoutMs: { type: 'integer', minimum: 10, maximum: 60_000 },
+        requestTimeoutMs: { type: 'integer', minimum: 10, maximum: 60_000 },
       },
     },
     auth: {

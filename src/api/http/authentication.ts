@@ -1,18 +1,23 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { UNAUTHENTICATED_APP, type Principal } from '../../control/Principal.js';
 import { TokenVerifier } from '../auth/TokenVerifier.js';
+import { FORWARDED_HEADER, type ForwardedPrincipals } from './forwardedPrincipals.js';
 import { documentBearerAuth } from './openapi.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the authentication hook of the protected scope; null elsewhere. */
     principal: Principal | null;
+    /** Served for another node of the cluster, which verified the principal (see callHosting.ts). */
+    forwarded: boolean;
   }
 }
 
 export interface AuthenticationOptions {
   /** Null when authentication is switched off: every request acts as the application. */
   verifier: TokenVerifier | null;
+  /** With a cluster: principals of requests other nodes forwarded here (see callHosting.ts). */
+  forwarded?: ForwardedPrincipals;
 }
 
 /**
@@ -28,9 +33,16 @@ export interface AuthenticationOptions {
 export function registerAuthenticated(app: FastifyInstance, options: AuthenticationOptions, routes: (scope: FastifyInstance) => void): void {
   void app.register(async (scope) => {
     scope.decorateRequest('principal', null);
+    scope.decorateRequest('forwarded', false);
     // The document says which routes need the token from where they are registered, not from a list.
     if (options.verifier) documentBearerAuth(scope);
     scope.addHook('onRequest', async (request) => {
+      const forwarded = options.forwarded?.take(request.headers[FORWARDED_HEADER]);
+      if (forwarded) {
+        request.principal = forwarded;
+        request.forwarded = true;
+        return;
+      }
       request.principal = options.verifier
         ? await options.verifier.verify(TokenVerifier.fromAuthorizationHeader(request.headers.authorization))
         : UNAUTHENTICATED_APP;

@@ -1,19 +1,101 @@
-import type { FastifyInstance } from 'fastify';
-import type { CommandContext } from '../../commands/context.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { placeNewCall } from '../../commands/calls.js';
+import type { CallPlace, CommandContext } from '../../commands/context.js';
 import { hostCall } from '../../commands/scope.js';
+import { DomainError } from '../../control/errors.js';
+import { callsPath } from '../graph/resources.js';
+import { principalFromWire, principalToWire, type NodeLink, type WirePrincipal } from '../nodeLink.js';
 import { principalOf } from './authentication.js';
+import { FORWARDED_HEADER, type ForwardedPrincipals } from './forwardedPrincipals.js';
+
+/** Request headers that travel with a forwarded request; the token does not (the principal does). */
+const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'client-request-id', 'prefer'];
+/** Reply headers that come back (request-id is this node's own, set on the way out). */
+const FORWARDED_REPLY_HEADERS = ['content-type', 'location', 'server-timing', 'retry-after'];
+
+export interface ForwardedHttpRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  principal: WirePrincipal;
+}
+
+export interface ForwardedHttpReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
 
 /**
- * With a cluster: before a route that names a call (`:callId`) runs its command, the call is
- * brought here if its node is gone (see hostCall). A call hosted here, the usual case and every
- * mute's, passes without a promise.
+ * With a cluster: a route naming a call (`:callId`) hosted by another node is served by that node
+ * (the request goes there over Redis and its answer comes back as it is: its 200 to a mute means
+ * its worker confirmed the pause); a call whose node is gone is taken over here first; a new call
+ * (POST /communications/calls) goes to the least loaded node. A call hosted here, the usual case
+ * and every local mute's, passes without a promise.
  */
-export function hostNamedCalls(scope: FastifyInstance, ctx: CommandContext): void {
-  if (!ctx.hosting) return;
-  scope.addHook('preHandler', (request, _reply, done) => {
+export function hostNamedCalls(scope: FastifyInstance, ctx: CommandContext, link: NodeLink | undefined): void {
+  if (!ctx.hosting || !link) return;
+  scope.addHook('preHandler', (request, reply, done) => {
     const callId = (request.params as { callId?: unknown } | undefined)?.callId;
-    const pending = typeof callId === 'string' ? hostCall(ctx, principalOf(request), callId) : undefined;
+    const creates = request.method === 'POST' && request.routeOptions.url === callsPath;
+    const pending = typeof callId === 'string' ? hostCall(ctx, principalOf(request), callId) : creates ? placeNewCall(ctx, principalOf(request)) : undefined;
     if (!pending) return done();
-    pending.then(() => done(), done);
+    pending.then((place) => {
+      if (place.kind === 'here') return done();
+      forward(link, request, reply, place).catch(done);
+    }, done);
+  });
+}
+
+async function forward(link: NodeLink, request: FastifyRequest, reply: FastifyReply, place: Extract<CallPlace, { kind: 'node' }>): Promise<void> {
+  // A request another node forwarded here is served here or refused: never sent on (no loops).
+  if (request.forwarded) throw new DomainError('mediaUnavailable', 'nodeUnreachable', `the call moved to node ${place.nodeId} while the request was on its way; try again`);
+  const headers: Record<string, string> = {};
+  for (const name of FORWARDED_REQUEST_HEADERS) {
+    const value = request.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  const forwarded: ForwardedHttpRequest = {
+    method: request.method,
+    url: request.url,
+    headers,
+    ...(request.body !== undefined && request.body !== null ? { body: JSON.stringify(request.body) } : {}),
+    principal: principalToWire(principalOf(request)),
+  };
+  let answer: ForwardedHttpReply;
+  try {
+    answer = (await link.request(place.nodeId, 'http', forwarded)) as ForwardedHttpReply;
+  } catch (err) {
+    throw new DomainError('mediaUnavailable', 'nodeUnreachable', `node ${place.nodeId}, which hosts this call, did not answer: ${(err as Error).message}`);
+  }
+  void reply.code(answer.status);
+  for (const [name, value] of Object.entries(answer.headers)) void reply.header(name, value);
+  // The body is the other node's reply as it was serialized there (not serialized again).
+  void reply.send(answer.body === '' ? undefined : answer.body);
+}
+
+/** Serves HTTP requests other nodes forward here, through this node's own routes (inject). */
+export function serveForwardedHttp(app: FastifyInstance, principals: ForwardedPrincipals, link: NodeLink): void {
+  link.handle('http', async (payload) => {
+    const request = payload as ForwardedHttpRequest;
+    const key = principals.issue(principalFromWire(request.principal));
+    try {
+      const response = await app.inject({
+        method: request.method as 'GET',
+        url: request.url,
+        headers: { ...request.headers, [FORWARDED_HEADER]: key },
+        ...(request.body !== undefined ? { payload: request.body } : {}),
+      });
+      const headers: Record<string, string> = {};
+      for (const name of FORWARDED_REPLY_HEADERS) {
+        const value = response.headers[name];
+        if (typeof value === 'string') headers[name] = value;
+      }
+      const answer: ForwardedHttpReply = { status: response.statusCode, headers, body: response.body };
+      return answer;
+    } finally {
+      principals.take(key);
+    }
   });
 }

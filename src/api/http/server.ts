@@ -14,7 +14,9 @@ import { markArrival } from './serverTiming.js';
 import { registerOpenApi } from './openapi.js';
 import { callRoutes } from './routes/calls.js';
 import { genesysRoutes } from './routes/genesys.js';
-import { hostNamedCalls } from './callHosting.js';
+import type { NodeLink } from '../nodeLink.js';
+import { hostNamedCalls, serveForwardedHttp } from './callHosting.js';
+import { ForwardedPrincipals } from './forwardedPrincipals.js';
 import { healthRoutes, metricsRoutes, type HealthSource } from './routes/health.js';
 import { moderationRoutes } from './routes/moderation.js';
 import { muteRoutes } from './routes/mute.js';
@@ -26,6 +28,8 @@ import { MAX_REQUEST_NESTING, nestsDeeperThan } from '../../lib/jsonNesting.js';
 export interface HttpServerOptions {
   /** The commands every route calls (authorization lives there, not in the routes). */
   commands: CommandContext;
+  /** With a cluster: requests for calls on other nodes go there, theirs for calls here come in. */
+  cluster?: { link: NodeLink };
   /** Null: authentication switched off (every request acts as the application). */
   verifier: TokenVerifier | null;
   publicMetrics: boolean;
@@ -141,9 +145,11 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   });
 
   // Everything else only behind a verified token (or as the application when auth is off).
-  registerAuthenticated(app, { verifier: options.verifier }, (scope) => {
+  // With a cluster: the principals of requests other nodes forward here (verified there).
+  const forwarded = options.cluster ? new ForwardedPrincipals() : undefined;
+  registerAuthenticated(app, { verifier: options.verifier, ...(forwarded ? { forwarded } : {}) }, (scope) => {
     const context = options.commands;
-    hostNamedCalls(scope, context);
+    hostNamedCalls(scope, context, options.cluster?.link);
     callRoutes(scope, context);
     participantRoutes(scope, context);
     muteRoutes(scope, context);
@@ -154,5 +160,6 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     genesysRoutes(scope, context, options.baseUrl);
     if (!options.publicMetrics) metricsRoutes(scope, options.metrics);
   });
+  if (options.cluster && forwarded) serveForwardedHttp(app, forwarded, options.cluster.link);
   return app;
 }

@@ -1,12 +1,10 @@
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { CommandContext } from '../../commands/context.js';
-import { moderate, muteAll, setHand } from '../../commands/moderation.js';
-import { mute, unmute } from '../../commands/mute.js';
 import { subscribeRoster } from '../../commands/roster.js';
 import { hostCall } from '../../commands/scope.js';
 import { joinWebRtc, routerRtpCapabilities } from '../../commands/webrtc.js';
-import { operationResource } from '../graph/resources.js';
+import { isCallRequest, runCallRequest } from './callRequests.js';
 import type { Principal } from '../../control/Principal.js';
 import { DomainError } from '../../control/errors.js';
 import type { Participant } from '../../control/Participant.js';
@@ -37,6 +35,8 @@ export interface SubscriptionRegistry {
   release(connection: SocketConnection): void;
   /** Remembers which connection joined a WebRTC participant (to tell it to reconnect). */
   own(participantId: string, connection: SocketConnection): void;
+  /** With a cluster: serves a request about a call another node hosts (answers on the connection). */
+  forward(connection: SocketConnection, request: ClientRequest, nodeId: string): Promise<void>;
 }
 
 /**
@@ -143,8 +143,16 @@ export class SocketConnection {
     const ctx = this.commands;
     const principal = this.principal;
     // With a cluster: a call whose node is gone is taken over here first (nothing to wait for otherwise).
+    // With a cluster: a call another node hosts is served there (see SocketServer).
     const hosting = 'callId' in request ? hostCall(ctx, principal, request.callId) : undefined;
-    if (hosting) await hosting;
+    if (hosting) {
+      const place = await hosting;
+      if (place.kind === 'node') return this.registry.forward(this, request, place.nodeId);
+    }
+    if (isCallRequest(request)) {
+      this.send(await runCallRequest(ctx, principal, request, receivedAt));
+      return;
+    }
     switch (request.type) {
       case 'subscribe':
       case 'resync': {
@@ -161,16 +169,6 @@ export class SocketConnection {
         this.registry.unsubscribe(this, request.callId);
         this.send({ type: 'ack', requestId: request.requestId, callId: request.callId });
         return;
-      case 'mute':
-      case 'unmute': {
-        const meta = { clientContext: request.clientContext, receivedAt };
-        const operation =
-          request.type === 'mute'
-            ? await mute(ctx, principal, request.callId, request.participantId, meta)
-            : await unmute(ctx, principal, request.callId, request.participantId, meta);
-        this.send({ type: 'operation', requestId: request.requestId, operation });
-        return;
-      }
       case 'getRouterRtpCapabilities':
         this.result(request.requestId, { rtpCapabilities: routerRtpCapabilities(ctx, principal, request.callId) });
         return;
@@ -202,25 +200,6 @@ export class SocketConnection {
         await ctx.signaling.resumeConsumer(this.own(request), request.consumerId);
         this.result(request.requestId, {});
         return;
-      case 'requestUnmute':
-      case 'lock':
-      case 'unlock':
-      case 'deafen':
-      case 'undeafen': {
-        const operation = await moderate(ctx, principal, request.type, request.callId, request.participantId, request.clientContext);
-        this.result(request.requestId, operationResource(operation));
-        return;
-      }
-      case 'raiseHand':
-      case 'lowerHand':
-        await setHand(ctx, principal, request.callId, request.participantId, request.type === 'raiseHand');
-        this.result(request.requestId, {});
-        return;
-      case 'muteAll': {
-        const operation = await muteAll(ctx, principal, request.callId, request.exceptParticipantIds ?? [], request.clientContext);
-        this.result(request.requestId, operationResource(operation));
-        return;
-      }
       case 'leave': {
         const participant = this.own(request);
         this.participants.delete(participant.id);

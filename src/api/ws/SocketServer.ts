@@ -12,7 +12,10 @@ import { UNAUTHENTICATED_APP, type Principal } from '../../control/Principal.js'
 import { AuthError, TokenVerifier } from '../auth/TokenVerifier.js';
 import { rawGraphErrorResponse } from '../http/graphErrors.js';
 import { pathOf } from '../http/upgradeRouter.js';
+import type { NodeLink } from '../nodeLink.js';
 import { CallSubscribers } from './CallSubscribers.js';
+import type { ClientRequest } from './protocol.js';
+import { RemoteRosters } from './RemoteRosters.js';
 import type { WireCodec } from './codec.js';
 import { jsonCodec } from './jsonCodec.js';
 import { protoCodec } from './protoCodec.js';
@@ -48,6 +51,8 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
   private readonly pending: { call: Call; change: RosterChange }[] = [];
   private flushSoon: NodeJS.Immediate | undefined;
   private readonly keepalive: NodeJS.Timeout;
+  /** With a cluster: subscribers of calls on other nodes, and this node's calls for theirs. */
+  private readonly remote: RemoteRosters | undefined;
 
   constructor(
     private readonly commands: CommandContext,
@@ -55,8 +60,16 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
     private readonly presence: WebRtcPresence,
     private readonly options: SocketServerOptions,
     private readonly log: Logger,
+    link?: NodeLink,
   ) {
     super();
+    this.remote = link
+      ? new RemoteRosters(link, commands, codecs, {
+          subscribe: (connection, callId, sequence) => this.subscribe(connection, callId, sequence),
+          unsubscribe: (connection, callId) => this.unsubscribe(connection, callId),
+          subscribersOf: (callId) => this.subscribers.get(callId)?.connections,
+        })
+      : undefined;
     const service = commands.service;
     this.wss = new WebSocketServer({
       noServer: true,
@@ -134,7 +147,15 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
     connection.subscriptions.delete(callId);
     const set = this.subscribers.get(callId);
     set?.delete(connection);
-    if (set?.size === 0) this.subscribers.delete(callId);
+    if (set?.size === 0) {
+      this.subscribers.delete(callId);
+      this.remote?.released(callId);
+    }
+  }
+
+  forward(connection: SocketConnection, request: ClientRequest, nodeId: string): Promise<void> {
+    if (!this.remote) return Promise.reject(new Error('forward() without a cluster'));
+    return this.remote.forward(connection, request, nodeId);
   }
 
   own(participantId: string, connection: SocketConnection): void {
@@ -179,7 +200,8 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
   private broadcast(call: Call, change: RosterChange): void {
     if (change.kind === 'left') this.owners.delete(change.participant.id);
     const set = this.subscribers.get(call.id);
-    if (!set || set.size === 0) return;
+    // With a cluster, every change is published for subscribers on other nodes too.
+    if ((!set || set.size === 0) && !this.remote) return;
     this.pending.push({ call, change: change.kind === 'callEnded' ? change : { ...change, participant: pinnedState(change.participant) } });
     this.flushSoon ??= setImmediate(() => this.flush());
   }
@@ -190,9 +212,12 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
     this.flushSoon = undefined;
     for (const { call, change } of this.pending.splice(0)) {
       const set = this.subscribers.get(call.id);
-      if (!set) continue;
-      const started = process.hrtime.bigint();
       const frames = new Map<WireCodec, string | Uint8Array>();
+      if (!set) {
+        this.remote?.publish(call, change, frames);
+        continue;
+      }
+      const started = process.hrtime.bigint();
       for (const codec of set.codecs()) frames.set(codec, codec.encode({ type: 'delta', call, change }));
       for (const connection of set.connections) {
         // A snapshot taken after the change already contains it.
@@ -203,6 +228,7 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
         connection.subscriptions.set(call.id, change.sequence);
       }
       this.emit('fanOut', Number(process.hrtime.bigint() - started) / 1e9, set.size);
+      this.remote?.publish(call, change, frames);
       if (change.kind === 'callEnded') for (const connection of [...set.connections]) this.unsubscribe(connection, call.id);
     }
   }

@@ -1,0 +1,36 @@
+import type { Principal } from '../control/Principal.js';
+
+/**
+ * What the transports need from the cluster to serve a call hosted by another node (see
+ * src/cluster/ClusterNode.ts): ask that node, and follow its calls' roster changes. Nodes trust
+ * each other (a principal verified on one node is taken as is by the other): the cluster's Redis
+ * must be as private as the token secret.
+ */
+export interface NodeLink {
+  /** Asks `nodeId` to serve `kind`; rejects (NodeUnreachable) after the cluster's request timeout. */
+  request(nodeId: string, kind: ForwardedKind, payload: unknown): Promise<unknown>;
+  /** Serves `kind` for other nodes. */
+  handle(kind: ForwardedKind, handler: (payload: unknown) => Promise<unknown>): void;
+  /** Publishes one roster change of a call hosted here (the same frames its own subscribers get). */
+  publishRoster(callId: string, message: string): void;
+  /** Follows a call hosted elsewhere; resolves once subscribed. */
+  watchRoster(callId: string, listener: (message: string) => void): Promise<void>;
+  unwatchRoster(callId: string): void;
+}
+
+/** `http`: an HTTP request; `socketRequest`: a WebSocket request about a call; `snapshot`: a roster snapshot. */
+export type ForwardedKind = 'http' | 'socketRequest' | 'snapshot';
+
+/** A Principal as JSON (a moderator's calls as an array). */
+export type WirePrincipal =
+  | { kind: 'app'; subject: string }
+  | { kind: 'moderator'; subject: string; calls: string[] | 'all' }
+  | { kind: 'participant'; subject: string; callId: string; participantId?: string };
+
+export function principalToWire(principal: Principal): WirePrincipal {
+  return principal.kind === 'moderator' ? { ...principal, calls: principal.calls === 'all' ? 'all' : [...principal.calls] } : { ...principal };
+}
+
+export function principalFromWire(wire: WirePrincipal): Principal {
+  return wire.kind === 'moderator' ? { ...wire, calls: wire.calls === 'all' ? 'all' : new Set(wire.calls) } : { ...wire };
+}

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { KEY_PREFIX } from './keys.js';
+import type { RedisConnection } from './RedisConnection.js';
+
+/** A request to another node that got no answer in time, or that no node was listening for. */
+export class NodeUnreachable extends Error {
+  override name = 'NodeUnreachable';
+}
+
+type RequestHandler = (payload: unknown) => Promise<unknown>;
+
+interface RequestMessage {
+  id: string;
+  kind: string;
+  replyTo: string;
+  payload: unknown;
+}
+type ReplyMessage = { id: string; ok: true; result: unknown } | { id: string; ok: false; error: string };
+
+const requestsChannel = (nodeId: string) => `${KEY_PREFIX}node:${nodeId}:requests`;
+const repliesChannel = (nodeId: string) => `${KEY_PREFIX}node:${nodeId}:replies`;
+const rosterChannel = (callId: string) => `${KEY_PREFIX}roster:${callId}`;
+
+/**
+ * Messages between nodes over Redis pub/sub, as LiveKit's nodes talk (a request channel per
+ * node, replies on the asker's channel, a timeout), plus one channel per call on which its node
+ * publishes the call's roster changes. One subscriber connection carries all of it, so a node
+ * receives what another published in the order it was published.
+ */
+export class ClusterBus {
+  private readonly subscriber: Redis;
+  private readonly handlers = new Map<string, RequestHandler>();
+  private readonly pending = new Map<string, { resolve: (value: unknown) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly rosterListeners = new Map<string, (message: string) => void>();
+
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly nodeId: string,
+    private readonly logger: Logger,
+  ) {
+    // ioredis subscribes again by itself after a reconnect (autoResubscribe).
+    this.subscriber = redis.client.duplicate({ lazyConnect: true });
+    this.subscriber.on('error', () => undefined);
+    this.subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+  }
+
+  /** Connects the subscriber; resolves also when Redis is not there yet (it subscribes once it is). */
+  async start(): Promise<void> {
+    await this.subscriber.connect().catch(() => undefined);
+    await this.subscriber.subscribe(requestsChannel(this.nodeId), repliesChannel(this.nodeId)).catch((err: unknown) => {
+      this.logger.warn({ err }, 'could not subscribe to the cluster channels yet');
+    });
+  }
+
+  /** Serves requests of `kind` from other nodes. */
+  handle(kind: string, handler: RequestHandler): void {
+    this.handlers.set(kind, handler);
+  }
+
+  /** Asks another node; rejects with NodeUnreachable when nobody listens or nothing came back in time. */
+  async request(nodeId: string, kind: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+    if (!this.redis.up) throw new NodeUnreachable('the cluster Redis cannot be reached');
+    const message: RequestMessage = { id: randomUUID(), kind, replyTo: repliesChannel(this.nodeId), payload };
+    const answered = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(message.id);
+        reject(new NodeUnreachable(`node ${nodeId} did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(message.id, { resolve, reject, timer });
+    });
+    // Handled here too: a publish that fails settles it below, before anyone awaits it.
+    answered.catch(() => undefined);
+    let receivers: number;
+    try {
+      receivers = await this.redis.client.publish(requestsChannel(nodeId), JSON.stringify(message));
+    } catch (err) {
+      this.settle({ id: message.id, ok: false, error: `cannot reach the cluster Redis: ${(err as Error).message}` });
+      throw new NodeUnreachable(`cannot reach the cluster Redis: ${(err as Error).message}`);
+    }
+    if (receivers === 0) {
+      this.settle({ id: message.id, ok: false, error: 'no receiver' });
+      throw new NodeUnreachable(`node ${nodeId} is not listening`);
+    }
+    return answered;
+  }
+
+  /** Publishes one roster change of a call hosted here. */
+  publishRoster(callId: string, message: string): void {
+    if (!this.redis.up) return;
+    this.redis.client.publish(rosterChannel(callId), message).catch(() => undefined);
+  }
+
+  /** Receives a remote call's roster changes from now on (resolves once subscribed). */
+  async watchRoster(callId: string, listener: (message: string) => void): Promise<void> {
+    this.rosterListeners.set(callId, listener);
+    try {
+      await this.subscriber.subscribe(rosterChannel(callId));
+    } catch (err) {
+      this.rosterListeners.delete(callId);
+      throw new NodeUnreachable(`cannot subscribe to call ${callId}'s roster: ${(err as Error).message}`);
+    }
+  }
+
+  unwatchRoster(callId: string): void {
+    this.rosterListeners.delete(callId);
+    this.subscriber.unsubscribe(rosterChannel(callId)).catch(() => undefined);
+  }
+
+  close(): void {
+    for (const [id, { reject, timer }] of this.pending) {
+      clearTimeout(timer);
+      reject(new NodeUnreachable('the node is shutting down'));
+      this.pending.delete(id);
+    }
+    this.subscriber.disconnect();
+  }
+
+  private onMessage(channel: string, raw: string): void {
+    if (channel === repliesChannel(this.nodeId)) return this.settle(JSON.parse(raw) as ReplyMessage);
+    if (channel === requestsChannel(this.nodeId)) return void this.serve(JSON.parse(raw) as RequestMessage);
+    const callId = channel.slice(rosterChannel('').length);
+    this.rosterListeners.get(callId)?.(raw);
+  }
+
+  private async serve(message: RequestMessage): Promise<void> {
+    const handler = this.handlers.get(message.kind);
+    let reply: ReplyMessage;
+    try {
+      if (!handler) throw new Error(`no handler for ${message.kind}`);
+      reply = { id: message.id, ok: true, result: await handler(message.payload) };
+    } catch (err) {
+      reply = { id: message.id, ok: false, error: (err as Error).message };
+    }
+    await this.redis.client.publish(message.replyTo, JSON.stringify(reply)).catch((err: unknown) => {
+      this.logger.warn({ err, kind: message.kind }, 'could not answer another node');
+    });
+  }
+
+  private settle(reply: ReplyMessage): void {
+    const pending = this.pending.get(reply.id);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.pending.delete(reply.id);
+    if (reply.ok) pending.resolve(reply.result);
+    else pending.reject(new NodeUnreachable(reply.error));
+  }
+}

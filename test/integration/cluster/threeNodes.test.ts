@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import type { RtpPeer } from '../../../native-bench/lib/RtpPeer.js';
+import type { Gateway } from '../../../src/gateway.js';
+import { apiClient, sleep, startTestGateway, waitFor } from '../../helpers/gateway.js';
+import { startMainProcess, type MainProcess } from '../../helpers/mainProcess.js';
+import { RedisServer } from '../../helpers/redisServer.js';
+import { RosterClient } from '../../helpers/rosterClient.js';
+import { createGroupCall, joinRtp, receivedSince, type RtpParticipant } from '../../helpers/rtpCall.js';
+
+/** Short liveness so that a killed node's calls can move within a test (config minimum 1000). */
+const CLUSTER_ENV = { MUTEGATE_CLUSTER_NODE_TTL_MS: '1000', MUTEGATE_CLUSTER_HEARTBEAT_MS: '200' };
+
+type Api = ReturnType<typeof apiClient>;
+
+/** Retries a request while the cluster answers 503 (a node or Redis coming back), for up to `ms`. */
+async function until503Passes(send: () => ReturnType<Api['get']>, ms = 8000): ReturnType<Api['get']> {
+  const deadline = Date.now() + ms;
+  let res = await send();
+  while (res.status === 503 && Date.now() < deadline) {
+    await sleep(100);
+    res = await send();
+  }
+  return res;
+}
+
+/**
+ * Three nodes sharing one real redis-server: A (a real process, so that it can be killed with -9)
+ * hosts the call and the media; B and C serve it through A (real workers, real RTP on 127.0.0.1).
+ */
+describe('cluster of three nodes: any node serves any call', () => {
+  let redis: RedisServer;
+  let nodeA: MainProcess;
+  let nodeB: Gateway;
+  let nodeC: Gateway;
+  let inspect: Redis;
+  let apiA: Api;
+  let apiB: Api;
+  let apiC: Api;
+  const peers: RtpPeer[] = [];
+  const subscribers: RosterClient[] = [];
+  let callId: string;
+  let x: RtpParticipant;
+  let listener: RtpParticipant;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    inspect = redis.client();
+    nodeA = startMainProcess({ MUTEGATE_CLUSTER_REDIS_URL: redis.url, MUTEGATE_AUTH_ALLOW_APP_REMOTE_UNMUTE: 'true', ...CLUSTER_ENV });
+    nodeB = await startTestGateway({ MUTEGATE_CLUSTER_REDIS_URL: redis.url, ...CLUSTER_ENV });
+    nodeC = await startTestGateway({ MUTEGATE_CLUSTER_REDIS_URL: redis.url, ...CLUSTER_ENV });
+    apiA = apiClient(await nodeA.listening);
+    apiB = apiClient(nodeB.url);
+    apiC = apiClient(nodeC.url);
+
+    callId = await createGroupCall(apiA);
+    x = await joinRtp(apiA, callId);
+    listener = await joinRtp(apiA, callId);
+    peers.push(x.peer, listener.peer);
+    x.startStreaming();
+    await waitFor(() => receivedSince(listener.peer, x.peer, 0) >= 10, 5000, 'X → listener on A');
+  }, 30_000);
+  afterAll(async () => {
+    for (const client of subscribers.splice(0)) client.close();
+    for (const peer of peers.splice(0)) peer.close();
+    nodeA?.child.kill('SIGKILL');
+    await nodeB?.close();
+    await nodeC?.close();
+    inspect?.disconnect();
+    await redis?.kill();
+  });
+
+  it('mutes through B a participant whose media is on A: 0 packets forwarded after the 200; C’s subscribers (JSON and protobuf) get the delta in sequence', async () => {
+    const json = await RosterClient.connect(nodeC.url, 'json');
+    const proto = await RosterClient.connect(nodeC.url, 'proto');
+    subscribers.push(json, proto);
+    for (const client of [json, proto]) {
+      const snapshot = await client.answer(client.request({ type: 'subscribe', callId }));
+      expect(snapshot.error, JSON.stringify(snapshot)).toBeUndefined();
+    }
+    const sequence = json.snapshotSequence();
+    expect(sequence).toBeGreaterThanOrEqual(2); // X and the listener joined
+    expect(proto.snapshotSequence()).toBe(sequence);
+
+    const mute = await apiB.post(`/communications/calls/${callId}/participants/${x.id}/mute`, { clientContext: 'through B' });
+    const afterMute = x.peer.nextCounter;
+    expect(mute.status, JSON.stringify(mute.body)).toBe(200);
+    expect(mute.body).toMatchObject({ status: 'completed', clientContext: 'through B' });
+    expect(mute.headers.get('location')).toBe(`/communications/calls/${callId}/operations/${mute.body.id}`);
+    // The operation is readable through any node.
+    expect((await apiC.get(`/communications/calls/${callId}/operations/${mute.body.id}`)).body).toMatchObject({ id: mute.body.id, status: 'completed' });
+
+    await sleep(600);
+    expect(x.peer.nextCounter - afterMute, 'X kept sending').toBeGreaterThanOrEqual(20);
+    expect(receivedSince(listener.peer, x.peer, afterMute), 'packets of muted X forwarded by A').toBe(0);
+
+    for (const client of [json, proto]) {
+      await waitFor(() => client.deltas().length >= 1, 3000, `delta on C (${client.encoding})`);
+      expect(client.deltas(), client.encoding).toEqual([{ sequence: sequence + 1, change: 'updated', participants: [{ id: x.id, isMuted: true }] }]);
+    }
+
+    // A WebSocket mute request through C is served by A as well: unmute, and X is heard again.
+    const unmuteId = json.request({ type: 'unmute', callId, participantId: x.id });
+    const answer = await json.answer(unmuteId);
+    expect(answer.error, JSON.stringify(answer)).toBeUndefined();
+    const afterUnmute = x.peer.nextCounter;
+    await waitFor(() => receivedSince(listener.peer, x.peer, afterUnmute) >= 10, 5000, 'X → listener after the unmute through C');
+    await waitFor(() => proto.deltas().length >= 2, 3000, 'second delta on C');
+    expect(proto.deltas().map((d) => d.sequence)).toEqual([sequence + 1, sequence + 2]);
+    expect(proto.deltas()[1]?.participants).toEqual([{ id: x.id, isMuted: false }]);
+  }, 30_000);
+
+  it('places a new call asked of A on a less loaded node', async () => {
+    const created = await apiA.post('/communications/calls', { subject: 'placed' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const host = await inspect.hget(`mutegate:call:${created.body.id}`, 'node');
+    const nodeIdOfA = (await apiA.get('/healthz')).body.cluster.nodeId;
+    expect(host).not.toBe(nodeIdOfA);
+    expect([(await apiB.get('/healthz')).body.cluster.nodeId, (await apiC.get('/healthz')).body.cluster.nodeId]).toContain(host);
+    expect((await apiA.delete(`/communications/calls/${created.body.id}`)).status).toBe(204);
+  });
+
+  it('recovers from a Redis restart: a mute through B still reaches A and C’s subscriber', async () => {
+    const json = await RosterClient.connect(nodeC.url, 'json');
+    subscribers.push(json);
+    await json.answer(json.request({ type: 'subscribe', callId }));
+    const sequence = json.snapshotSequence();
+
+    await redis.kill();
+    await redis.restart();
+    const mute = await until503Passes(() => apiB.post(`/communications/calls/${callId}/participants/${x.id}/mute`, {}));
+    const afterMute = x.peer.nextCounter;
+    expect(mute.status, JSON.stringify(mute.body)).toBe(200);
+    await sleep(600);
+    expect(receivedSince(listener.peer, x.peer, afterMute), 'packets of muted X forwarded by A').toBe(0);
+    await waitFor(() => json.deltas().length >= 1, 3000, 'delta on C after the Redis restart');
+    expect(json.deltas()[0]).toEqual({ sequence: sequence + 1, change: 'updated', participants: [{ id: x.id, isMuted: true }] });
+  }, 30_000);
+
+  it('after kill -9 of A, X joins again through C and is still muted: 0 packets forwarded', async () => {
+    nodeA.child.kill('SIGKILL');
+    await nodeA.exited;
+    const read = await until503Passes(() => apiC.get(`/communications/calls/${callId}`));
+    expect(read.status, JSON.stringify(read.body)).toBe(200);
+
+    peers.splice(peers.indexOf(x.peer), 1);
+    x.peer.close();
+    const rejoined = await joinRtp(apiC, callId, { userId: x.userId });
+    const talker = await joinRtp(apiC, callId);
+    const newListener = await joinRtp(apiC, callId);
+    peers.push(rejoined.peer, talker.peer, newListener.peer);
+    rejoined.startStreaming();
+    talker.startStreaming();
+    await waitFor(() => receivedSince(newListener.peer, talker.peer, 0) >= 25, 5000, 'talker → listener on C');
+    expect(rejoined.peer.nextCounter, 'X sent while muted').toBeGreaterThanOrEqual(25);
+    expect(receivedSince(newListener.peer, rejoined.peer, 0), 'packets of muted X forwarded by C').toBe(0);
+    const viaB = await apiB.get(`/communications/calls/${callId}/participants/${rejoined.id}`);
+    expect(viaB.status, JSON.stringify(viaB.body)).toBe(200);
+    expect(viaB.body).toMatchObject({ isMuted: true });
+  }, 30_000);
+});
