@@ -12,7 +12,7 @@ export interface NodeLink {
   /** Serves `kind` for other nodes. */
   handle(kind: ForwardedKind, handler: (payload: unknown) => Promise<unknown>): void;
   /** Publishes one roster change of a call hosted here (the same frames its own subscribers get). */
-  publishRoster(callId: string, message: string): void;
+  publishRoster(callId: string, sequence: number, message: string): void;
   /** Follows a call hosted elsewhere; resolves once subscribed. */
   watchRoster(callId: string, listener: (message: string) => void): Promise<void>;
   unwatchRoster(callId: string): void;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { KEY_PREFIX } from './keys.js';
+import { callKey, KEY_PREFIX } from './keys.js';
 import type { RedisConnection } from './RedisConnection.js';
 
 /** A request to another node that got no answer in time, or that no node was listening for. */
@@ -18,6 +18,11 @@ interface RequestMessage {
   payload: unknown;
 }
 type ReplyMessage = { id: string; ok: true; result: unknown } | { id: string; ok: false; error: string };
+
+// Only for a call Redis still knows (an ended call's hash is gone and stays gone).
+const SET_SEQUENCE_IF_CALL = `
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'rosterSequence', ARGV[1]) end
+return 1`;
 
 const requestsChannel = (nodeId: string) => `${KEY_PREFIX}node:${nodeId}:requests`;
 const repliesChannel = (nodeId: string) => `${KEY_PREFIX}node:${nodeId}:replies`;
@@ -86,10 +91,18 @@ export class ClusterBus {
     return answered;
   }
 
-  /** Publishes one roster change of a call hosted here. */
-  publishRoster(callId: string, message: string): void {
+  /**
+   * Publishes one roster change of a call hosted here, and records its sequence with the call (a
+   * node taking the call over continues after it). One round trip, after the reply.
+   */
+  publishRoster(callId: string, sequence: number, message: string): void {
     if (!this.redis.up) return;
-    this.redis.client.publish(rosterChannel(callId), message).catch(() => undefined);
+    this.redis.client
+      .multi()
+      .eval(SET_SEQUENCE_IF_CALL, 1, callKey(callId), String(sequence))
+      .publish(rosterChannel(callId), message)
+      .exec()
+      .catch(() => undefined);
   }
 
   /** Receives a remote call's roster changes from now on (resolves once subscribed). */

@@ -103,7 +103,7 @@ export class ClusterNode {
     return {
       request: (nodeId: string, kind: ForwardedKind, payload: unknown) => bus.request(nodeId, kind, payload, timeoutMs),
       handle: (kind, handler) => bus.handle(kind, handler),
-      publishRoster: (callId, message) => bus.publishRoster(callId, message),
+      publishRoster: (callId, sequence, message) => bus.publishRoster(callId, sequence, message),
       watchRoster: (callId, listener) => bus.watchRoster(callId, listener),
       unwatchRoster: (callId) => bus.unwatchRoster(callId),
     };

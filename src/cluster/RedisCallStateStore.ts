@@ -27,12 +27,12 @@ redis.call('HSET', KEYS[1], 'settings', ARGV[2])
 return 1`;
 // Redis is back: a hosted call is written again in full (Redis may have lost everything: a
 // restart without persistence), unless another node took it over meanwhile (answers 0).
-// ARGV: node id, settings JSON, then identity key / state JSON pairs.
+// ARGV: node id, settings JSON, roster sequence, then identity key / state JSON pairs.
 const REWRITE_IF_NOT_TAKEN = `
 local node = redis.call('HGET', KEYS[1], 'node')
 if node and node ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'settings', ARGV[2], 'node', ARGV[1])
-for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', KEYS[1], 'settings', ARGV[2], 'node', ARGV[1], 'rosterSequence', ARGV[3])
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 return 1`;
 const END_IF_HOSTED = `
 if redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] then return 0 end
@@ -107,14 +107,18 @@ export class RedisCallStateStore implements CallStateStore {
     const [kind, node] = (await this.redis.client.eval(TAKE_IF_GONE, 1, callKey(callId), this.nodeId, nodeKeyPrefix)) as [string, string?];
     if (kind === 'unknown') return { kind: 'unknown' };
     if (kind === 'elsewhere') return { kind: 'elsewhere', nodeId: node as string };
-    const [settings, speakers] = await Promise.all([this.redis.client.hget(callKey(callId), 'settings'), this.redis.client.hgetall(speakersKey(callId))]);
-    if (settings === null) return { kind: 'unknown' };
+    const [[settings, rosterSequence], speakers] = await Promise.all([
+      this.redis.client.hmget(callKey(callId), 'settings', 'rosterSequence'),
+      this.redis.client.hgetall(speakersKey(callId)),
+    ]);
+    if (!settings) return { kind: 'unknown' };
     if (node !== this.nodeId) this.logger.warn({ callId, previousNode: node }, 'took over a call whose node is gone');
     return {
       kind: 'taken',
       call: {
         settings: JSON.parse(settings) as StoredCallSettings,
         speakers: new Map(Object.entries(speakers).map(([key, value]) => [key, JSON.parse(value) as StoredSpeaker])),
+        rosterSequence: Number(rosterSequence ?? 0),
       },
     };
   }
@@ -125,11 +129,11 @@ export class RedisCallStateStore implements CallStateStore {
    * took over meanwhile ends here instead.
    */
   async resync(hosted: readonly StoredCall[]): Promise<void> {
-    for (const { settings, speakers } of hosted) {
+    for (const { settings, speakers, rosterSequence } of hosted) {
       const callId = settings.id;
       const pairs = [...speakers].flatMap(([key, state]) => [key, JSON.stringify(state)]);
       try {
-        const written = await this.redis.client.eval(REWRITE_IF_NOT_TAKEN, 2, callKey(callId), speakersKey(callId), this.nodeId, JSON.stringify(settings), ...pairs);
+        const written = await this.redis.client.eval(REWRITE_IF_NOT_TAKEN, 2, callKey(callId), speakersKey(callId), this.nodeId, JSON.stringify(settings), String(rosterSequence), ...pairs);
         this.forgetUnsynced(callId);
         if (written === 0) this.onCallTakenOver(callId);
       } catch (err) {

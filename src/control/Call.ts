@@ -96,6 +96,15 @@ export class Call {
     return this.rosterSeq;
   }
 
+  /**
+   * A call taken over from a node that is gone continues its numbering past the last change that
+   * node published, leaving one number out: subscribers elsewhere see a gap at the next change
+   * and resync (the protocol's rule), so the legs lost with that node leave their view too.
+   */
+  continueRosterAfter(lastPublished: number): void {
+    this.rosterSeq = Math.max(this.rosterSeq, lastPublished + 1);
+  }
+
   nextRosterSequence(): number {
     return ++this.rosterSeq;
   }

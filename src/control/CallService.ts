@@ -306,6 +306,7 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
       media,
     );
     for (const [key, state] of stored.speakers) Object.assign(call.speakerFor(key), state);
+    call.continueRosterAfter(stored.rosterSequence);
     media.onLost((reason) => this.onMediaLost(call, media, reason));
     this.speakerSignals.attach(call, media);
     this.calls.set(call.id, call);
@@ -317,6 +318,7 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     return [...this.calls.values()].map((call) => ({
       settings: storedSettingsOf(call),
       speakers: new Map([...call.allSpeakers()].map((speaker) => [speaker.identityKey, storedSpeakerOf(speaker)])),
+      rosterSequence: call.rosterSequence,
     }));
   }
 

@@ -57,4 +57,6 @@ export interface StoredSpeaker {
 export interface StoredCall {
   settings: StoredCallSettings;
   speakers: Map<string, StoredSpeaker>;
+  /** The last roster sequence its previous node published (0: none). */
+  rosterSequence: number;
 }

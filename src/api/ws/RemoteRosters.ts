@@ -81,7 +81,7 @@ export class RemoteRosters {
       const frame = frames.get(codec) ?? codec.encode({ type: 'delta', call, change });
       relayed.frames[codec.subprotocol] = toRelayed(frame);
     }
-    this.link.publishRoster(call.id, JSON.stringify(relayed));
+    this.link.publishRoster(call.id, change.sequence, JSON.stringify(relayed));
   }
 
   /** A request from a connection here about a call `nodeId` hosts. */

@@ -42,6 +42,8 @@ describe('cluster of three nodes: any node serves any call', () => {
   let callId: string;
   let x: RtpParticipant;
   let listener: RtpParticipant;
+  /** A JSON subscriber on C that follows the call from the Redis restart on. */
+  let follower: RosterClient;
 
   beforeAll(async () => {
     redis = await RedisServer.start();
@@ -123,6 +125,7 @@ describe('cluster of three nodes: any node serves any call', () => {
   it('recovers from a Redis restart: a mute through B still reaches A and C’s subscriber', async () => {
     const json = await RosterClient.connect(nodeC.url, 'json');
     subscribers.push(json);
+    follower = json;
     await json.answer(json.request({ type: 'subscribe', callId }));
     const sequence = json.snapshotSequence();
 
@@ -138,6 +141,9 @@ describe('cluster of three nodes: any node serves any call', () => {
   }, 30_000);
 
   it('after kill -9 of A, X joins again through C and is still muted: 0 packets forwarded', async () => {
+    // The last change C's subscriber got from A.
+    const lastSeen = follower.deltas().at(-1)?.sequence as number;
+    expect(lastSeen).toBeGreaterThan(0);
     nodeA.child.kill('SIGKILL');
     await nodeA.exited;
     const read = await until503Passes(() => apiC.get(`/communications/calls/${callId}`));
@@ -157,5 +163,18 @@ describe('cluster of three nodes: any node serves any call', () => {
     const viaB = await apiB.get(`/communications/calls/${callId}/participants/${rejoined.id}`);
     expect(viaB.status, JSON.stringify(viaB.body)).toBe(200);
     expect(viaB.body).toMatchObject({ isMuted: true });
+
+    // C's subscriber followed the call on A. C continues its numbering after A's last published
+    // change with one number left out: the subscriber sees a gap, resyncs, and the snapshot has
+    // the legs of now (A's are gone with A).
+    await waitFor(() => follower.deltas().some((d) => d.sequence > lastSeen), 3000, 'a delta after the take-over');
+    expect(follower.deltas().find((d) => d.sequence > lastSeen)?.sequence).toBe(lastSeen + 2);
+    await follower.answer(follower.request({ type: 'resync', callId }));
+    expect(follower.snapshotSequence()).toBeGreaterThan(lastSeen + 1);
+    const snapshot = follower.messages.filter((m) => m['@mutegate.kind'] === 'snapshot').at(-1);
+    const legs = (snapshot.value[0].resourceData as { id: string; isMuted: boolean }[]).map((p) => ({ id: p.id, isMuted: p.isMuted }));
+    expect(legs).toEqual(expect.arrayContaining([{ id: rejoined.id, isMuted: true }]));
+    expect(legs.map((p) => p.id)).not.toContain(x.id);
+    expect(legs.map((p) => p.id)).not.toContain(listener.id);
   }, 30_000);
 });
