@@ -63,7 +63,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     forwardingDefaults: { maxSpeakers, silenceDbov, speakersFrom },
     ...(cluster ? { stateStore: cluster.store } : {}),
   });
-  cluster?.attach(service);
+  cluster?.attach(service, config.limits.operationsPerCall);
   // A domain event listener that throws is logged here and counted in /metrics (metrics.ts); the
   // operation that emitted the event goes on as if nothing happened (see SafeEventEmitter).
   service.onListenerError((event, err) => logger.error({ err, event }, 'a domain event listener failed'));

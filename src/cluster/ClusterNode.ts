@@ -38,6 +38,7 @@ export class ClusterNode {
   private locator: CallLocator | undefined;
   private service: CallService | undefined;
   private takenOver = 0;
+  private operationsPerCall = 0;
 
   constructor(
     private readonly config: GatewayConfig['cluster'] & { redisUrl: string },
@@ -56,14 +57,17 @@ export class ClusterNode {
       },
       (callId) => {
         const call = this.service?.storedCalls().find((stored) => stored.settings.id === callId);
-        if (call) void this.store.resync([call]);
+        if (call) void this.store.resync([call], this.operationsPerCall);
       },
     );
   }
 
   /** Binds the node to the domain it stores for (the domain was built with `store`). */
-  attach(service: CallService): void {
+  attach(service: CallService, operationsPerCall: number): void {
     this.service = service;
+    this.operationsPerCall = operationsPerCall;
+    // After the answer: the state the operation changed was written before it; the record follows.
+    service.on('operationFinished', (operation) => setImmediate(() => this.store.saveOperation(operation, operationsPerCall)));
     this.locator = new CallLocator(service, this.store, this.redis, () => this.registry, this.nodeId, () => this.takenOver++);
   }
 
@@ -83,7 +87,7 @@ export class ClusterNode {
     this.registry = registry;
     this.redis.on('up', () => {
       registry.renew();
-      void this.store.resync(service.storedCalls());
+      void this.store.resync(service.storedCalls(), this.operationsPerCall);
     });
     await this.redis.start(START_WAIT_MS);
     await this.bus.start();

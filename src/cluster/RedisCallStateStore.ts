@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { CallStateStore, StoredCall, StoredCallSettings, StoredSpeaker } from '../control/callStateStore.js';
 import type { RedisConnection } from './RedisConnection.js';
-import { callKey, nodeKeyPrefix, speakersKey } from './keys.js';
+import type { Operation } from '../control/Operation.js';
+import { callKey, nodeKeyPrefix, operationOrderKey, operationsKey, speakersKey } from './keys.js';
 
 /** Where a call is hosted, as the cluster's Redis says. */
 export type CallLocation =
@@ -36,7 +37,13 @@ for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 return 1`;
 const END_IF_HOSTED = `
 if redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+return 1`;
+// A finished operation, the oldest forgotten past ARGV[4] of them (as the call's store in memory).
+const ADD_OPERATION_IF_HOSTED = `
+if redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] then return 0 end
+if redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3]) == 1 then redis.call('RPUSH', KEYS[3], ARGV[2]) end
+while redis.call('LLEN', KEYS[3]) > tonumber(ARGV[4]) do redis.call('HDEL', KEYS[2], redis.call('LPOP', KEYS[3])) end
 return 1`;
 // Takes the call if its node's registration expired (or it is this node's already): atomically,
 // so two nodes asked at once about a dead node's call never both host it.
@@ -96,7 +103,20 @@ export class RedisCallStateStore implements CallStateStore {
 
   async endCall(callId: string): Promise<void> {
     this.forgetUnsynced(callId);
-    await this.redis.client.eval(END_IF_HOSTED, 2, callKey(callId), speakersKey(callId), this.nodeId);
+    await this.redis.client.eval(END_IF_HOSTED, 4, callKey(callId), speakersKey(callId), operationsKey(callId), operationOrderKey(callId), this.nodeId);
+  }
+
+  /**
+   * A finished operation, so that it stays readable after its node is gone. Written after the
+   * answer (not before it: the moderation state it changed is what must survive; an operation
+   * finished in the node's very last moment may be missing). Best effort.
+   */
+  saveOperation(operation: Operation, capacity: number): void {
+    if (!this.redis.up) return;
+    const { callId } = operation;
+    this.redis.client
+      .eval(ADD_OPERATION_IF_HOSTED, 3, callKey(callId), operationsKey(callId), operationOrderKey(callId), this.nodeId, operation.id, JSON.stringify(operation), String(capacity))
+      .catch(() => undefined);
   }
 
   /**
@@ -107,9 +127,11 @@ export class RedisCallStateStore implements CallStateStore {
     const [kind, node] = (await this.redis.client.eval(TAKE_IF_GONE, 1, callKey(callId), this.nodeId, nodeKeyPrefix)) as [string, string?];
     if (kind === 'unknown') return { kind: 'unknown' };
     if (kind === 'elsewhere') return { kind: 'elsewhere', nodeId: node as string };
-    const [[settings, rosterSequence], speakers] = await Promise.all([
+    const [[settings, rosterSequence], speakers, operations, order] = await Promise.all([
       this.redis.client.hmget(callKey(callId), 'settings', 'rosterSequence'),
       this.redis.client.hgetall(speakersKey(callId)),
+      this.redis.client.hgetall(operationsKey(callId)),
+      this.redis.client.lrange(operationOrderKey(callId), 0, -1),
     ]);
     if (!settings) return { kind: 'unknown' };
     if (node !== this.nodeId) this.logger.warn({ callId, previousNode: node }, 'took over a call whose node is gone');
@@ -119,6 +141,7 @@ export class RedisCallStateStore implements CallStateStore {
         settings: JSON.parse(settings) as StoredCallSettings,
         speakers: new Map(Object.entries(speakers).map(([key, value]) => [key, JSON.parse(value) as StoredSpeaker])),
         rosterSequence: Number(rosterSequence ?? 0),
+        operations: order.flatMap((id) => (operations[id] === undefined ? [] : [revivedOperation(operations[id])])),
       },
     };
   }
@@ -128,14 +151,15 @@ export class RedisCallStateStore implements CallStateStore {
    * answered while Redis was away is there, even if Redis came back empty; a call another node
    * took over meanwhile ends here instead.
    */
-  async resync(hosted: readonly StoredCall[]): Promise<void> {
-    for (const { settings, speakers, rosterSequence } of hosted) {
+  async resync(hosted: readonly StoredCall[], operationsPerCall: number): Promise<void> {
+    for (const { settings, speakers, rosterSequence, operations } of hosted) {
       const callId = settings.id;
       const pairs = [...speakers].flatMap(([key, state]) => [key, JSON.stringify(state)]);
       try {
         const written = await this.redis.client.eval(REWRITE_IF_NOT_TAKEN, 2, callKey(callId), speakersKey(callId), this.nodeId, JSON.stringify(settings), String(rosterSequence), ...pairs);
         this.forgetUnsynced(callId);
         if (written === 0) this.onCallTakenOver(callId);
+        else for (const operation of operations) this.saveOperation(operation, operationsPerCall);
       } catch (err) {
         this.logger.warn({ err, callId }, 'could not write a call to Redis again; trying at the next reconnect');
       }
@@ -171,6 +195,12 @@ export class RedisCallStateStore implements CallStateStore {
       this.logger.warn({ err, callId: settings.id }, 'could not write call settings to Redis; they are written when Redis is back');
     }
   }
+}
+
+/** An operation as JSON gave it back: its times are Dates again. */
+function revivedOperation(json: string): Operation {
+  const parsed = JSON.parse(json) as Operation & { createdDateTime: string; lastActionDateTime: string };
+  return { ...parsed, createdDateTime: new Date(parsed.createdDateTime), lastActionDateTime: new Date(parsed.lastActionDateTime) };
 }
 
 /** A MULTI's replies: the first error, if any, fails the whole write. */

@@ -307,6 +307,7 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     );
     for (const [key, state] of stored.speakers) Object.assign(call.speakerFor(key), state);
     call.continueRosterAfter(stored.rosterSequence);
+    for (const operation of stored.operations) call.operations.add(operation);
     media.onLost((reason) => this.onMediaLost(call, media, reason));
     this.speakerSignals.attach(call, media);
     this.calls.set(call.id, call);
@@ -319,6 +320,7 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
       settings: storedSettingsOf(call),
       speakers: new Map([...call.allSpeakers()].map((speaker) => [speaker.identityKey, storedSpeakerOf(speaker)])),
       rosterSequence: call.rosterSequence,
+      operations: [...call.operations.values()].filter((operation) => operation.status !== 'running'),
     }));
   }
 

@@ -75,6 +75,11 @@ export class OperationStore {
     }
   }
 
+  /** Oldest first. */
+  values(): IterableIterator<Operation> {
+    return this.byId.values();
+  }
+
   get(id: string): Operation | undefined {
     return this.byId.get(id);
   }

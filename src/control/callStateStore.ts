@@ -1,6 +1,7 @@
 import type { CallKind } from './Call.js';
 import type { CallForwarding } from './forwarding.js';
 import type { IdentitySet } from './identity.js';
+import type { Operation } from './Operation.js';
 
 /**
  * Where a call and its people's moderation state live beyond this process (the cluster's Redis,
@@ -59,4 +60,6 @@ export interface StoredCall {
   speakers: Map<string, StoredSpeaker>;
   /** The last roster sequence its previous node published (0: none). */
   rosterSequence: number;
+  /** Its finished operations, oldest first (still readable after the take-over). */
+  operations: Operation[];
 }

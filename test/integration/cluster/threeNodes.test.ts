@@ -44,6 +44,8 @@ describe('cluster of three nodes: any node serves any call', () => {
   let listener: RtpParticipant;
   /** A JSON subscriber on C that follows the call from the Redis restart on. */
   let follower: RosterClient;
+  /** The operation of the mute through B in the first test. */
+  let muteThroughB: string;
 
   beforeAll(async () => {
     redis = await RedisServer.start();
@@ -88,6 +90,7 @@ describe('cluster of three nodes: any node serves any call', () => {
     const afterMute = x.peer.nextCounter;
     expect(mute.status, JSON.stringify(mute.body)).toBe(200);
     expect(mute.body).toMatchObject({ status: 'completed', clientContext: 'through B' });
+    muteThroughB = mute.body.id;
     expect(mute.headers.get('location')).toBe(`/communications/calls/${callId}/operations/${mute.body.id}`);
     // The operation is readable through any node.
     expect((await apiC.get(`/communications/calls/${callId}/operations/${mute.body.id}`)).body).toMatchObject({ id: mute.body.id, status: 'completed' });
@@ -176,5 +179,10 @@ describe('cluster of three nodes: any node serves any call', () => {
     expect(legs).toEqual(expect.arrayContaining([{ id: rejoined.id, isMuted: true }]));
     expect(legs.map((p) => p.id)).not.toContain(x.id);
     expect(legs.map((p) => p.id)).not.toContain(listener.id);
+
+    // Operations stay readable from any node after their node is gone.
+    const operation = await apiB.get(`/communications/calls/${callId}/operations/${muteThroughB}`);
+    expect(operation.status, JSON.stringify(operation.body)).toBe(200);
+    expect(operation.body).toMatchObject({ id: muteThroughB, status: 'completed', clientContext: 'through B' });
   }, 30_000);
 });
