@@ -20,6 +20,7 @@ import { cdfPlotSvg } from './lib/svgPlot.js';
 import { runThroughput, type ThroughputResult } from './lib/throughput.js';
 import { WsMuteClient } from './lib/WsMuteClient.js';
 import { bigCallRequested, runBigCallProfile } from './lib/bigcall/profile.js';
+import { clusterRequested, runClusterProfile } from './lib/cluster/profile.js';
 import { GatewayTarget } from './targets/GatewayTarget.js';
 import { JanusTarget } from './targets/JanusTarget.js';
 import { RawTarget } from './targets/RawTarget.js';
@@ -35,6 +36,8 @@ is measured twice: mutes over HTTP ("ours") and over one persistent WebSocket ("
                             full: N=10,100,500,1000, S=10,100,1000, ramp at N=1000
                             bigcall: one call of 25 … 200 talkers, speaker-aware forwarding
                             (its own options: npm run bench -- --profile bigcall --help)
+                            cluster: local vs cross-node mutes in two nodes sharing Redis
+                            (its own options: npm run bench -- --profile cluster --help)
   --streams LIST            background streams N, comma-separated (overrides the profile)
   --subscribers LIST        WebSocket subscribers S for the roster fan-out sweep
   --mutes K                 mute/unmute pairs per N and target (quick 30, full 100)
@@ -249,6 +252,8 @@ async function measure(target: BenchTarget, streams: number, opts: Options, subs
 async function main(): Promise<number> {
   // The big-call profile has its own options and report (lib/bigcall/profile.ts).
   if (bigCallRequested(process.argv.slice(2))) return runBigCallProfile(process.argv.slice(2));
+  // So has the cluster profile (lib/cluster/profile.ts).
+  if (clusterRequested(process.argv.slice(2))) return runClusterProfile(process.argv.slice(2));
   let opts: Options | null;
   try {
     opts = options(process.argv.slice(2));

@@ -142,6 +142,8 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
   private readonly speakerSignals = new SpeakerSignals((call, participant) => this.emitUpdated(call, participant));
   /** See CallServiceOptions.muteConfirmTimeoutMs. */
   readonly muteConfirmTimeoutMs: number;
+  /** The moderation state last written to the cluster's store, per identity (see persistSpeaker). */
+  private readonly persisted = new WeakMap<Speaker, string>();
 
   constructor(
     private readonly mediaPlane: MediaPlane,
@@ -248,7 +250,11 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
         call.media.close();
         throw stateUnavailable('create a call', (err as Error).message);
       }
-      for (const participant of call.participants.values()) await this.persistSpeaker(call, participant.speaker);
+      for (const participant of call.participants.values()) {
+        // Written again: the join's write, before the call was in the store, did not take.
+        this.persisted.delete(participant.speaker);
+        await this.persistSpeaker(call, participant.speaker);
+      }
     }
     this.calls.set(id, call);
     this.emit('callCreated', call);
@@ -650,7 +656,13 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
       const wasMuted = participant.speaker.muted;
       if (participant.media) {
         timeline.mediaRequestedAt = process.hrtime.bigint();
-        if (mute) await this.enforceMute(call, participant);
+        if (mute) {
+          // With a cluster, "muted" is written while the worker pauses, not after: restrictive,
+          // so safe to write first (a pause that fails leaves the participant muted anyway).
+          const written = this.persistSpeaker(call, participant.speaker, { ...storedSpeakerOf(participant.speaker), muted: true });
+          await this.enforceMute(call, participant);
+          if (written) await written;
+        }
         else {
           const { packetsDroppedWhilePaused } = await this.confirmResume(participant, participant.media);
           if (packetsDroppedWhilePaused > 0) this.emit('mutedPacketsDropped', call, participant, packetsDroppedWhilePaused);
@@ -698,7 +710,8 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
           if (await action(target, timeline)) this.emitUpdated(call, target);
         } finally {
           // Written before the answer, also when the action failed closed (muted, media torn down).
-          await this.persistSpeaker(call, target.speaker);
+          const written = this.persistSpeaker(call, target.speaker);
+          if (written) await written;
         }
       });
     } catch (err) {
@@ -718,10 +731,15 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
    * Writes an identity's moderation state to the cluster's store (no store: nothing to do). Never
    * fails: what cannot be written now is written when the store is back (see CallStateStore).
    */
-  async persistSpeaker(call: Call, speaker: Speaker): Promise<void> {
+  persistSpeaker(call: Call, speaker: Speaker, state: StoredSpeaker = storedSpeakerOf(speaker)): Promise<void> | undefined {
     const store = this.options.stateStore;
-    if (!store) return;
-    await store.saveSpeaker(call.id, speaker.identityKey, storedSpeakerOf(speaker));
+    if (!store) return undefined;
+    // What was written last for this identity is not written again (a mute writes its state
+    // while the worker pauses, see runMuteOperation).
+    const json = JSON.stringify(state);
+    if (this.persisted.get(speaker) === json) return undefined;
+    this.persisted.set(speaker, json);
+    return store.saveSpeaker(call.id, speaker.identityKey, state);
   }
 
   /** A call setting changed (mute on entry): written like an identity's state. */
