@@ -148,6 +148,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
   url = `http://${host}:${port}`;
+  // Registered in the same turn, before any request can create a call here.
+  cluster?.listening();
 
   return { url, service, pool, http, sockets, close: closeAll };
 }

@@ -95,6 +95,14 @@ export class ClusterNode {
     registry.start();
   }
 
+  /**
+   * The node listens: registered now, not at the next heartbeat. Before its registration exists
+   * no other node may count it as alive, so it must exist before the node creates any call.
+   */
+  listening(): void {
+    this.registry?.renew();
+  }
+
   get hosting(): CallHosting {
     if (!this.locator) throw new Error('ClusterNode.hosting before attach()');
     return this.locator;

@@ -330,6 +330,11 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     }));
   }
 
+  /** Set once close() began: the calls that end now end on this node only (with a cluster, they go on elsewhere). */
+  get shuttingDown(): boolean {
+    return this.closing;
+  }
+
   /** Whether the call is hosted by this process. */
   hasCall(callId: string): boolean {
     return this.calls.has(callId);

@@ -76,6 +76,9 @@ export class RemoteRosters {
 
   /** Publishes a change of a call hosted here, with the frames already encoded for local subscribers (the others are encoded now). */
   publish(call: Call, change: RosterChange, frames: Map<WireCodec, string | Uint8Array>): void {
+    // A node shutting down ends its calls here only: they go on on another node, whose
+    // numbering continues after the last change published here (subscribers elsewhere resync).
+    if (change.kind === 'callEnded' && this.commands.service.shuttingDown) return;
     const relayed: RelayedDelta = { sequence: change.sequence, callEnded: change.kind === 'callEnded', frames: {} };
     for (const codec of this.codecs) {
       const frame = frames.get(codec) ?? codec.encode({ type: 'delta', call, change });
