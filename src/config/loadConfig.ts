@@ -161,6 +161,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       `invalid configuration: config key "media.rtcMinPort"${where('media.rtcMinPort')} (${input.media.rtcMinPort}) must not exceed media.rtcMaxPort (${input.media.rtcMaxPort})`,
     );
   }
+  // A node renews its registration more than twice per TTL, or the others would take its calls while it lives.
+  if (input.cluster.heartbeatMs * 2 > input.cluster.nodeTtlMs) {
+    throw new ConfigError(
+      `invalid configuration: config key "cluster.heartbeatMs"${where('cluster.heartbeatMs')} (${input.cluster.heartbeatMs}) must be at most half of cluster.nodeTtlMs (${input.cluster.nodeTtlMs})`,
+    );
+  }
 
   return {
     ...input,

@@ -57,4 +57,12 @@ describe('configuration', () => {
     const badPort = configFile({ media: { rtcMaxPort: 'x' } });
     expect(errorOf({ MUTEGATE_CONFIG: badPort })).toContain(`"media.rtcMaxPort" (from ${badPort})`);
   });
+
+  it('has no cluster unless a Redis URL is given, and checks the cluster settings', () => {
+    expect(loadConfig({}).cluster).toMatchObject({ redisUrl: null, nodeTtlMs: 5000, heartbeatMs: 1000, requestTimeoutMs: 3000 });
+    expect(loadConfig({ MUTEGATE_CLUSTER_REDIS_URL: 'redis://127.0.0.1:6379' }).cluster.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(errorOf({ MUTEGATE_CLUSTER_REDIS_URL: 'http://127.0.0.1:6379' })).toContain('"cluster.redisUrl"');
+    // Renewed less than twice per TTL, a live node would lose its calls to the others.
+    expect(errorOf({ MUTEGATE_CLUSTER_HEARTBEAT_MS: '3000' })).toContain('"cluster.heartbeatMs" (from env MUTEGATE_CLUSTER_HEARTBEAT_MS) (3000) must be at most half of cluster.nodeTtlMs (5000)');
+  });
 });
