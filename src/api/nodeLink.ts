@@ -7,6 +7,8 @@ import type { Principal } from '../control/Principal.js';
  * must be as private as the token secret.
  */
 export interface NodeLink {
+  /** This node's id in the cluster. */
+  readonly nodeId: string;
   /** Asks `nodeId` to serve `kind`; rejects (NodeUnreachable) after the cluster's request timeout. */
   request(nodeId: string, kind: ForwardedKind, payload: unknown): Promise<unknown>;
   /** Serves `kind` for other nodes. */
@@ -16,6 +18,12 @@ export interface NodeLink {
   /** Follows a call hosted elsewhere; resolves once subscribed. */
   watchRoster(callId: string, listener: (message: string) => void): Promise<void>;
   unwatchRoster(callId: string): void;
+  /** Publishes on a topic every node may listen to; resolves with how many received it. */
+  publishTopic(topic: string, message: string): Promise<number>;
+  /** Listens to a topic (again after every reconnect). */
+  listenTopic(topic: string, listener: (message: string) => void): Promise<void>;
+  /** Called whenever the node (re)connects to the cluster. */
+  onConnected(listener: () => void): void;
 }
 
 /** `http`: an HTTP request; `socketRequest`: a WebSocket request about a call; `snapshot`: a roster snapshot. */

@@ -27,6 +27,7 @@ return 1`;
 const requestsChannel = (nodeId: string) => `${KEY_PREFIX}node:${nodeId}:requests`;
 const repliesChannel = (nodeId: string) => `${KEY_PREFIX}node:${nodeId}:replies`;
 const rosterChannel = (callId: string) => `${KEY_PREFIX}roster:${callId}`;
+const topicChannel = (topic: string) => `${KEY_PREFIX}topic:${topic}`;
 
 /**
  * Messages between nodes over Redis pub/sub, as LiveKit's nodes talk (a request channel per
@@ -39,24 +40,47 @@ export class ClusterBus {
   private readonly handlers = new Map<string, RequestHandler>();
   private readonly pending = new Map<string, { resolve: (value: unknown) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
   private readonly rosterListeners = new Map<string, (message: string) => void>();
+  private readonly topicListeners = new Map<string, (message: string) => void>();
+  /** Every channel this node listens to: subscribed again whenever the subscriber connects. */
+  private readonly channels = new Set<string>();
+  private readonly subscribedListeners: (() => void)[] = [];
 
   constructor(
     private readonly redis: RedisConnection,
     private readonly nodeId: string,
     private readonly logger: Logger,
   ) {
-    // ioredis subscribes again by itself after a reconnect (autoResubscribe).
-    this.subscriber = redis.client.duplicate({ lazyConnect: true });
+    // Every channel is subscribed again on each (re)connection, also those whose first subscribe
+    // failed because Redis was not there yet (ioredis' own resubscribe knows only the ones that took).
+    this.subscriber = redis.client.duplicate({ lazyConnect: true, autoResubscribe: false });
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+    this.subscriber.on('ready', () => {
+      this.subscriber.subscribe(...this.channels).then(
+        () => {
+          for (const listener of this.subscribedListeners) listener();
+        },
+        (err: unknown) => this.logger.warn({ err }, 'could not subscribe to the cluster channels; retrying at the next reconnect'),
+      );
+    });
+    this.channels.add(requestsChannel(nodeId));
+    this.channels.add(repliesChannel(nodeId));
   }
 
   /** Connects the subscriber; resolves also when Redis is not there yet (it subscribes once it is). */
   async start(): Promise<void> {
     await this.subscriber.connect().catch(() => undefined);
-    await this.subscriber.subscribe(requestsChannel(this.nodeId), repliesChannel(this.nodeId)).catch((err: unknown) => {
-      this.logger.warn({ err }, 'could not subscribe to the cluster channels yet');
-    });
+  }
+
+  /** Called whenever the node's subscriptions are (re)established (start, Redis back). */
+  onSubscribed(listener: () => void): void {
+    this.subscribedListeners.push(listener);
+  }
+
+  /** Adds a channel: subscribed now if connected, and on every reconnection. */
+  private async listen(channel: string): Promise<void> {
+    this.channels.add(channel);
+    if (this.subscriber.status === 'ready') await this.subscriber.subscribe(channel);
   }
 
   /** Serves requests of `kind` from other nodes. */
@@ -109,15 +133,32 @@ export class ClusterBus {
   async watchRoster(callId: string, listener: (message: string) => void): Promise<void> {
     this.rosterListeners.set(callId, listener);
     try {
-      await this.subscriber.subscribe(rosterChannel(callId));
+      if (this.subscriber.status !== 'ready') throw new Error('the cluster Redis cannot be reached');
+      await this.listen(rosterChannel(callId));
     } catch (err) {
       this.rosterListeners.delete(callId);
+      this.channels.delete(rosterChannel(callId));
       throw new NodeUnreachable(`cannot subscribe to call ${callId}'s roster: ${(err as Error).message}`);
     }
   }
 
+  /** Publishes on a topic of the cluster; resolves with how many nodes received it (0 on failure). */
+  async publishTopic(topic: string, message: string): Promise<number> {
+    if (!this.redis.up) return 0;
+    return this.redis.client.publish(topicChannel(topic), message).catch(() => 0);
+  }
+
+  /** Receives a topic from now on (and again after every reconnect). */
+  async listenTopic(topic: string, listener: (message: string) => void): Promise<void> {
+    this.topicListeners.set(topicChannel(topic), listener);
+    await this.listen(topicChannel(topic)).catch((err: unknown) => {
+      this.logger.warn({ err, topic }, 'could not subscribe to a cluster topic yet; it is subscribed at the next reconnect');
+    });
+  }
+
   unwatchRoster(callId: string): void {
     this.rosterListeners.delete(callId);
+    this.channels.delete(rosterChannel(callId));
     this.subscriber.unsubscribe(rosterChannel(callId)).catch(() => undefined);
   }
 
@@ -133,6 +174,8 @@ export class ClusterBus {
   private onMessage(channel: string, raw: string): void {
     if (channel === repliesChannel(this.nodeId)) return this.settle(JSON.parse(raw) as ReplyMessage);
     if (channel === requestsChannel(this.nodeId)) return void this.serve(JSON.parse(raw) as RequestMessage);
+    const topic = this.topicListeners.get(channel);
+    if (topic) return topic(raw);
     const callId = channel.slice(rosterChannel('').length);
     this.rosterListeners.get(callId)?.(raw);
   }

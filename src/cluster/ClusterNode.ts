@@ -113,11 +113,15 @@ export class ClusterNode {
     const bus = this.bus;
     const timeoutMs = this.config.requestTimeoutMs;
     return {
+      nodeId: this.nodeId,
       request: (nodeId: string, kind: ForwardedKind, payload: unknown) => bus.request(nodeId, kind, payload, timeoutMs),
       handle: (kind, handler) => bus.handle(kind, handler),
       publishRoster: (callId, sequence, message) => bus.publishRoster(callId, sequence, message),
       watchRoster: (callId, listener) => bus.watchRoster(callId, listener),
       unwatchRoster: (callId) => bus.unwatchRoster(callId),
+      publishTopic: (topic, message) => bus.publishTopic(topic, message),
+      listenTopic: (topic, listener) => bus.listenTopic(topic, listener),
+      onConnected: (listener) => bus.onSubscribed(listener),
     };
   }
 

@@ -13,7 +13,9 @@ import { AuthError, TokenVerifier } from '../auth/TokenVerifier.js';
 import { genesysCallResource } from '../genesys/callResource.js';
 import { graphError } from '../graph/errors.js';
 import { pathOf } from '../http/upgradeRouter.js';
+import type { NodeLink } from '../nodeLink.js';
 import { DeliveryTracker } from './DeliveryTracker.js';
+import { RemoteAgentSessions } from './RemoteAgentSessions.js';
 
 /** The one channel agents subscribe to (Genesys Workspace API). */
 export const ME_CALLS_CHANNEL = '/v2/me/calls';
@@ -49,6 +51,8 @@ export class CometdServer {
   private readonly subscribedClients = new Map<string, Principal>();
   /** What has been published for each client and not yet reached it (shutdown waits for it). */
   private readonly deliveries = new DeliveryTracker();
+  /** With a cluster: agents subscribed on other nodes (they hear this node's calls too). */
+  private readonly remote: RemoteAgentSessions | undefined;
 
   constructor(
     private readonly commands: CommandContext,
@@ -57,7 +61,11 @@ export class CometdServer {
     private readonly options: CometdOptions,
     private readonly baseUrl: () => string,
     private readonly log: Logger,
+    link?: NodeLink,
   ) {
+    this.remote = link
+      ? new RemoteAgentSessions(link, { subscribed: () => this.subscribedClients.entries(), deliver: (clientId, data) => this.deliverLocal(clientId, data) })
+      : undefined;
     this.bayeux = new faye.NodeAdapter({ mount: options.path, timeout: options.connectTimeoutMs / 1000 });
     this.bayeux.addExtension({
       incoming: (message, request, callback) => {
@@ -78,7 +86,7 @@ export class CometdServer {
     this.bayeux.on('disconnect', (clientId) => {
       this.deliveries.forget(clientId);
       this.principalByClient.delete(clientId);
-      this.subscribedClients.delete(clientId);
+      if (this.subscribedClients.delete(clientId)) this.remote?.announce(clientId, null);
     });
     commands.service.on('roster', (call, change) => this.notify(call, change));
   }
@@ -177,6 +185,7 @@ export class CometdServer {
       if (message.successful && message.clientId && principal) {
         if (message.channel === '/meta/subscribe') this.subscribedClients.set(message.clientId, principal);
         else this.subscribedClients.delete(message.clientId);
+        this.remote?.announce(message.clientId, message.channel === '/meta/subscribe' ? principal : null);
       }
       return { ...message, subscription: ME_CALLS_CHANNEL };
     }
@@ -189,7 +198,8 @@ export class CometdServer {
    * StatusChange, of others' as ParticipantsUpdated. A leg that just left is still told.
    */
   private notify(call: Call, change: RosterChange): void {
-    if (this.subscribedClients.size === 0) return;
+    const remote = this.remote ? [...this.remote.entries()] : [];
+    if (this.subscribedClients.size === 0 && remote.length === 0) return;
     const changed = change.kind === 'callEnded' ? undefined : change.participant;
     const legsByUser = new Map<string, Participant[]>();
     const legs = [...call.participants.values()];
@@ -198,17 +208,28 @@ export class CometdServer {
       const userId = leg.identity.user?.id;
       if (userId !== undefined) legsByUser.set(userId, [...(legsByUser.get(userId) ?? []), leg]);
     }
-    for (const [clientId, principal] of this.subscribedClients) {
+    const sessions: [clientId: string, principal: Principal, nodeId: string | undefined][] = [
+      ...[...this.subscribedClients].map(([clientId, principal]): [string, Principal, undefined] => [clientId, principal, undefined]),
+      ...remote.map(([clientId, session]): [string, Principal, string] => [clientId, session.principal, session.nodeId]),
+    ];
+    for (const [clientId, principal, nodeId] of sessions) {
       for (const leg of legsByUser.get(principal.subject) ?? []) {
         if (!agentLegIn(this.commands, principal, call, leg)) continue;
         const own = leg === changed;
-        this.publish(clientId, {
+        const data = {
           messageType: 'CallStateChangeMessage',
           notificationType: own ? 'StatusChange' : 'ParticipantsUpdated',
           call: genesysCallResource(call, leg, this.baseUrl(), own && change.kind === 'left'),
-        });
+        };
+        if (nodeId === undefined) this.publish(clientId, data);
+        else this.remote?.deliver(nodeId, clientId, data);
       }
     }
+  }
+
+  /** A message another node's call has for a session here, if it is still subscribed. */
+  private deliverLocal(clientId: string, data: unknown): void {
+    if (this.subscribedClients.has(clientId)) this.publish(clientId, data);
   }
 
   private publish(clientId: string, data: unknown): void {
