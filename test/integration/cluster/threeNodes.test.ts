@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import type { RtpPeer } from '../../../native-bench/lib/RtpPeer.js';
-import type { Gateway } from '../../../src/gateway.js';
-import { apiClient, sleep, startTestGateway, waitFor } from '../../helpers/gateway.js';
+import { apiClient, sleep, waitFor } from '../../helpers/gateway.js';
 import { startMainProcess, type MainProcess } from '../../helpers/mainProcess.js';
 import { RedisServer } from '../../helpers/redisServer.js';
 import { RosterClient } from '../../helpers/rosterClient.js';
@@ -25,14 +24,14 @@ async function until503Passes(send: () => ReturnType<Api['get']>, ms = 8000): Re
 }
 
 /**
- * Three nodes sharing one real redis-server: A (a real process, so that it can be killed with -9)
- * hosts the call and the media; B and C serve it through A (real workers, real RTP on 127.0.0.1).
+ * Three gateway processes sharing one real redis-server: A hosts the call and the media (and is
+ * killed with -9 at the end); B and C serve it through A (real workers, real RTP on 127.0.0.1).
  */
 describe('cluster of three nodes: any node serves any call', () => {
   let redis: RedisServer;
   let nodeA: MainProcess;
-  let nodeB: Gateway;
-  let nodeC: Gateway;
+  let nodeB: MainProcess;
+  let nodeC: MainProcess;
   let inspect: Redis;
   let apiA: Api;
   let apiB: Api;
@@ -50,12 +49,11 @@ describe('cluster of three nodes: any node serves any call', () => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     inspect = redis.client();
-    nodeA = startMainProcess({ MUTEGATE_CLUSTER_REDIS_URL: redis.url, MUTEGATE_AUTH_ALLOW_APP_REMOTE_UNMUTE: 'true', ...CLUSTER_ENV });
-    nodeB = await startTestGateway({ MUTEGATE_CLUSTER_REDIS_URL: redis.url, ...CLUSTER_ENV });
-    nodeC = await startTestGateway({ MUTEGATE_CLUSTER_REDIS_URL: redis.url, ...CLUSTER_ENV });
+    const env = { MUTEGATE_CLUSTER_REDIS_URL: redis.url, MUTEGATE_AUTH_ALLOW_APP_REMOTE_UNMUTE: 'true', ...CLUSTER_ENV };
+    [nodeA, nodeB, nodeC] = [startMainProcess(env), startMainProcess(env), startMainProcess(env)];
     apiA = apiClient(await nodeA.listening);
-    apiB = apiClient(nodeB.url);
-    apiC = apiClient(nodeC.url);
+    apiB = apiClient(await nodeB.listening);
+    apiC = apiClient(await nodeC.listening);
 
     callId = await createGroupCall(apiA);
     x = await joinRtp(apiA, callId);
@@ -68,15 +66,16 @@ describe('cluster of three nodes: any node serves any call', () => {
     for (const client of subscribers.splice(0)) client.close();
     for (const peer of peers.splice(0)) peer.close();
     nodeA?.child.kill('SIGKILL');
-    await nodeB?.close();
-    await nodeC?.close();
+    // B and C shut down as a node does (SIGTERM), so their workers go with them.
+    for (const node of [nodeB, nodeC]) node?.child.kill('SIGTERM');
+    await Promise.all([nodeB?.exited, nodeC?.exited]);
     inspect?.disconnect();
     await redis?.kill();
   });
 
   it('mutes through B a participant whose media is on A: 0 packets forwarded after the 200; C’s subscribers (JSON and protobuf) get the delta in sequence', async () => {
-    const json = await RosterClient.connect(nodeC.url, 'json');
-    const proto = await RosterClient.connect(nodeC.url, 'proto');
+    const json = await RosterClient.connect(await nodeC.listening, 'json');
+    const proto = await RosterClient.connect(await nodeC.listening, 'proto');
     subscribers.push(json, proto);
     for (const client of [json, proto]) {
       const snapshot = await client.answer(client.request({ type: 'subscribe', callId }));
@@ -126,7 +125,7 @@ describe('cluster of three nodes: any node serves any call', () => {
   });
 
   it('recovers from a Redis restart: a mute through B still reaches A and C’s subscriber', async () => {
-    const json = await RosterClient.connect(nodeC.url, 'json');
+    const json = await RosterClient.connect(await nodeC.listening, 'json');
     subscribers.push(json);
     follower = json;
     await json.answer(json.request({ type: 'subscribe', callId }));
