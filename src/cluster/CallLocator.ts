@@ -53,6 +53,16 @@ export class CallLocator implements CallHosting {
     return { kind: 'node', nodeId: least.nodeId };
   }
 
+  async otherNodes(): Promise<string[]> {
+    const registry = this.registry();
+    if (!registry || !this.redis.up) throw unavailable('the calls of the other nodes cannot be listed: the cluster store (Redis) cannot be reached');
+    try {
+      return (await registry.liveNodes()).map((node) => node.nodeId).filter((nodeId) => nodeId !== this.nodeId);
+    } catch (err) {
+      throw unavailable(`the calls of the other nodes cannot be listed: the cluster store (Redis) did not answer (${(err as Error).message})`);
+    }
+  }
+
   private async locate(callId: string): Promise<CallPlace> {
     if (!this.redis.up) throw unavailable(`call ${callId} is not hosted on this node and the cluster store (Redis) cannot be reached`);
     let location;

@@ -17,6 +17,11 @@ export function placeNewCall(ctx: CommandContext, principal: Principal): Promise
   return ctx.hosting.placeNewCall();
 }
 
+/** With a cluster: the other live nodes, whose calls a list includes too (undefined: no cluster). */
+export function otherNodes(ctx: CommandContext): Promise<string[]> | undefined {
+  return ctx.hosting?.otherNodes();
+}
+
 export async function createCall(ctx: CommandContext, principal: Principal, input: CreateCallInput): Promise<CallView> {
   ctx.policy.requireApp(principal, 'creating a call');
   if (input.media) authorizeRtpMedia(ctx, principal, input.media);

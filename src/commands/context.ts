@@ -31,4 +31,6 @@ export interface CallHosting {
   place(callId: string): Promise<CallPlace>;
   /** Where a new call goes: the live node with the least load (this one on a tie). */
   placeNewCall(): Promise<CallPlace>;
+  /** The other live nodes (a list of calls asks each of them for theirs). */
+  otherNodes(): Promise<string[]>;
 }

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { placeNewCall } from '../../commands/calls.js';
+import { listCalls, otherNodes, placeNewCall } from '../../commands/calls.js';
 import type { CallPlace, CommandContext } from '../../commands/context.js';
 import { hostCall } from '../../commands/scope.js';
 import { DomainError } from '../../control/errors.js';
-import { callsPath } from '../graph/resources.js';
+import { callsPath, callView } from '../graph/resources.js';
 import { principalFromWire, principalToWire, type NodeLink, type WirePrincipal } from '../nodeLink.js';
 import { principalOf } from './authentication.js';
 import { FORWARDED_HEADER, type ForwardedPrincipals } from './forwardedPrincipals.js';
@@ -39,6 +39,10 @@ export function hostNamedCalls(scope: FastifyInstance, ctx: CommandContext, link
   scope.addHook('preHandler', (request, reply, done) => {
     const callId = (request.params as { callId?: unknown } | undefined)?.callId;
     const creates = request.method === 'POST' && request.routeOptions.url === callsPath;
+    if (request.method === 'GET' && request.routeOptions.url === callsPath && !request.forwarded) {
+      listEverywhere(ctx, link, request, reply).catch(done);
+      return;
+    }
     const pending = typeof callId === 'string' ? hostCall(ctx, principalOf(request), callId) : creates ? placeNewCall(ctx, principalOf(request)) : undefined;
     if (!pending) return done();
     pending.then((place) => {
@@ -73,6 +77,23 @@ async function forward(link: NodeLink, request: FastifyRequest, reply: FastifyRe
   for (const [name, value] of Object.entries(answer.headers)) void reply.header(name, value);
   // The body is the other node's reply as it was serialized there (not serialized again).
   void reply.send(answer.body === '' ? undefined : answer.body);
+}
+
+/**
+ * GET /communications/calls with a cluster: the calls of this node and of every other live node
+ * (each lists what the token may see, as it would alone). A node that does not answer is left
+ * out: it is gone, and its calls are re-placed when next used.
+ */
+async function listEverywhere(ctx: CommandContext, link: NodeLink, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const principal = principalOf(request);
+  const nodes = (await otherNodes(ctx)) ?? [];
+  const forwarded: ForwardedHttpRequest = { method: 'GET', url: request.url, headers: {}, principal: principalToWire(principal) };
+  const answers = await Promise.allSettled(nodes.map((nodeId) => link.request(nodeId, 'http', forwarded) as Promise<ForwardedHttpReply>));
+  const value: unknown[] = listCalls(ctx, principal).map(callView);
+  for (const answer of answers) {
+    if (answer.status === 'fulfilled' && answer.value.status === 200) value.push(...(JSON.parse(answer.value.body) as { value: unknown[] }).value);
+  }
+  void reply.send({ value });
 }
 
 /** Serves HTTP requests other nodes forward here, through this node's own routes (inject). */

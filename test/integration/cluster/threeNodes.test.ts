@@ -114,13 +114,18 @@ describe('cluster of three nodes: any node serves any call', () => {
     expect(proto.deltas()[1]?.participants).toEqual([{ id: x.id, isMuted: false }]);
   }, 30_000);
 
-  it('places a new call asked of A on a less loaded node', async () => {
+  it('places a new call asked of A on a less loaded node; every node lists both calls', async () => {
     const created = await apiA.post('/communications/calls', { subject: 'placed' });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const host = await inspect.hget(`mutegate:call:${created.body.id}`, 'node');
     const nodeIdOfA = (await apiA.get('/healthz')).body.cluster.nodeId;
     expect(host).not.toBe(nodeIdOfA);
     expect([(await apiB.get('/healthz')).body.cluster.nodeId, (await apiC.get('/healthz')).body.cluster.nodeId]).toContain(host);
+    // Any node lists the calls of every node, once each.
+    for (const api of [apiA, apiB, apiC]) {
+      const ids = ((await api.get('/communications/calls')).body.value as { id: string }[]).map((c) => c.id);
+      expect(ids.sort()).toEqual([callId, created.body.id].sort());
+    }
     expect((await apiA.delete(`/communications/calls/${created.body.id}`)).status).toBe(204);
   });
 
