@@ -90,6 +90,9 @@ describe('cluster of three nodes: any node serves any call', () => {
     expect(mute.status, JSON.stringify(mute.body)).toBe(200);
     expect(mute.body).toMatchObject({ status: 'completed', clientContext: 'through B' });
     muteThroughB = mute.body.id;
+    // Written before the 200: the state is in Redis already.
+    const stored = JSON.parse((await inspect.hget(`mutegate:call:${callId}:speakers`, `user:${x.userId}`)) ?? 'null');
+    expect(stored, 'X’s moderation state in Redis after the 200').toMatchObject({ muted: true, hasJoined: true });
     expect(mute.headers.get('location')).toBe(`/communications/calls/${callId}/operations/${mute.body.id}`);
     // The operation is readable through any node.
     expect((await apiC.get(`/communications/calls/${callId}/operations/${mute.body.id}`)).body).toMatchObject({ id: mute.body.id, status: 'completed' });
