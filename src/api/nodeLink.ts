@@ -22,6 +22,8 @@ export interface NodeLink {
   publishTopic(topic: string, message: string): Promise<number>;
   /** Listens to a topic (again after every reconnect). */
   listenTopic(topic: string, listener: (message: string) => void): Promise<void>;
+  /** The base URL of a live node's HTTP API (undefined: not registered). */
+  urlOf(nodeId: string): Promise<string | undefined>;
   /** Called whenever the node (re)connects to the cluster. */
   onConnected(listener: () => void): void;
 }

@@ -122,6 +122,7 @@ export class ClusterNode {
       publishTopic: (topic, message) => bus.publishTopic(topic, message),
       listenTopic: (topic, listener) => bus.listenTopic(topic, listener),
       onConnected: (listener) => bus.onSubscribed(listener),
+      urlOf: async (nodeId) => (this.registry ? this.registry.urlOf(nodeId).catch(() => undefined) : undefined),
     };
   }
 

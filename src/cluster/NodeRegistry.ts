@@ -62,6 +62,12 @@ export class NodeRegistry {
     return values.flatMap((value) => (value === null ? [] : [JSON.parse(value) as NodeRegistration]));
   }
 
+  /** A live node's base URL, from its registration. */
+  async urlOf(nodeId: string): Promise<string | undefined> {
+    const registration = await this.redis.client.get(nodeKey(nodeId));
+    return registration === null ? undefined : (JSON.parse(registration) as NodeRegistration).url;
+  }
+
   /** Stops renewing and removes the registration (a node shutting down): its calls can move at once. */
   async close(): Promise<void> {
     clearInterval(this.timer);

@@ -36,7 +36,7 @@ export interface SubscriptionRegistry {
   /** Remembers which connection joined a WebRTC participant (to tell it to reconnect). */
   own(participantId: string, connection: SocketConnection): void;
   /** With a cluster: serves a request about a call another node hosts (answers on the connection). */
-  forward(connection: SocketConnection, request: ClientRequest, nodeId: string): Promise<void>;
+  forward(connection: SocketConnection, request: ClientRequest, nodeId: string, frame: { data: Buffer; isBinary: boolean }): Promise<void>;
 }
 
 /**
@@ -59,6 +59,8 @@ export class SocketConnection {
     readonly codec: WireCodec,
     /** Who this connection acts as, from the token in its handshake. */
     readonly principal: Principal,
+    /** That token (a cluster relays WebRTC signaling to another node with it; see NodeRelays). */
+    readonly token: string | undefined,
     private readonly commands: CommandContext,
     private readonly registry: SubscriptionRegistry,
     private readonly presence: WebRtcPresence,
@@ -128,7 +130,7 @@ export class SocketConnection {
       return;
     }
     try {
-      await this.handle(request, receivedAt);
+      await this.handle(request, receivedAt, { data, isBinary });
     } catch (err) {
       if (err instanceof DomainError) {
         this.send({ type: 'error', requestId: request.requestId, ...describeDomainError(err) });
@@ -139,7 +141,7 @@ export class SocketConnection {
     }
   }
 
-  private async handle(request: ClientRequest, receivedAt: bigint): Promise<void> {
+  private async handle(request: ClientRequest, receivedAt: bigint, frame: { data: Buffer; isBinary: boolean }): Promise<void> {
     const ctx = this.commands;
     const principal = this.principal;
     // With a cluster: a call whose node is gone is taken over here first (nothing to wait for otherwise).
@@ -147,7 +149,7 @@ export class SocketConnection {
     const hosting = 'callId' in request ? hostCall(ctx, principal, request.callId) : undefined;
     if (hosting) {
       const place = await hosting;
-      if (place.kind === 'node') return this.registry.forward(this, request, place.nodeId);
+      if (place.kind === 'node') return this.registry.forward(this, request, place.nodeId, frame);
     }
     if (isCallRequest(request)) {
       this.send(await runCallRequest(ctx, principal, request, receivedAt));

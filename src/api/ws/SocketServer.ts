@@ -15,6 +15,7 @@ import { pathOf } from '../http/upgradeRouter.js';
 import type { NodeLink } from '../nodeLink.js';
 import { CallSubscribers } from './CallSubscribers.js';
 import type { ClientRequest } from './protocol.js';
+import { isWebRtcRequest, NodeRelays } from './NodeRelay.js';
 import { RemoteRosters } from './RemoteRosters.js';
 import type { WireCodec } from './codec.js';
 import { jsonCodec } from './jsonCodec.js';
@@ -53,6 +54,8 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
   private readonly keepalive: NodeJS.Timeout;
   /** With a cluster: subscribers of calls on other nodes, and this node's calls for theirs. */
   private readonly remote: RemoteRosters | undefined;
+  /** With a cluster: WebRTC signaling of clients here for calls on other nodes. */
+  private readonly relays: NodeRelays | undefined;
 
   constructor(
     private readonly commands: CommandContext,
@@ -70,6 +73,7 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
           subscribersOf: (callId) => this.subscribers.get(callId)?.connections,
         })
       : undefined;
+    this.relays = link ? new NodeRelays(options.path, (nodeId) => link.urlOf(nodeId)) : undefined;
     const service = commands.service;
     this.wss = new WebSocketServer({
       noServer: true,
@@ -121,7 +125,7 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
       undefined;
     const verified = this.verifier ? this.verifier.verify(token) : Promise.resolve(UNAUTHENTICATED_APP);
     verified.then(
-      (principal) => this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, codec, principal)),
+      (principal) => this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, codec, principal, token)),
       (err: unknown) => {
         // Complete the handshake so that every client (browsers too) sees the reason in the close.
         this.wss.handleUpgrade(request, socket, head, (ws) => {
@@ -153,8 +157,9 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
     }
   }
 
-  forward(connection: SocketConnection, request: ClientRequest, nodeId: string): Promise<void> {
-    if (!this.remote) return Promise.reject(new Error('forward() without a cluster'));
+  forward(connection: SocketConnection, request: ClientRequest, nodeId: string, frame: { data: Buffer; isBinary: boolean }): Promise<void> {
+    if (!this.remote || !this.relays) return Promise.reject(new Error('forward() without a cluster'));
+    if (isWebRtcRequest(request)) return this.relays.forward(connection, nodeId, frame);
     return this.remote.forward(connection, request, nodeId);
   }
 
@@ -164,6 +169,7 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
 
   release(connection: SocketConnection): void {
     this.connections.delete(connection);
+    this.relays?.release(connection);
     for (const [participantId, owner] of this.owners) if (owner === connection) this.owners.delete(participantId);
     for (const callId of [...connection.subscriptions.keys()]) this.unsubscribe(connection, callId);
   }
@@ -183,8 +189,8 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
     this.wss.close();
   }
 
-  private accept(ws: WebSocket, codec: WireCodec, principal: Principal): void {
-    const connection = new SocketConnection(ws, codec, principal, this.commands, this, this.presence, this.options, this.log.child({ ws: codec.subprotocol }));
+  private accept(ws: WebSocket, codec: WireCodec, principal: Principal, token: string | undefined): void {
+    const connection = new SocketConnection(ws, codec, principal, token, this.commands, this, this.presence, this.options, this.log.child({ ws: codec.subprotocol }));
     this.connections.add(connection);
     ws.on('close', () => this.release(connection));
     // A socket error (reset, oversized frame) is followed by 'close'; nothing else to do.

@@ -1,0 +1,83 @@
+import WebSocket from 'ws';
+import { DomainError } from '../../control/errors.js';
+import type { ClientRequest } from './protocol.js';
+import type { SocketConnection } from './SocketConnection.js';
+
+/** The WebRTC requests: their answers and the events that follow (consumer offers) belong to one connection. */
+const WEBRTC_REQUESTS: ReadonlySet<ClientRequest['type']> = new Set(['getRouterRtpCapabilities', 'join', 'createTransport', 'connectTransport', 'produce', 'resumeConsumer', 'leave']);
+
+export function isWebRtcRequest(request: ClientRequest): boolean {
+  return WEBRTC_REQUESTS.has(request.type);
+}
+
+/** How long opening a relay to another node may take. */
+const OPEN_TIMEOUT_MS = 3000;
+
+/**
+ * With a cluster: WebRTC signaling for a call on another node, for a client connected here. Its
+ * media is on that node, and so is the signaling state (the participant's transports, the
+ * consumer offers pushed to its connection), so this node opens one WebSocket to that node's
+ * endpoint on the client's behalf (same subprotocol, the client's own token) and relays frames
+ * both ways as they are: the other node sees an ordinary client, with the same authorization,
+ * and its answers and offers reach the client unchanged. One relay per client connection and node.
+ */
+export class NodeRelays {
+  private readonly relays = new Map<SocketConnection, Map<string, Promise<WebSocket>>>();
+
+  constructor(
+    private readonly path: string,
+    private readonly urlOf: (nodeId: string) => Promise<string | undefined>,
+  ) {}
+
+  /** Sends the client's frame to `nodeId` over the connection's relay (opened on first use). */
+  async forward(connection: SocketConnection, nodeId: string, frame: { data: Buffer; isBinary: boolean }): Promise<void> {
+    let perNode = this.relays.get(connection);
+    if (!perNode) {
+      perNode = new Map();
+      this.relays.set(connection, perNode);
+    }
+    let relay = perNode.get(nodeId);
+    if (!relay) {
+      relay = this.open(connection, nodeId);
+      perNode.set(nodeId, relay);
+      relay.catch(() => perNode?.get(nodeId) === relay && perNode?.delete(nodeId));
+    }
+    const socket = await relay;
+    socket.send(frame.data, { binary: frame.isBinary });
+  }
+
+  /** The client connection closed: so do its relays (the other node then releases its participants). */
+  release(connection: SocketConnection): void {
+    const perNode = this.relays.get(connection);
+    this.relays.delete(connection);
+    for (const relay of perNode?.values() ?? []) relay.then((socket) => socket.close(1000, 'client gone'), () => undefined);
+  }
+
+  private async open(connection: SocketConnection, nodeId: string): Promise<WebSocket> {
+    const base = await this.urlOf(nodeId);
+    if (!base) throw unreachable(nodeId, 'it is not registered');
+    const url = base.replace(/^http/, 'ws') + this.path;
+    const socket = new WebSocket(url, connection.codec.subprotocol, connection.token ? { headers: { authorization: `Bearer ${connection.token}` } } : {});
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(unreachable(nodeId, `no WebSocket within ${OPEN_TIMEOUT_MS} ms`)), OPEN_TIMEOUT_MS);
+      socket.once('open', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(unreachable(nodeId, err.message));
+      });
+    });
+    socket.on('error', () => undefined);
+    socket.on('message', (data: Buffer, isBinary) => connection.sendEncoded(isBinary ? new Uint8Array(data) : data.toString()));
+    socket.on('close', () => {
+      if (this.relays.get(connection)?.get(nodeId) !== undefined) this.relays.get(connection)?.delete(nodeId);
+    });
+    return socket;
+  }
+}
+
+function unreachable(nodeId: string, why: string): DomainError {
+  return new DomainError('mediaUnavailable', 'nodeUnreachable', `node ${nodeId}, which hosts this call and its WebRTC media, cannot be reached: ${why}`);
+}
