@@ -37,14 +37,14 @@ interface Watched {
 
 export class MutedSpeechDetector {
   private readonly watched = new Map<types.Producer, Watched>();
-  private readonly timer: NodeJS.Timeout;
+  /** Runs only while something is watched: a router without muted producers costs no timer. */
+  private timer: NodeJS.Timeout | undefined;
   /** Round-robin position when more producers are watched than one poll may ask about. */
   private cursor = 0;
   private polling = false;
+  private closed = false;
 
-  constructor(private readonly report: (participantId: string, talking: boolean) => void) {
-    this.timer = setInterval(() => void this.poll(), POLL_INTERVAL_MS).unref();
-  }
+  constructor(private readonly report: (participantId: string, talking: boolean) => void) {}
 
   /** A participant's own producer (not a pipe copy): watched while it is paused. */
   addProducer(participantId: string, producer: types.Producer): void {
@@ -55,19 +55,26 @@ export class MutedSpeechDetector {
   }
 
   close(): void {
+    this.closed = true;
     clearInterval(this.timer);
+    this.timer = undefined;
     this.watched.clear();
   }
 
   private watch(participantId: string, producer: types.Producer): void {
-    if (producer.closed || this.watched.has(producer)) return;
+    if (this.closed || producer.closed || this.watched.has(producer)) return;
     this.watched.set(producer, { participantId, producer, last: null, talking: false, lastSpeechAt: 0 });
+    this.timer ??= setInterval(() => void this.poll(), POLL_INTERVAL_MS).unref();
   }
 
   private unwatch(producer: types.Producer): void {
     const entry = this.watched.get(producer);
     if (!entry) return;
     this.watched.delete(producer);
+    if (this.watched.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
     if (entry.talking) this.report(entry.participantId, false);
   }
 

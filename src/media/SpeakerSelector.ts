@@ -47,7 +47,12 @@ export class SpeakerSelector {
   private readonly producerOf = new Map<string, types.Producer>();
   private readonly consumersOf = new Map<string, Set<types.Consumer>>();
   private speakersActive: boolean;
-  private readonly observer: Promise<types.AudioLevelObserver | null>;
+  /**
+   * Created with the router's first measurable producer, not with the router: an observer ticks in
+   * the worker every LEVEL_INTERVAL_MS, and most routers of a busy gateway carry small calls whose
+   * senders have no audio level to rank (the forwarding bench: 500 routers, +1–2 % of a core).
+   */
+  private observer: Promise<types.AudioLevelObserver | null> | null = null;
 
   constructor(
     private readonly router: types.Router,
@@ -56,7 +61,13 @@ export class SpeakerSelector {
     const maxSpeakers = forwarding.mode === 'all' ? 1 : forwarding.maxSpeakers;
     this.selection = new SpeakerSelection({ maxSpeakers, ...DEFAULT_TUNING });
     this.speakersActive = forwarding.mode === 'speakers';
-    this.observer = forwarding.mode === 'all' ? Promise.resolve(null) : this.createObserver(forwarding.silenceDbov, maxSpeakers);
+  }
+
+  /** The level observer, once a producer can be ranked ('all' never ranks: none). */
+  private levelObserver(): Promise<types.AudioLevelObserver | null> {
+    if (this.forwarding.mode === 'all') return Promise.resolve(null);
+    this.observer ??= this.createObserver(this.forwarding.silenceDbov, this.forwarding.maxSpeakers);
+    return this.observer;
   }
 
   /** Whether `source`'s consumers may forward now (as far as selection is concerned). */
@@ -89,7 +100,9 @@ export class SpeakerSelector {
       this.updateMode();
     });
     if (measurable) {
-      void this.observer.then((observer) => observer?.addProducer({ producerId: producer.id })).catch(() => undefined);
+      void this.levelObserver()
+        .then((observer) => observer?.addProducer({ producerId: producer.id }))
+        .catch(() => undefined);
     }
     if (!this.updateMode() && wasMeasurable !== measurable) this.refresh(source);
   }
