@@ -85,7 +85,12 @@ export class GatewayTarget implements BenchTarget {
   }
 
   async teardown(): Promise<void> {
-    for (const callId of this.calls.splice(0)) await fetch(`${this.baseUrl}/communications/calls/${callId}`, { method: 'DELETE', headers: this.headers });
+    // Checked: calls left behind would count against the worker's budget in the next step (a
+    // full profile once failed with 503 mediaCapacityExceeded that way).
+    for (const callId of this.calls.splice(0)) {
+      const res = await fetch(`${this.baseUrl}/communications/calls/${callId}`, { method: 'DELETE', headers: { authorization: `Bearer ${this.token}` } });
+      if (res.status !== 204 && res.status !== 404) throw new Error(`DELETE call ${callId} answered ${res.status}: ${await res.text()}`);
+    }
     this.loadParticipants = [];
     this.probe = null;
   }

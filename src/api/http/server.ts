@@ -128,6 +128,17 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   });
   // The API speaks JSON only: any other body type is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
+  // A JSON content type with no body (HTTP libraries that set the header on every request, a
+  // DELETE or a bodiless mute from them) is a request without a body, not a 400: routes that need
+  // one still refuse it with their schema's message. Bodies are parsed by fastify's own JSON
+  // parser (prototype-poisoning checks included).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text === '') return done(null, undefined);
+    parseJson(request, text, done);
+  });
   app.setErrorHandler(graphErrorHandler);
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send(graphErrorBody(request, 404, `no route for ${request.method} ${request.url}`, 'routeNotFound')),
