@@ -132,7 +132,7 @@ describe('cluster of three nodes: any node serves any call', () => {
     expect((await apiA.delete(`/communications/calls/${created.body.id}`)).status).toBe(204);
   });
 
-  it('recovers from a Redis restart: a mute through B still reaches A and C’s subscriber', async () => {
+  it('answers a cross-node mute 503 while Redis is down, and recovers from its restart: a mute through B still reaches A and C’s subscriber', async () => {
     const json = await RosterClient.connect(await nodeC.listening, 'json');
     subscribers.push(json);
     follower = json;
@@ -140,6 +140,16 @@ describe('cluster of three nodes: any node serves any call', () => {
     const sequence = json.snapshotSequence();
 
     await redis.kill();
+    // Without Redis, B cannot know where the call is: a cross-node mute is a 503, never a hang.
+    let health = await apiB.get('/healthz');
+    for (let i = 0; i < 50 && health.body.cluster.redis !== 'down'; i++) {
+      await sleep(50);
+      health = await apiB.get('/healthz');
+    }
+    expect(health.body.cluster.redis).toBe('down');
+    const refused = await apiB.post(`/communications/calls/${callId}/participants/${x.id}/mute`, {});
+    expect(refused.status, JSON.stringify(refused.body)).toBe(503);
+    expect(refused.body.error.innerError.code).toBe('clusterStateUnavailable');
     await redis.restart();
     const mute = await until503Passes(() => apiB.post(`/communications/calls/${callId}/participants/${x.id}/mute`, {}));
     const afterMute = x.peer.nextCounter;
