@@ -23,7 +23,15 @@ export class HttpMuteClient implements MuteClient {
     this.headers = { 'content-type': 'application/json', 'content-length': BODY.length, authorization: `Bearer ${token}` };
   }
 
-  setMuted(callId: string, participantId: string, muted: boolean): Promise<void> {
+  async setMuted(callId: string, participantId: string, muted: boolean): Promise<void> {
+    await this.setMutedTimed(callId, participantId, muted);
+  }
+
+  /**
+   * setMuted, resolving with this 200's own Server-Timing header (undefined: the gateway sent
+   * none). lastServerTiming is shared by concurrent requests; this is not.
+   */
+  setMutedTimed(callId: string, participantId: string, muted: boolean): Promise<string | undefined> {
     return new Promise((resolve, reject) => {
       const req = request(
         {
@@ -37,8 +45,9 @@ export class HttpMuteClient implements MuteClient {
         (res) => {
           // The body is read to the end (the socket goes back to the pool only then), but not parsed.
           res.on('data', () => undefined);
-          if (res.statusCode === 200) this.lastServerTiming = [res.headers['server-timing'] ?? []].flat().join(', ') || undefined;
-          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new MuteRejected(res.statusCode ?? 0, `${muted ? 'mute' : 'unmute'} answered ${res.statusCode}`))));
+          const timing = res.statusCode === 200 ? [res.headers['server-timing'] ?? []].flat().join(', ') || undefined : undefined;
+          if (res.statusCode === 200) this.lastServerTiming = timing;
+          res.on('end', () => (res.statusCode === 200 ? resolve(timing) : reject(new MuteRejected(res.statusCode ?? 0, `${muted ? 'mute' : 'unmute'} answered ${res.statusCode}`))));
           res.on('error', reject);
         },
       );

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { audioLevelExtension, encodeRtpWithExtension, readAudioLevel } from '../../native-bench/lib/bigcall/audioLevel.js';
 import { accountDelivery, firstArrivals, type ReceivedColumns } from '../../native-bench/lib/bigcall/delivery.js';
 import { parseUdpDrops } from '../../native-bench/lib/bigcall/discardSocket.js';
-import { runMuteCycles } from '../../native-bench/lib/bigcall/muteCycles.js';
+import { overlapMs } from '../../native-bench/lib/bigcall/benchStalls.js';
+import { loopWindow, parseGatewayLoop } from '../../native-bench/lib/bigcall/gatewayLoop.js';
+import { breakdownMarkdown, muteBreakdown, nearestRank } from '../../native-bench/lib/bigcall/muteBreakdown.js';
+import { runMuteCycles, type MuteTiming } from '../../native-bench/lib/bigcall/muteCycles.js';
 import { MuteRejected } from '../../native-bench/lib/muteClient.js';
 import type { StepResult } from '../../native-bench/lib/bigcall/stepResult.js';
 import { planTalkers } from '../../native-bench/lib/bigcall/talkerPlan.js';
@@ -239,6 +242,9 @@ describe('big-call mute cycles', () => {
     });
     expect(calls).toEqual(['mute a', 'talk 1', 'quiet 1', 'unmute a', 'mute b', 'talk 2', 'quiet 2', 'unmute b', 'mute a', 'talk 1', 'quiet 1', 'unmute a']);
     expect(cycles.windows.map((w) => w.senderId)).toEqual([1, 2, 1]);
+    // Every acknowledged operation is timed; without a Server-Timing header it has none.
+    expect(cycles.timings.map((t) => `${t.op} ${t.senderId}`)).toEqual(['mute 1', 'unmute 1', 'mute 2', 'unmute 2', 'mute 1', 'unmute 1']);
+    expect(cycles.timings.every((t) => t.serverTiming === null && t.clientMs >= 0)).toBe(true);
     for (const w of cycles.windows) expect(w.requestAt <= w.ackAt && w.ackAt < w.unmuteRequestAt && w.unmuteRequestAt <= w.unmuteAckAt).toBe(true);
     expect(cycles).toMatchObject({ attempted: 3, failed: {}, timedOut: 0 });
   });
@@ -254,6 +260,7 @@ describe('big-call mute cycles', () => {
       progress: () => undefined,
     });
     expect(refused.failed).toEqual({ 'mute 503': 1 });
+    expect(refused.timings.map((t) => `${t.op} ${t.senderId}`)).toEqual(['mute 2', 'unmute 2', 'mute 2', 'unmute 2']);
     expect([...refused.gone]).toEqual([1]);
     expect(refused.windows.map((w) => w.senderId)).toEqual([2, 2]);
 
@@ -268,5 +275,144 @@ describe('big-call mute cycles', () => {
     });
     expect(stuck).toMatchObject({ attempted: 1, timedOut: 1, windows: [] });
     expect(quietAgain).toEqual([1, 1]);
+  });
+});
+
+describe('big-call mute breakdown (Server-Timing)', () => {
+  it('records the Server-Timing the client resolves with, parsed', async () => {
+    const cycles = await runMuteCycles({
+      victims: [{ senderId: 1, participantId: 'a' }],
+      pairs: 1,
+      timeoutMs: 1000,
+      setMuted: async (_id, muted) => (muted ? 'route;dur=0.1, worker;dur=1.5, total;dur=2' : undefined),
+      progress: () => undefined,
+    });
+    expect(cycles.timings[0]?.serverTiming).toEqual({ route: 0.1, worker: 1.5, total: 2 });
+    expect(cycles.timings[1]?.serverTiming).toBeNull();
+  });
+
+  it('nearest rank: p99 of 100 is the 99th, of 20 the slowest', () => {
+    expect(nearestRank(100, 0.99)).toBe(98);
+    expect(nearestRank(20, 0.99)).toBe(19);
+    expect(nearestRank(100, 0.5)).toBe(49);
+    expect(nearestRank(1, 0.99)).toBe(0);
+    expect(nearestRank(7, 1)).toBe(6);
+  });
+
+  const timing = (clientMs: number, hops: Record<string, number> | null, stall = 0, op: 'mute' | 'unmute' = 'mute'): MuteTiming => ({
+    op,
+    senderId: 1,
+    requestAt: 0,
+    clientMs,
+    serverTiming: hops,
+    benchStallMs: stall,
+    benchGcMs: 0,
+  });
+
+  it('splits the p50, p99 and max mutes into gateway hops and outside; unmutes are left out', () => {
+    const timings: MuteTiming[] = [];
+    for (let i = 0; i < 98; i++) timings.push(timing(3, { route: 0.1, worker: 1, reply: 0.1, total: 1.2 }));
+    timings.push(timing(12, { route: 0.1, worker: 1, resume: 9, total: 10.1 })); // the gateway's loop stalled
+    timings.push(timing(20, { route: 0.1, worker: 1.2, total: 1.3 }, 15)); // the bench's
+    timings.push(timing(500, { worker: 400, total: 401 }, 0, 'unmute'));
+    const b = muteBreakdown(timings, 10);
+    expect(b).not.toBeNull();
+    expect(b?.mutes).toBe(100);
+    expect(b?.withServerTiming).toBe(100);
+    expect(b?.ranked.map((r) => [r.rank, r.clientMs])).toEqual([
+      ['p50', 3],
+      ['p99', 12],
+      ['max', 20],
+    ]);
+    const p99 = b?.ranked[1];
+    expect(p99?.gatewayMs).toBeCloseTo(10.1);
+    expect(p99?.outsideMs).toBeCloseTo(1.9);
+    expect(p99?.largestHop).toEqual({ hop: 'resume', ms: 9 });
+    const max = b?.ranked[2];
+    expect(max?.outsideMs).toBeCloseTo(18.7);
+    expect(max?.benchStallMs).toBe(15);
+    expect(b?.over).toMatchObject({ thresholdMs: 10, count: 2, largestHops: { resume: 1, 'bench stalled': 1 } });
+    expect(b?.over.gatewayMs).toBeCloseTo(11.4);
+    expect(b?.over.outsideMs).toBeCloseTo(20.6);
+    // A hop the gateway did not report took no time on that request.
+    expect(b?.hops.resume.p50).toBe(0);
+    expect(b?.hops.resume.max).toBe(9);
+    expect(b?.hops.outside.max).toBeCloseTo(18.7);
+  });
+
+  it('copes with no mutes and with answers without Server-Timing', () => {
+    expect(muteBreakdown([timing(1, null, 0, 'unmute')], 10)).toBeNull();
+    const b = muteBreakdown([timing(30, null)], 10);
+    expect(b?.withServerTiming).toBe(0);
+    expect(b?.ranked[0]).toMatchObject({ clientMs: 30, gatewayMs: null, outsideMs: null, largestHop: null });
+    expect(b?.over.largestHops).toEqual({ 'no Server-Timing': 1 });
+  });
+
+  it('results.md lines: one row per ranked mute, each hop, and where the slow ones went', () => {
+    const b = muteBreakdown([timing(3, { worker: 1, total: 1.5 }), timing(14, { worker: 1, resume: 11, total: 12.5 })], 10);
+    const lines = breakdownMarkdown('speakers P = 200', b!, ['gateway loop delay p99 1.00 / max 11.00 ms']);
+    const md = lines.join('\n');
+    expect(md).toContain('**speakers P = 200**: where the mute ack time went (2 mutes, 2 with the gateway');
+    expect(md).toContain('gateway loop delay p99 1.00 / max 11.00 ms');
+    expect(md).toMatch(/\| max \| 14\.00 \| 12\.50 \| 1\.50 \| 0\.00 \(0\.00\) \| resume 11\.00 \|/);
+    expect(md).toContain('1 mute(s) took more than 10 ms: together 12.5 ms inside the gateway and 1.5 ms outside it');
+    expect(md).toContain('the largest part of each was: resume 1.');
+    expect(breakdownMarkdown('x', muteBreakdown([timing(3, { total: 1 })], 10)!).join('\n')).toContain('No mute took more than 10 ms.');
+  });
+
+  it('results.md carries the breakdown of each step that has one', () => {
+    const breakdown = muteBreakdown([timing(3, { worker: 1, total: 1.5 })], 10);
+    const withBreakdown = step({ talkers: 200 });
+    withBreakdown.mutes = { ...withBreakdown.mutes, breakdown };
+    withBreakdown.loops = { gateway: null, muteClient: { nice: -10, stalls: 3, stallMaxMs: 4, gcPauses: 1, gcMaxMs: 0.5 } };
+    const md = bigCallMarkdown({
+      command: 'npm run bench -- --profile bigcall',
+      machine: { cpuModel: 'cpu', cpuCount: 2, memoryBytes: 2 ** 30, node: 'v20', mediasoup: '3.13.16' },
+      parameters: {},
+      steps: [step({ talkers: 100 }), withBreakdown],
+      errors: [],
+      durationSeconds: 60,
+    });
+    expect(md).toContain('**speakers P = 200**: where the mute ack time went');
+    expect(md).toContain('bench mute client thread (nice -10): 3 stalls > 2 ms while a mute was in flight (longest 4.00 ms), 1 GC pauses (longest 0.50 ms)');
+    expect(md).not.toContain('**speakers P = 100**');
+  });
+});
+
+describe('bench stalls and the gateway loop', () => {
+  it('overlap: the part of a round trip that intervals cover, overlaps counted once', () => {
+    expect(overlapMs([], 0, 10)).toBe(0);
+    expect(overlapMs([[2, 4]], 0, 10)).toBe(2);
+    expect(overlapMs([[-5, 3], [8, 20]], 0, 10)).toBe(5);
+    expect(overlapMs([[1, 5], [3, 7], [4, 6]], 0, 10)).toBe(6);
+    expect(overlapMs([[11, 12]], 0, 10)).toBe(0);
+  });
+
+  it('reads loop delay and GC pauses from /metrics, and the window between two readings', () => {
+    const text = (lagMax: number, gcCount: number, under1ms: number, under10ms: number, sum: number) =>
+      [
+        '# HELP nodejs_eventloop_lag_max_seconds The maximum recorded event loop delay.',
+        `nodejs_eventloop_lag_max_seconds ${lagMax}`,
+        'nodejs_eventloop_lag_p99_seconds 0.0105',
+        `nodejs_gc_duration_seconds_bucket{le="0.001",kind="minor"} ${under1ms}`,
+        `nodejs_gc_duration_seconds_bucket{le="0.01",kind="minor"} ${under10ms}`,
+        `nodejs_gc_duration_seconds_bucket{le="+Inf",kind="minor"} ${gcCount}`,
+        `nodejs_gc_duration_seconds_sum{kind="minor"} ${sum}`,
+        `nodejs_gc_duration_seconds_count{kind="minor"} ${gcCount}`,
+        'nodejs_gc_duration_seconds_bucket{le="0.001",kind="major"} 0',
+        'nodejs_gc_duration_seconds_bucket{le="0.01",kind="major"} 1',
+        'nodejs_gc_duration_seconds_sum{kind="major"} 0.004',
+        'nodejs_gc_duration_seconds_count{kind="major"} 1',
+      ].join('\n');
+    const start = parseGatewayLoop(text(0.02, 10, 8, 10, 0.01));
+    expect(start.gc).toEqual({ count: 11, over1ms: 3, over10ms: 0, seconds: expect.closeTo(0.014) });
+    const end = parseGatewayLoop(text(0.035, 15, 10, 14, 0.03));
+    const w = loopWindow(start, end);
+    // prom-client's histogram holds intervals of a 10 ms timer: the delay is what exceeds them.
+    expect(w.lagMaxMs).toBeCloseTo(25);
+    expect(w.lagP99Ms).toBeCloseTo(0.5);
+    expect(w).toMatchObject({ gcPauses: 5, gcOver1ms: 3, gcOver10ms: 1 });
+    expect(w.gcMs).toBeCloseTo(20);
+    expect(parseGatewayLoop('').lagMax).toBeNaN();
   });
 });

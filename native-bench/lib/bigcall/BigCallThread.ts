@@ -1,5 +1,6 @@
 import type { Address } from '../RtpPeer.js';
 import { ThreadClient } from '../ThreadClient.js';
+import type { ThreadPriority } from '../threadNice.js';
 import type { BigCallCommand, ReceivedRecords, SendSettings, TalkerSpec } from './bigCallThreadWorker.js';
 
 /** The main thread's handle on one big-call bench thread (see bigCallThreadWorker.ts). */
@@ -44,6 +45,11 @@ export class BigCallThread {
   /** Packets sent, skipped (the thread fell > 100 ms behind) and datagrams read. */
   stats(): Promise<{ sent: number; skipped: number; datagrams: number }> {
     return this.thread.call({ op: 'stats' });
+  }
+
+  /** Sets the thread's nice value (null: leaves it); answers the value in effect. */
+  nice(nice: number | null): Promise<ThreadPriority> {
+    return this.thread.call({ op: 'nice', nice });
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,7 @@ import { createSocket } from 'node:dgram';
 import { decodeProbe, decodeRtp, encodeProbe } from '../rtp.js';
 import { nowMs, type Address } from '../RtpPeer.js';
 import { serveThread } from '../serveThread.js';
+import { setOwnNice } from '../threadNice.js';
 import { audioLevelExtension, encodeRtpWithExtension } from './audioLevel.js';
 import { openDiscardSocket } from './discardSocket.js';
 
@@ -40,6 +41,7 @@ export type BigCallCommand =
   | { op: 'received' }
   | { op: 'sentTimes'; senderIds: number[] }
   | { op: 'stats' }
+  | { op: 'nice'; nice: number | null }
   | { op: 'close' };
 
 export interface ReceivedRecords {
@@ -185,6 +187,8 @@ async function handle(cmd: BigCallCommand): Promise<unknown> {
       return cmd.senderIds.map((id) => [id, Float64Array.from(talkers.find((t) => t.spec.senderId === id)?.sentAt ?? [])]);
     case 'stats':
       return { sent, skipped, datagrams };
+    case 'nice':
+      return setOwnNice(cmd.nice);
     case 'close':
       if (timer) clearInterval(timer);
       timer = null;

@@ -14,6 +14,15 @@ import { bigCallMarkdown, type BigCallReport, type StepError } from './report.js
 import { runStep, type StepOptions } from './runStep.js';
 import type { StepResult } from './stepResult.js';
 
+/**
+ * Options for the gateway's node in every step: none, so the bench measures the gateway with
+ * node's defaults, as it is served. --gateway-node-args is for experiments (e.g. --no-memory-reducer: V8's
+ * memory reducer does full collections of the ~200 MB of media objects a 200-talker call holds
+ * once allocation slows after the joins; in four runs at P = 200 it made no difference to the
+ * mute ack tail beyond run-to-run noise, so the gateway is not started with it).
+ */
+export const GATEWAY_NODE_ARGS: readonly string[] = [];
+
 export const BIGCALL_HELP = `npm run bench -- --profile bigcall [options]
 
 One call of P plain-RTP talkers sending 50 packets/s with the ssrc-audio-level header extension
@@ -41,6 +50,13 @@ talkers muted during the load, and leak after ack. Full profile: about 5–10 mi
   --payload-bytes B         RTP payload (default 80)
   --join-timeout-ms MS      a join not answered within this stops the step's joins (default 20000)
   --mute-timeout-ms MS      a mute not answered within this counts as timed out (default 5000)
+  --mute-client-nice N|off  scheduling priority (nice, -20…19) of the bench thread that sends and
+                            times the mutes (default off: the process's; give a negative value as
+                            --mute-client-nice=-10)
+  --talkers-nice N|off       nice (-20…19) of the bench thread that sends for the unsampled
+                            talkers (default off: the process's)
+  --gateway-node-args ARGS  options for the gateway's node, e.g. "--no-memory-reducer"
+                            (default none: node's defaults)
   --out DIR                 default native-bench/results/bigcall`;
 
 export function bigCallRequested(argv: readonly string[]): boolean {
@@ -56,6 +72,13 @@ interface ProfileOptions extends Omit<StepOptions, 'talkers' | 'forwarding' | 'p
 function whole(value: string, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} takes a whole number ${min}–${max}, got "${value}"`);
+  return n;
+}
+
+function nice(value: string, name: string): number | null {
+  if (value === 'off') return null;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < -20 || n > 19) throw new Error(`--${name} takes off or a whole number -20–19, got "${value}"`);
   return n;
 }
 
@@ -87,6 +110,9 @@ function parse(argv: string[]): ProfileOptions | null {
       'payload-bytes': { type: 'string', default: '80' },
       'join-timeout-ms': { type: 'string', default: '20000' },
       'mute-timeout-ms': { type: 'string', default: '5000' },
+      'mute-client-nice': { type: 'string', default: 'off' },
+      'talkers-nice': { type: 'string', default: 'off' },
+      'gateway-node-args': { type: 'string', default: GATEWAY_NODE_ARGS.join(' ') },
       out: { type: 'string', default: 'native-bench/results/bigcall' },
       help: { type: 'boolean', default: false },
     },
@@ -122,6 +148,9 @@ function parse(argv: string[]): ProfileOptions | null {
     payloadBytes: whole(values['payload-bytes'] as string, 'payload-bytes', 20, 1200),
     joinTimeoutMs: whole(values['join-timeout-ms'] as string, 'join-timeout-ms', 100),
     muteTimeoutMs: whole(values['mute-timeout-ms'] as string, 'mute-timeout-ms', 100),
+    muteClientNice: nice(values['mute-client-nice'] as string, 'mute-client-nice'),
+    talkersNice: nice(values['talkers-nice'] as string, 'talkers-nice'),
+    gatewayNodeArgs: (values['gateway-node-args'] as string).split(/\s+/).filter(Boolean),
     out: values.out as string,
   };
 }

@@ -1,5 +1,6 @@
 /** results.md of the big-call profile: one table per forwarding mode, then issue 13's targets. */
 import type { Forwarding } from './callClient.js';
+import { breakdownMarkdown } from './muteBreakdown.js';
 import type { StepResult } from './stepResult.js';
 import { targets, whyNotSupported } from './verdict.js';
 
@@ -48,6 +49,20 @@ function modeTable(steps: StepResult[], errors: StepError[], lines: string[]): v
   const reported = steps.find((s) => s.appliedForwarding !== null)?.appliedForwarding;
   lines.push(`The gateway reported the call's forwarding as ${reported === undefined ? 'nothing (it does not say, and may have ignored the request)' : `\`${JSON.stringify(reported)}\``}.`);
   lines.push('');
+  for (const s of [...steps].sort((a, b) => a.talkers - b.talkers)) {
+    if (s.mutes.breakdown) lines.push(...breakdownMarkdown(`${s.forwarding.mode} P = ${s.talkers}`, s.mutes.breakdown, loopContext(s)));
+  }
+}
+
+/** What the event loops a mute passes through did over the window (see StepResult.loops). */
+export function loopContext(s: StepResult): string[] {
+  const l = s.loops;
+  if (!l) return [];
+  const c = l.muteClient;
+  const out = [`bench mute client thread (${c.nice === null ? "the bench process's priority" : `nice ${c.nice}`}): ${c.stalls} stalls > 2 ms while a mute was in flight (longest ${fmt(c.stallMaxMs, 2)} ms), ${c.gcPauses} GC pauses (longest ${fmt(c.gcMaxMs, 2)} ms)`];
+  const g = l.gateway;
+  if (g) out.push(`gateway loop delay p99 ${fmt(g.lagP99Ms, 2)} / max ${fmt(g.lagMaxMs, 2)} ms, ${g.gcPauses} GC pauses (${g.gcOver1ms} > 1 ms, ${g.gcOver10ms} > 10 ms, ${fmt(g.gcMs, 1)} ms in all)`);
+  return out;
 }
 
 export function bigCallMarkdown(report: BigCallReport): string {
@@ -57,7 +72,7 @@ export function bigCallMarkdown(report: BigCallReport): string {
   lines.push(`Machine: ${m.cpuModel} × ${m.cpuCount}, ${Math.round(m.memoryBytes / 2 ** 30)} GiB, Node ${m.node}, mediasoup ${m.mediasoup}. Command: \`${report.command}\` (${fmt(report.durationSeconds / 60, 1)} min).`);
   lines.push('');
   lines.push(
-    `One call of P plain-RTP talkers (${p.packetsPerSecond} packets/s each, ${p.payloadBytes}-byte payloads, ssrc-audio-level extension id ${p.audioLevelExtensionId}${p.audioLevel ? '' : ', id not announced to the gateway'}): ${p.loud} loud (-20 dBov), the rest alternately quiet (-70 dBov) or silent (127); everyone also receives. ${p.sampledReceivers} receivers spread over the join order are read by the bench; the others receive into sockets that never read (their kernel drop counter gives "pkt/s to unsampled", a lower bound). Gateway with ${p.workers} worker(s), fresh for every step; joins one at a time while the joined talk. Steady window ${p.steadySeconds} s after ${p.warmupSeconds} s: ${p.mutes} mute/unmute pairs of ${p.victims} quiet talkers${p.talkWhileMuted ? ', who talk (-20 dBov) while muted' : ''}.`,
+    `One call of P plain-RTP talkers (${p.packetsPerSecond} packets/s each, ${p.payloadBytes}-byte payloads, ssrc-audio-level extension id ${p.audioLevelExtensionId}${p.audioLevel ? '' : ', id not announced to the gateway'}): ${p.loud} loud (-20 dBov), the rest alternately quiet (-70 dBov) or silent (127); everyone also receives. ${p.sampledReceivers} receivers spread over the join order are read by the bench; the others receive into sockets that never read (their kernel drop counter gives "pkt/s to unsampled", a lower bound). Gateway with ${p.workers} worker(s), fresh for every step${Array.isArray(p.gatewayNodeArgs) && p.gatewayNodeArgs.length ? ` (node started with \`${p.gatewayNodeArgs.join(' ')}\`)` : ''}; joins one at a time while the joined talk. Steady window ${p.steadySeconds} s after ${p.warmupSeconds} s: ${p.mutes} mute/unmute pairs of ${p.victims} quiet talkers${p.talkWhileMuted ? ', who talk (-20 dBov) while muted' : ''}.`,
   );
   lines.push('');
   lines.push(

@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { mintDevToken } from '../../../src/api/auth/devTokens.js';
 import { startGatewayProcess, type GatewayProcess } from '../gatewayProcess.js';
-import { HttpMuteClient } from '../HttpMuteClient.js';
 import { analyzeMute, type MuteResult } from '../probeAnalysis.js';
 import { processSource, startCpuWindow } from '../procCpu.js';
 import { nowMs, type Address } from '../RtpPeer.js';
@@ -16,10 +15,14 @@ import type { SendSettings, TalkerSpec } from './bigCallThreadWorker.js';
 import { BigCallClient, IncompatibleGateway, type Forwarding } from './callClient.js';
 import { accountDelivery, firstArrivals } from './delivery.js';
 import { udpDrops } from './discardSocket.js';
+import { overlapMs, type Interval } from './benchStalls.js';
+import { loopWindow, scrapeGatewayLoop } from './gatewayLoop.js';
+import { muteBreakdown } from './muteBreakdown.js';
+import { MuteThread } from './MuteThread.js';
 import { runMuteCycles } from './muteCycles.js';
 import type { Refusal, StepResult } from './stepResult.js';
 import { LEVEL_DBOV, planTalkers, type PlannedTalker } from './talkerPlan.js';
-import { stepFailure } from './verdict.js';
+import { stepFailure, TARGET_MUTE_ACK_P99_MS } from './verdict.js';
 import { mediasoupWorkerPids } from './workerPids.js';
 
 export interface StepOptions {
@@ -41,6 +44,12 @@ export interface StepOptions {
   steadySeconds: number;
   joinTimeoutMs: number;
   muteTimeoutMs: number;
+  /** The mute client thread's nice value (null: the process's). */
+  muteClientNice: number | null;
+  /** The nice value of the thread that sends for the unsampled talkers (null: the process's). */
+  talkersNice: number | null;
+  /** Options for node itself when the gateway is started (see GATEWAY_NODE_ARGS in profile.ts). */
+  gatewayNodeArgs: string[];
   progress: (message: string) => void;
 }
 
@@ -52,6 +61,7 @@ const CONTROL_MS = 1500;
 const TALKERS_PER_DISCARD_SOCKET = 50;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const longest = (intervals: readonly Interval[]) => intervals.reduce((m, [from, to]) => Math.max(m, to - from), 0);
 
 export async function runStep(opts: StepOptions): Promise<StepResult> {
   const label = `${opts.forwarding.mode} P=${opts.talkers}`;
@@ -60,12 +70,16 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
     MUTEGATE_MEDIA_NUM_WORKERS: String(opts.workers),
     MUTEGATE_AUTH_HS256_SECRET: secret,
     MUTEGATE_AUTH_ALLOW_APP_REMOTE_UNMUTE: 'true',
-  });
+  }, opts.gatewayNodeArgs);
   const token = await mintDevToken(secret, { role: 'app', subject: 'native-bench-bigcall' });
   const client = new BigCallClient(gateway.url, token, opts.joinTimeoutMs);
-  const mutes = new HttpMuteClient(gateway.url, token);
+  // The mutes are sent and timed by a thread that does nothing else (see muteThreadWorker.ts).
+  const mutes = await MuteThread.open(gateway.url, token, opts.muteClientNice);
+  if (opts.muteClientNice !== null && mutes.priority.nice !== opts.muteClientNice) opts.progress(`${label}: the mute client thread could not get nice ${opts.muteClientNice} (${mutes.priority.error ?? 'unknown'}); it runs at the process's priority`);
   const sampled = BigCallThread.start('big-call sampled receivers');
   const others = BigCallThread.start('big-call talkers');
+  const othersPriority = await others.nice(opts.talkersNice);
+  if (opts.talkersNice !== null && othersPriority.nice !== opts.talkersNice) opts.progress(`${label}: the talkers' thread could not get nice ${opts.talkersNice} (${othersPriority.error ?? 'unknown'})`);
   let callId: string | undefined;
   try {
     const plan = planTalkers(opts.talkers, opts);
@@ -116,6 +130,10 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
     await sleep(opts.warmupSeconds * 1000);
     // The steady window.
     await sampled.startRecording();
+    // Scraped once before the window (resets its loop-delay histogram) and once after it.
+    const gatewayLoopBefore = await scrapeGatewayLoop(gateway.url, token);
+    // The mute thread's own stalls and GC pauses are part of each ack it times.
+    await mutes.startRecording();
     const workerPids = mediasoupWorkerPids(gateway.process.pid as number);
     const cpuWindow = startCpuWindow([processSource('gateway', gateway.process.pid as number), processSource('bench', process.pid), ...workerPids.map((pid) => processSource(`worker ${pid}`, pid))]);
     const dropsBefore = udpDrops(discardPorts);
@@ -139,6 +157,12 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
     const windowSeconds = (nowMs() - windowStart) / 1000;
     const cpu = cpuWindow();
     const dropsAfter = udpDrops(discardPorts);
+    const stalls = await mutes.stopRecording();
+    for (const t of cycles.timings) {
+      t.benchStallMs = overlapMs(stalls.stalls, t.requestAt, t.requestAt + t.clientMs);
+      t.benchGcMs = overlapMs(stalls.gcPauses, t.requestAt, t.requestAt + t.clientMs);
+    }
+    const gatewayLoopAfter = await scrapeGatewayLoop(gateway.url, token);
     // Is the leak check armed? Speakers mode forwards no quiet talker, so a victim's packets can
     // only reach anyone because it spoke. After the window, one unmuted victim speaks louder than
     // the loud talkers for a moment: it must be heard, or "leak 0" proves nothing.
@@ -219,6 +243,12 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
         results,
         victimPacketsForwarded,
         leakCheckArmed,
+        timings: cycles.timings,
+        breakdown: muteBreakdown(cycles.timings, TARGET_MUTE_ACK_P99_MS),
+      },
+      loops: {
+        gateway: gatewayLoopBefore && gatewayLoopAfter ? loopWindow(gatewayLoopBefore, gatewayLoopAfter) : null,
+        muteClient: { nice: mutes.priority.nice, stalls: stalls.stalls.length, stallMaxMs: longest(stalls.stalls), gcPauses: stalls.gcPauses.length, gcMaxMs: longest(stalls.gcPauses) },
       },
       unsampledPacketsPerSecond: (dropsAfter - dropsBefore) / windowSeconds,
       bench: { sent: sampledStats.sent + otherStats.sent, skipped: sampledStats.skipped + otherStats.skipped, datagramsRead: sampledStats.datagrams, discardSocketsRead: discard.reading },

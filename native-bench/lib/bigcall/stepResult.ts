@@ -2,6 +2,9 @@
 import type { MuteResult } from '../probeAnalysis.js';
 import type { Summary } from '../stats.js';
 import type { Forwarding } from './callClient.js';
+import type { GatewayLoopWindow } from './gatewayLoop.js';
+import type { MuteBreakdown } from './muteBreakdown.js';
+import type { MuteTiming } from './muteCycles.js';
 
 export interface Refusal {
   /** Join order of the refused participant. */
@@ -60,7 +63,19 @@ export interface StepResult {
      * false = a muted victim's packets could not have been either, so leak 0 proves nothing; null = no victim.
      */
     leakCheckArmed: boolean | null;
+    /** Every acknowledged mute and unmute with the gateway's Server-Timing (absent in results of older benches). */
+    timings?: MuteTiming[];
+    /** Where the mutes' time went, inside the gateway (per hop) and outside it (see muteBreakdown). */
+    breakdown?: MuteBreakdown | null;
   };
+  /**
+   * The event loops a mute passes through, over the steady window (the mutes included): the
+   * gateway's (its /metrics; null: not readable), and the bench's mute client thread, which sends
+   * and times the mutes: its nice value (null: the process's), its stalls while a mute was in
+   * flight (> STALL_MS without running, see benchStalls) and its GC pauses, how many and the
+   * longest (ms).
+   */
+  loops?: { gateway: GatewayLoopWindow | null; muteClient: { nice: number | null; stalls: number; stallMaxMs: number; gcPauses: number; gcMaxMs: number } };
   /** Packets the gateway sent to the unsampled receivers' sockets per second (kernel drop counter: a lower bound). */
   unsampledPacketsPerSecond: number;
   bench: { sent: number; skipped: number; datagramsRead: number; discardSocketsRead: boolean };
