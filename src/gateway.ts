@@ -123,6 +123,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     // Every call ends, so each roster (WebSocket, webhooks, CometD) hears it; from now on a
     // request for a call answers 503 shuttingDown, not 404.
     service.close();
+    // Nothing more is written for its calls: other nodes may take them now, not after nodeTtlMs.
+    await cluster?.leave();
     await webhooks.flush(2000);
     await sockets.close();
     // CometD agents fetch their final events; long-polling ones may need a new connection for
@@ -138,7 +140,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     pool.close();
   };
   try {
-    await cluster?.start(baseUrl);
+    // Registered for the other nodes: where they reach this one (checked in loadConfig).
+    await cluster?.start(() => (url === '' ? '' : (config.cluster.advertiseUrl?.replace(/\/$/, '') ?? url)));
     await http.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
     await closeAll();

@@ -19,7 +19,8 @@ export interface NodeLink {
   watchRoster(callId: string, listener: (message: string) => void): Promise<void>;
   unwatchRoster(callId: string): void;
   /** Publishes on a topic every node may listen to; resolves with how many received it. */
-  publishTopic(topic: string, message: string): Promise<number>;
+  /** Resolves with how many nodes received it, or null when it could not be published (Redis away or failing). */
+  publishTopic(topic: string, message: string): Promise<number | null>;
   /** Listens to a topic (again after every reconnect). */
   listenTopic(topic: string, listener: (message: string) => void): Promise<void>;
   /** The base URL of a live node's HTTP API (undefined: not registered). */

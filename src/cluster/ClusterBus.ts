@@ -143,9 +143,10 @@ export class ClusterBus {
   }
 
   /** Publishes on a topic of the cluster; resolves with how many nodes received it (0 on failure). */
-  async publishTopic(topic: string, message: string): Promise<number> {
-    if (!this.redis.up) return 0;
-    return this.redis.client.publish(topicChannel(topic), message).catch(() => 0);
+  /** How many subscribers received it; null: not published (Redis away, or the command failed). */
+  async publishTopic(topic: string, message: string): Promise<number | null> {
+    if (!this.redis.up) return null;
+    return this.redis.client.publish(topicChannel(topic), message).catch(() => null);
   }
 
   /** Receives a topic from now on (and again after every reconnect). */

@@ -55,10 +55,7 @@ export class ClusterNode {
         logger.warn({ callId }, 'another node hosts this call now (this one was cut off from Redis): it ends here');
         this.service.releaseCall(callId);
       },
-      (callId) => {
-        const call = this.service?.storedCalls().find((stored) => stored.settings.id === callId);
-        if (call) void this.store.resync([call], this.operationsPerCall);
-      },
+      (callId) => this.resync([callId]),
     );
   }
 
@@ -83,16 +80,29 @@ export class ClusterNode {
       },
       heartbeatMs: this.config.heartbeatMs,
       nodeTtlMs: this.config.nodeTtlMs,
+      onHeartbeat: () => void this.store.retryUnsynced(),
+      // Connected all along, yet the registration expired (a stalled event loop, heartbeats that
+      // timed out): other nodes may have taken calls over. Writing every call again finds out, and
+      // ends here the ones another node hosts now.
+      onLapsed: () => {
+        this.logger.warn({ nodeId: this.nodeId }, "this node's registration had expired: checking which of its calls other nodes took over");
+        this.resync(service.hostedCallIds());
+      },
     });
     this.registry = registry;
     this.redis.on('up', () => {
-      registry.renew();
-      void this.store.resync(service.storedCalls(), this.operationsPerCall);
+      registry.renewAfterReconnect();
+      this.resync(service.hostedCallIds());
     });
     await this.redis.start(START_WAIT_MS);
     await this.bus.start();
     if (!this.redis.up) this.logger.warn({ redisUrl: this.config.redisUrl }, 'the cluster Redis is not reachable yet: starting degraded, retrying');
     registry.start();
+  }
+
+  private resync(callIds: string[]): void {
+    const service = this.service;
+    if (service) void this.store.resync(callIds, (callId) => service.storedCall(callId), this.operationsPerCall);
   }
 
   /**
@@ -130,9 +140,17 @@ export class ClusterNode {
     return { nodeId: this.nodeId, redis: this.redis.up ? 'up' : 'down', unsyncedStates: this.store.unsyncedStates, callsTakenOver: this.takenOver };
   }
 
-  /** Leaves the cluster: the registration goes at once, so the calls can move without waiting nodeTtlMs. */
-  async close(): Promise<void> {
+  /**
+   * Leaves the registry (shutdown, once the domain has finished and written its last operations):
+   * the calls can move to other nodes now instead of after nodeTtlMs.
+   */
+  async leave(): Promise<void> {
     await this.registry?.close();
+  }
+
+  /** Leaves the cluster: the registration (if still there), the pub/sub and the connection. */
+  async close(): Promise<void> {
+    await this.leave();
     this.bus.close();
     this.redis.close();
   }

@@ -25,18 +25,43 @@ export class NodeRegistry {
   constructor(
     private readonly redis: RedisConnection,
     readonly nodeId: string,
-    private readonly options: { url: () => string; load: () => { calls: number; participants: number }; heartbeatMs: number; nodeTtlMs: number },
+    private readonly options: {
+      url: () => string;
+      load: () => { calls: number; participants: number };
+      heartbeatMs: number;
+      nodeTtlMs: number;
+      /** After every heartbeat tick (whether it could write or not). */
+      onHeartbeat?: () => void;
+      /** A renewal found the registration gone although this node had registered: it counted as dead meanwhile. */
+      onLapsed?: () => void;
+    },
   ) {}
+
+  /** Whether a registration of this node was written since start (and not removed by close()). */
+  private registered = false;
+  private closed = false;
 
   /** Registers now (if Redis is there) and then every heartbeatMs. */
   start(): void {
     void this.heartbeat();
-    this.timer = setInterval(() => void this.heartbeat(), this.options.heartbeatMs);
+    this.timer = setInterval(() => {
+      void this.heartbeat();
+      this.options.onHeartbeat?.();
+    }, this.options.heartbeatMs);
     this.timer.unref();
   }
 
-  /** Renews now (e.g. as soon as Redis is back), not at the next tick. */
+  /** Renews now (e.g. as soon as the node listens), not at the next tick. */
   renew(): void {
+    void this.heartbeat();
+  }
+
+  /**
+   * Renews on a new connection to Redis (the node resyncs its calls anyway): a registration that
+   * expired or was lost with Redis's data meanwhile is not reported as a lapse.
+   */
+  renewAfterReconnect(): void {
+    this.registered = false;
     void this.heartbeat();
   }
 
@@ -44,12 +69,18 @@ export class NodeRegistry {
     // Not before the node listens: the others would read an address that answers nothing.
     if (!this.redis.up || this.options.url() === '') return;
     const registration: NodeRegistration = { nodeId: this.nodeId, url: this.options.url(), ...this.options.load(), heartbeatAt: new Date().toISOString() };
-    await this.redis.client
+    // GET: the registration it replaces; none although this node had registered = it had expired.
+    const replies = await this.redis.client
       .multi()
-      .set(nodeKey(this.nodeId), JSON.stringify(registration), 'PX', this.options.nodeTtlMs)
+      .set(nodeKey(this.nodeId), JSON.stringify(registration), 'PX', this.options.nodeTtlMs, 'GET')
       .sadd(NODES_SET, this.nodeId)
       .exec()
-      .catch(() => undefined); // the next heartbeat tries again; a node that cannot renew expires
+      .catch(() => null); // the next heartbeat tries again; a node that cannot renew expires
+    const [setError, previous] = replies?.[0] ?? [new Error('not written'), null];
+    if (setError || this.closed) return;
+    const lapsed = this.registered && previous === null;
+    this.registered = true;
+    if (lapsed) this.options.onLapsed?.();
   }
 
   /** The nodes registered now (the set is pruned of the ones that expired). */
@@ -71,6 +102,8 @@ export class NodeRegistry {
   /** Stops renewing and removes the registration (a node shutting down): its calls can move at once. */
   async close(): Promise<void> {
     clearInterval(this.timer);
+    this.closed = true;
+    this.registered = false;
     if (!this.redis.up) return;
     await this.redis.client
       .multi()

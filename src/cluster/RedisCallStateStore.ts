@@ -63,6 +63,10 @@ export class RedisCallStateStore implements CallStateStore {
   /** Latest unwritten state per call and identity (`callId\nkey`). */
   private readonly unsynced = new Map<string, { callId: string; key: string; state: StoredSpeaker }>();
   private readonly unsyncedSettings = new Map<string, StoredCallSettings>();
+  /** Calls that ended here and whose end Redis has not taken yet (else a takeover would bring them back). */
+  private readonly unsyncedEnds = new Set<string>();
+  /** The last write failed while the connection looked up (OOM, READONLY, timeouts): not durable until one succeeds. */
+  private writesFailing = false;
 
   constructor(
     private readonly redis: RedisConnection,
@@ -77,13 +81,14 @@ export class RedisCallStateStore implements CallStateStore {
     private readonly onCallUnknown: (callId: string) => void,
   ) {}
 
+  /** Whether a state written now is durable: Redis is connected and takes writes. */
   get writable(): boolean {
-    return this.redis.up;
+    return this.redis.up && !this.writesFailing;
   }
 
-  /** States answered while Redis was away and not written yet (metric and /healthz). */
+  /** States answered while Redis was away (or refused them) and not written yet (metric and /healthz). */
   get unsyncedStates(): number {
-    return this.unsynced.size + this.unsyncedSettings.size;
+    return this.unsynced.size + this.unsyncedSettings.size + this.unsyncedEnds.size;
   }
 
   async saveCall(settings: StoredCallSettings): Promise<void> {
@@ -103,7 +108,8 @@ export class RedisCallStateStore implements CallStateStore {
 
   async endCall(callId: string): Promise<void> {
     this.forgetUnsynced(callId);
-    await this.redis.client.eval(END_IF_HOSTED, 4, callKey(callId), speakersKey(callId), operationsKey(callId), operationOrderKey(callId), this.nodeId);
+    this.unsyncedEnds.add(callId);
+    await this.writeEnd(callId);
   }
 
   /**
@@ -147,23 +153,48 @@ export class RedisCallStateStore implements CallStateStore {
   }
 
   /**
-   * Redis is back (or lost a call): every call hosted here is written again in full, so what was
-   * answered while Redis was away is there, even if Redis came back empty; a call another node
-   * took over meanwhile ends here instead.
+   * Redis is back (or lost a call, or this node's registration lapsed): every call hosted here is
+   * written again in full, so what was answered while Redis was away is there, even if Redis came
+   * back empty; a call another node took over meanwhile ends here instead. Each call's state is
+   * read from the domain (`current`) in the same turn its write is sent: a mute answered while
+   * earlier calls were being written is sent after this write on the same connection, so Redis
+   * never gets an older state after a newer one. Calls that ended here are ended there too.
    */
-  async resync(hosted: readonly StoredCall[], operationsPerCall: number): Promise<void> {
-    for (const { settings, speakers, rosterSequence, operations } of hosted) {
+  async resync(callIds: readonly string[], current: (callId: string) => StoredCall | undefined, operationsPerCall: number): Promise<void> {
+    for (const callId of [...this.unsyncedEnds]) await this.writeEnd(callId);
+    for (const id of callIds) {
+      const stored = current(id);
+      if (!stored) continue; // ended meanwhile
+      const { settings, speakers, rosterSequence, operations } = stored;
       const callId = settings.id;
       const pairs = [...speakers].flatMap(([key, state]) => [key, JSON.stringify(state)]);
+      // What this write covers: entries replaced later (a newer state on its way) stay unsynced.
+      const covered = [...this.unsynced].filter(([, entry]) => entry.callId === callId);
+      const coveredSettings = this.unsyncedSettings.get(callId);
       try {
         const written = await this.redis.client.eval(REWRITE_IF_NOT_TAKEN, 2, callKey(callId), speakersKey(callId), this.nodeId, JSON.stringify(settings), String(rosterSequence), ...pairs);
-        this.forgetUnsynced(callId);
+        this.writesFailing = false;
+        for (const [key, entry] of covered) if (this.unsynced.get(key) === entry) this.unsynced.delete(key);
+        if (this.unsyncedSettings.get(callId) === coveredSettings) this.unsyncedSettings.delete(callId);
         if (written === 0) this.onCallTakenOver(callId);
         else for (const operation of operations) this.saveOperation(operation, operationsPerCall);
       } catch (err) {
-        this.logger.warn({ err, callId }, 'could not write a call to Redis again; trying at the next reconnect');
+        this.writesFailing = true;
+        this.logger.warn({ err, callId }, 'could not write a call to Redis again; trying again shortly');
       }
     }
+  }
+
+  /**
+   * Writes again what Redis refused while the connection looked up (a reconnect resyncs
+   * everything anyway): the latest unwritten state of each identity and call, and calls that
+   * ended. Called every heartbeat; nothing to do in the usual case.
+   */
+  async retryUnsynced(): Promise<void> {
+    if (!this.redis.up) return;
+    for (const callId of [...this.unsyncedEnds]) await this.writeEnd(callId);
+    for (const [id, { callId, key, state }] of [...this.unsynced]) await this.writeSpeaker(id, callId, key, state);
+    for (const settings of [...this.unsyncedSettings.values()]) await this.writeSettings(settings);
   }
 
   private forgetUnsynced(callId: string): void {
@@ -171,16 +202,31 @@ export class RedisCallStateStore implements CallStateStore {
     this.unsyncedSettings.delete(callId);
   }
 
+  private async writeEnd(callId: string): Promise<void> {
+    if (!this.redis.up) return;
+    try {
+      // 0: another node hosts it now (or nobody does): nothing of this node's left to end.
+      await this.redis.client.eval(END_IF_HOSTED, 4, callKey(callId), speakersKey(callId), operationsKey(callId), operationOrderKey(callId), this.nodeId);
+      this.unsyncedEnds.delete(callId);
+      this.writesFailing = false;
+    } catch (err) {
+      this.writesFailing = true;
+      this.logger.warn({ err, callId }, 'could not end a call in Redis; trying again shortly');
+    }
+  }
+
   private async writeSpeaker(id: string, callId: string, key: string, state: StoredSpeaker): Promise<void> {
     if (!this.redis.up) return;
     try {
       const written = await this.redis.client.eval(WRITE_IF_HOSTED, 2, callKey(callId), speakersKey(callId), this.nodeId, key, JSON.stringify(state));
+      this.writesFailing = false;
       if (written === -1) return this.onCallUnknown(callId); // stays unsynced until written in full
       // Only if no newer state of the same identity is waiting (it replaced this entry).
       if (this.unsynced.get(id)?.state === state) this.unsynced.delete(id);
       if (written === 0) this.onCallTakenOver(callId);
     } catch (err) {
-      this.logger.warn({ err, callId }, 'could not write a moderation state to Redis; it is written when Redis is back');
+      this.writesFailing = true;
+      this.logger.warn({ err, callId }, 'could not write a moderation state to Redis; it is written again shortly');
     }
   }
 
@@ -188,11 +234,13 @@ export class RedisCallStateStore implements CallStateStore {
     if (!this.redis.up) return;
     try {
       const written = await this.redis.client.eval(WRITE_SETTINGS_IF_HOSTED, 1, callKey(settings.id), this.nodeId, JSON.stringify(settings));
+      this.writesFailing = false;
       if (written === -1) return this.onCallUnknown(settings.id);
       if (this.unsyncedSettings.get(settings.id) === settings) this.unsyncedSettings.delete(settings.id);
       if (written === 0) this.onCallTakenOver(settings.id);
     } catch (err) {
-      this.logger.warn({ err, callId: settings.id }, 'could not write call settings to Redis; they are written when Redis is back');
+      this.writesFailing = true;
+      this.logger.warn({ err, callId: settings.id }, 'could not write call settings to Redis; they are written again shortly');
     }
   }
 }

@@ -11,6 +11,8 @@ export class ConfigError extends Error {
 }
 
 const ENV_PREFIX = 'MUTEGATE_';
+/** Listen addresses that mean "every interface": no other machine can reach a node there. */
+const UNSPECIFIED_HOSTS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '', '[::]']);
 /** Names a JSON config file merged over the embedded defaults. */
 export const CONFIG_FILE_ENV = 'MUTEGATE_CONFIG';
 const DEFAULT_CONFIG_URL = new URL('../../config/default.json', import.meta.url);
@@ -165,6 +167,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   if (input.cluster.heartbeatMs * 2 > input.cluster.nodeTtlMs) {
     throw new ConfigError(
       `invalid configuration: config key "cluster.heartbeatMs"${where('cluster.heartbeatMs')} (${input.cluster.heartbeatMs}) must be at most half of cluster.nodeTtlMs (${input.cluster.nodeTtlMs})`,
+    );
+  }
+
+  // Other nodes reach this one at its registered URL: an unspecified address would lead each of
+  // them back to itself (their relays to this node would loop).
+  if (input.cluster.redisUrl !== null && input.cluster.advertiseUrl === null && UNSPECIFIED_HOSTS.has(input.http.host)) {
+    throw new ConfigError(
+      `invalid configuration: config key "cluster.advertiseUrl"${where('cluster.advertiseUrl')} must be set (e.g. http://10.0.0.5:${input.http.port}) when a cluster node listens on ${input.http.host}: other nodes cannot reach "${input.http.host}"`,
     );
   }
 

@@ -21,6 +21,11 @@ export interface GatewayConfigInput {
   cluster: {
     /** e.g. redis://127.0.0.1:6379; null: a single process, nothing shared. */
     redisUrl: string | null;
+    /**
+     * The base URL other nodes reach this one at (its WebSocket relays go there); null: the
+     * address it listens on, which must then be a specific one (not 0.0.0.0 or ::).
+     */
+    advertiseUrl: string | null;
     /** A node whose last heartbeat is older than this counts as gone; its calls move on next use. */
     nodeTtlMs: number;
     /** How often a node renews its registration (and load). */
@@ -257,10 +262,11 @@ export const configSchema = {
     cluster: {
       type: 'object',
       additionalProperties: false,
-      required: ['redisUrl', 'nodeTtlMs', 'heartbeatMs', 'commandTimeoutMs', 'requestTimeoutMs'],
+      required: ['redisUrl', 'advertiseUrl', 'nodeTtlMs', 'heartbeatMs', 'commandTimeoutMs', 'requestTimeoutMs'],
       properties: {
         $comment: { type: 'string' },
         redisUrl: { anyOf: [{ type: 'null' }, { type: 'string', pattern: '^rediss?://', maxLength: 2048 }] },
+        advertiseUrl: { anyOf: [{ type: 'null' }, { type: 'string', pattern: '^https?://[^/?#]+/?$', maxLength: 2048 }] },
         nodeTtlMs: { type: 'integer', minimum: 1000, maximum: 600_000 },
         heartbeatMs: { type: 'integer', minimum: 100, maximum: 60_000 },
         commandTimeoutMs: { type: 'integer', minimum: 10, maximum: 60_000 },

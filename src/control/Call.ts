@@ -114,6 +114,11 @@ export class Call {
     return ++this.operationSeq;
   }
 
+  /** A call taken over from another node: its operations finished there up to `sequence`. */
+  continueOperationsAfter(sequence: number): void {
+    this.operationSeq = Math.max(this.operationSeq, sequence);
+  }
+
   speakerFor(identityKey: string): Speaker {
     let speaker = this.speakers.get(identityKey);
     if (!speaker) {

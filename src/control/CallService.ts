@@ -314,6 +314,8 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     for (const [key, state] of stored.speakers) Object.assign(call.speakerFor(key), state);
     call.continueRosterAfter(stored.rosterSequence);
     for (const operation of stored.operations) call.operations.add(operation);
+    // "The highest finishedSequence stands": the operations finished here come after the adopted ones.
+    call.continueOperationsAfter(Math.max(0, ...stored.operations.map((operation) => operation.finishedSequence ?? 0)));
     media.onLost((reason) => this.onMediaLost(call, media, reason));
     this.speakerSignals.attach(call, media);
     this.calls.set(call.id, call);
@@ -322,12 +324,18 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
 
   /** Every call hosted here as the cluster's store keeps it (written again in full when Redis is back). */
   storedCalls(): StoredCall[] {
-    return [...this.calls.values()].map((call) => ({
-      settings: storedSettingsOf(call),
-      speakers: new Map([...call.allSpeakers()].map((speaker) => [speaker.identityKey, storedSpeakerOf(speaker)])),
-      rosterSequence: call.rosterSequence,
-      operations: [...call.operations.values()].filter((operation) => operation.status !== 'running'),
-    }));
+    return [...this.calls.values()].map(storedCallOf);
+  }
+
+  /** One call hosted here as the store keeps it, as it is at this moment; undefined: not hosted here. */
+  storedCall(callId: string): StoredCall | undefined {
+    const call = this.calls.get(callId);
+    return call ? storedCallOf(call) : undefined;
+  }
+
+  /** The ids of the calls hosted here. */
+  hostedCallIds(): string[] {
+    return [...this.calls.keys()];
   }
 
   /** Set once close() began: the calls that end now end on this node only (with a cluster, they go on elsewhere). */
@@ -891,6 +899,7 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     this.calls.delete(call.id);
     // A shutting-down node leaves its calls' state where it is: the call is placed on another
     // node (or this one after its restart) when next used, everyone muted as before.
+    // The store keeps trying if Redis fails now (an ended call must not come back on takeover).
     if (!this.closing && !keepState) this.options.stateStore?.endCall(call.id).catch(() => undefined);
     for (const participant of [...call.participants.values()]) this.detach(call, participant, 'callEnded');
     call.media.close();
@@ -996,4 +1005,13 @@ function muteNotConfirmed(err: unknown, what: string, outcome?: string): DomainE
   const why = late ? `within ${err.timeoutMs} ms (media.muteConfirmTimeoutMs)` : `(${(err as Error).message})`;
   outcome ??= "the participant's media was torn down so nothing is forwarded";
   return new DomainError('mediaUnavailable', 'muteNotConfirmed', `the media worker did not confirm ${what} ${why}; ${outcome}, and the participant stays muted`);
+}
+
+function storedCallOf(call: Call): StoredCall {
+  return {
+    settings: storedSettingsOf(call),
+    speakers: new Map([...call.allSpeakers()].map((speaker) => [speaker.identityKey, storedSpeakerOf(speaker)])),
+    rosterSequence: call.rosterSequence,
+    operations: [...call.operations.values()].filter((operation) => operation.status !== 'running'),
+  };
 }

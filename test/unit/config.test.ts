@@ -65,4 +65,15 @@ describe('configuration', () => {
     // Renewed less than twice per TTL, a live node would lose its calls to the others.
     expect(errorOf({ MUTEGATE_CLUSTER_HEARTBEAT_MS: '3000' })).toContain('"cluster.heartbeatMs" (from env MUTEGATE_CLUSTER_HEARTBEAT_MS) (3000) must be at most half of cluster.nodeTtlMs (5000)');
   });
+
+  it('refuses a cluster node that listens on every interface without saying where the other nodes reach it', () => {
+    const redis = { MUTEGATE_CLUSTER_REDIS_URL: 'redis://127.0.0.1:6379' };
+    // Registered as http://0.0.0.0:8080, each other node's relay to it would reach that node itself.
+    expect(errorOf({ ...redis, MUTEGATE_HTTP_HOST: '0.0.0.0' })).toContain('"cluster.advertiseUrl" must be set');
+    expect(errorOf({ ...redis, MUTEGATE_HTTP_HOST: '::' })).toContain('"cluster.advertiseUrl" must be set');
+    expect(loadConfig({ ...redis, MUTEGATE_HTTP_HOST: '0.0.0.0', MUTEGATE_CLUSTER_ADVERTISE_URL: 'http://10.0.0.5:8080' }).cluster.advertiseUrl).toBe('http://10.0.0.5:8080');
+    // Without a cluster nobody needs to reach the node: any address.
+    expect(loadConfig({ MUTEGATE_HTTP_HOST: '0.0.0.0' }).http.host).toBe('0.0.0.0');
+    expect(errorOf({ ...redis, MUTEGATE_CLUSTER_ADVERTISE_URL: 'ftp://10.0.0.5' })).toContain('"cluster.advertiseUrl"');
+  });
 });

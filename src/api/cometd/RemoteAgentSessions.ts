@@ -2,6 +2,7 @@ import type { Principal } from '../../control/Principal.js';
 import { principalFromWire, principalToWire, type NodeLink, type WirePrincipal } from '../nodeLink.js';
 
 const SESSIONS_TOPIC = 'cometd:sessions';
+const HELLO_RETRY_MS = 1000;
 const deliveryTopic = (nodeId: string) => `cometd:deliver:${nodeId}`;
 
 type SessionMessage =
@@ -29,6 +30,7 @@ export interface LocalAgentSessions {
  */
 export class RemoteAgentSessions {
   private readonly sessions = new Map<string, { nodeId: string; principal: Principal }>();
+  private helloPending = false;
 
   constructor(
     private readonly link: NodeLink,
@@ -39,7 +41,20 @@ export class RemoteAgentSessions {
       const { clientId, data } = JSON.parse(raw) as Delivery;
       local.deliver(clientId, data);
     });
-    link.onConnected(() => this.send({ nodeId: link.nodeId, hello: true }));
+    link.onConnected(() => this.hello());
+  }
+
+  /** Asks every node to announce its sessions; tried again each second until it is published. */
+  private hello(): void {
+    if (this.helloPending) return;
+    this.helloPending = true;
+    const attempt = (): void => {
+      void this.link.publishTopic(SESSIONS_TOPIC, JSON.stringify({ nodeId: this.link.nodeId, hello: true } satisfies SessionMessage)).then((receivers) => {
+        if (receivers !== null) this.helloPending = false;
+        else setTimeout(attempt, HELLO_RETRY_MS).unref();
+      });
+    };
+    attempt();
   }
 
   /** A session here subscribed (principal) or left (null). */
@@ -55,7 +70,8 @@ export class RemoteAgentSessions {
   deliver(nodeId: string, clientId: string, data: unknown): void {
     const delivery: Delivery = { clientId, data };
     void this.link.publishTopic(deliveryTopic(nodeId), JSON.stringify(delivery)).then((receivers) => {
-      if (receivers > 0) return;
+      // null: not published (Redis away), which says nothing about that node.
+      if (receivers === null || receivers > 0) return;
       // Nobody listens for that node any more (it is gone): its sessions are gone too.
       for (const [id, session] of this.sessions) if (session.nodeId === nodeId) this.sessions.delete(id);
     });

@@ -38,7 +38,8 @@ export function hostNamedCalls(scope: FastifyInstance, ctx: CommandContext, link
   if (!ctx.hosting || !link) return;
   scope.addHook('preHandler', (request, reply, done) => {
     const callId = (request.params as { callId?: unknown } | undefined)?.callId;
-    const creates = request.method === 'POST' && request.routeOptions.url === callsPath;
+    // A new call forwarded here was placed here by the node that forwarded it: created here.
+    const creates = request.method === 'POST' && request.routeOptions.url === callsPath && !request.forwarded;
     if (request.method === 'GET' && request.routeOptions.url === callsPath && !request.forwarded) {
       listEverywhere(ctx, link, request, reply).catch(done);
       return;

@@ -10,6 +10,13 @@ export function isWebRtcRequest(request: ClientRequest): boolean {
   return WEBRTC_REQUESTS.has(request.type);
 }
 
+/**
+ * Names, on a relay's WebSocket handshake, the node that opened it. A relayed connection is
+ * never relayed again, and a node that receives its own relay (its idea of another node's
+ * address leads back to itself) refuses it instead of relaying to itself without end.
+ */
+export const RELAYED_FROM_HEADER = 'x-mutegate-relayed-from';
+
 /** How long opening a relay to another node may take. */
 const OPEN_TIMEOUT_MS = 3000;
 
@@ -26,11 +33,15 @@ export class NodeRelays {
 
   constructor(
     private readonly path: string,
+    /** This node: sent with every relay, so that a node reached by its own relay refuses it. */
+    private readonly ownNodeId: string,
     private readonly urlOf: (nodeId: string) => Promise<string | undefined>,
   ) {}
 
   /** Sends the client's frame to `nodeId` over the connection's relay (opened on first use). */
   async forward(connection: SocketConnection, nodeId: string, frame: { data: Buffer; isBinary: boolean }): Promise<void> {
+    // A closed connection was released: a relay opened for it now would never be closed.
+    if (!connection.open) return;
     let perNode = this.relays.get(connection);
     if (!perNode) {
       perNode = new Map();
@@ -57,9 +68,15 @@ export class NodeRelays {
     const base = await this.urlOf(nodeId);
     if (!base) throw unreachable(nodeId, 'it is not registered');
     const url = base.replace(/^http/, 'ws') + this.path;
-    const socket = new WebSocket(url, connection.codec.subprotocol, connection.token ? { headers: { authorization: `Bearer ${connection.token}` } } : {});
+    const headers: Record<string, string> = { [RELAYED_FROM_HEADER]: this.ownNodeId };
+    if (connection.token) headers.authorization = `Bearer ${connection.token}`;
+    const socket = new WebSocket(url, connection.codec.subprotocol, { headers });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(unreachable(nodeId, `no WebSocket within ${OPEN_TIMEOUT_MS} ms`)), OPEN_TIMEOUT_MS);
+      const timer = setTimeout(() => {
+        // One that opens later is not kept either.
+        socket.terminate();
+        reject(unreachable(nodeId, `no WebSocket within ${OPEN_TIMEOUT_MS} ms`));
+      }, OPEN_TIMEOUT_MS);
       socket.once('open', () => {
         clearTimeout(timer);
         resolve();
@@ -70,6 +87,11 @@ export class NodeRelays {
       });
     });
     socket.on('error', () => undefined);
+    if (!connection.open) {
+      // The client left while this relay was opening: its release() could not close it.
+      socket.close(1000, 'client gone');
+      throw unreachable(nodeId, 'the client connection closed');
+    }
     socket.on('message', (data: Buffer, isBinary) => connection.sendEncoded(isBinary ? new Uint8Array(data) : data.toString()));
     socket.on('close', () => {
       if (this.relays.get(connection)?.get(nodeId) !== undefined) this.relays.get(connection)?.delete(nodeId);

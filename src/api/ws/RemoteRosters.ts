@@ -136,6 +136,8 @@ export class RemoteRosters {
       // Asked only once this node follows the call: every change after the snapshot reaches it.
       const answer = (await this.ask(nodeId, 'snapshot', { principal: principalToWire(connection.principal), callId, requestId, subprotocol: connection.codec.subprotocol })) as SnapshotAnswer;
       if ('error' in answer) return connection.sendEncoded(fromRelayed(answer.error));
+      // Closed while the snapshot was on its way: released already, so not subscribed again.
+      if (!connection.open) return;
       // From here on synchronous: changes that arrived before this answer are in `recent`, later ones find the subscription.
       connection.sendEncoded(fromRelayed(answer.frame));
       let seen = answer.sequence;

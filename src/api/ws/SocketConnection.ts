@@ -149,6 +149,10 @@ export class SocketConnection {
     const hosting = 'callId' in request ? hostCall(ctx, principal, request.callId) : undefined;
     if (hosting) {
       const place = await hosting;
+      // Closed while the call was looked up: its subscriptions and relays were released already,
+      // and one set up for it now would never be (a client closing at once, over and over). What
+      // it asked of the call itself (a mute) is still carried out.
+      if (!this.open && !isCallRequest(request)) return;
       if (place.kind === 'node') return this.registry.forward(this, request, place.nodeId, frame);
     }
     if (isCallRequest(request)) {

@@ -1,3 +1,4 @@
+import { DomainError } from '../../control/errors.js';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -15,7 +16,7 @@ import { pathOf } from '../http/upgradeRouter.js';
 import type { NodeLink } from '../nodeLink.js';
 import { CallSubscribers } from './CallSubscribers.js';
 import type { ClientRequest } from './protocol.js';
-import { isWebRtcRequest, NodeRelays } from './NodeRelay.js';
+import { isWebRtcRequest, NodeRelays, RELAYED_FROM_HEADER } from './NodeRelay.js';
 import { RemoteRosters } from './RemoteRosters.js';
 import type { WireCodec } from './codec.js';
 import { jsonCodec } from './jsonCodec.js';
@@ -56,6 +57,9 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
   private readonly remote: RemoteRosters | undefined;
   /** With a cluster: WebRTC signaling of clients here for calls on other nodes. */
   private readonly relays: NodeRelays | undefined;
+  private readonly nodeId: string | undefined;
+  /** Connections another node opened on a client's behalf (NodeRelays). */
+  private readonly relayed = new WeakSet<SocketConnection>();
 
   constructor(
     private readonly commands: CommandContext,
@@ -73,7 +77,8 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
           subscribersOf: (callId) => this.subscribers.get(callId)?.connections,
         })
       : undefined;
-    this.relays = link ? new NodeRelays(options.path, (nodeId) => link.urlOf(nodeId)) : undefined;
+    this.relays = link ? new NodeRelays(options.path, link.nodeId, (nodeId) => link.urlOf(nodeId)) : undefined;
+    this.nodeId = link?.nodeId;
     const service = commands.service;
     this.wss = new WebSocketServer({
       noServer: true,
@@ -118,6 +123,13 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
       socket.end(rawGraphErrorResponse(400, message, 'unsupportedSubprotocol'));
       return;
     }
+    const relayedFrom = request.headers[RELAYED_FROM_HEADER];
+    if (relayedFrom !== undefined && relayedFrom === this.nodeId) {
+      // This node's relay came back to it: the address registered for the other node leads here.
+      const message = `relay loop: a WebSocket relay of node ${this.nodeId} reached node ${this.nodeId} itself; the URL another node registered (cluster.advertiseUrl) leads back here`;
+      socket.end(rawGraphErrorResponse(508, message, 'relayLoop'));
+      return;
+    }
     // Browsers cannot set headers on a WebSocket: the token may also come as ?access_token=.
     const token =
       TokenVerifier.fromAuthorizationHeader(request.headers.authorization) ??
@@ -125,7 +137,7 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
       undefined;
     const verified = this.verifier ? this.verifier.verify(token) : Promise.resolve(UNAUTHENTICATED_APP);
     verified.then(
-      (principal) => this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, codec, principal, token)),
+      (principal) => this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, codec, principal, token, relayedFrom !== undefined)),
       (err: unknown) => {
         // Complete the handshake so that every client (browsers too) sees the reason in the close.
         this.wss.handleUpgrade(request, socket, head, (ws) => {
@@ -159,6 +171,11 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
 
   forward(connection: SocketConnection, request: ClientRequest, nodeId: string, frame: { data: Buffer; isBinary: boolean }): Promise<void> {
     if (!this.remote || !this.relays) return Promise.reject(new Error('forward() without a cluster'));
+    // Another node relayed this connection here because the call was here; it moved meanwhile.
+    // Never a second hop (relays of relays could chain without end): the client tries again.
+    if (this.relayed.has(connection)) {
+      return Promise.reject(new DomainError('mediaUnavailable', 'nodeUnreachable', `call ${'callId' in request ? request.callId : ''} moved to node ${nodeId} while the request was on its way; try again`));
+    }
     if (isWebRtcRequest(request)) return this.relays.forward(connection, nodeId, frame);
     return this.remote.forward(connection, request, nodeId);
   }
@@ -189,9 +206,10 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
     this.wss.close();
   }
 
-  private accept(ws: WebSocket, codec: WireCodec, principal: Principal, token: string | undefined): void {
+  private accept(ws: WebSocket, codec: WireCodec, principal: Principal, token: string | undefined, relayed: boolean): void {
     const connection = new SocketConnection(ws, codec, principal, token, this.commands, this, this.presence, this.options, this.log.child({ ws: codec.subprotocol }));
     this.connections.add(connection);
+    if (relayed) this.relayed.add(connection);
     ws.on('close', () => this.release(connection));
     // A socket error (reset, oversized frame) is followed by 'close'; nothing else to do.
     ws.on('error', (err) => this.log.debug({ err }, 'WebSocket error'));
