@@ -22,6 +22,24 @@ interface RosterEntry {
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
 
+/**
+ * The token may come in the address (`?token=`, handy for links) or, across this page's own
+ * reloads, from the tab's sessionStorage. Either way it is taken out at once: the address bar,
+ * the history and a shared link never show it again.
+ */
+const TOKEN_KEY = 'mutegate.token';
+const RECONNECT_KEY = 'mutegate.reconnectAttempt';
+const initialToken = params.get('token') ?? sessionStorage.getItem(TOKEN_KEY) ?? '';
+sessionStorage.removeItem(TOKEN_KEY);
+if (params.has('token')) {
+  const clean = new URL(location.href);
+  clean.searchParams.delete('token');
+  history.replaceState(history.state, '', clean);
+}
+
+/** Close codes after which joining again cannot help (the token is refused). */
+const FINAL_CLOSE_CODES = new Set([4401, 4403]);
+
 /** What the token says about us, for the UI only (the server enforces every rule). */
 function tokenRole(token: string): 'app' | 'moderator' | 'participant' | 'unknown' {
   try {
@@ -40,6 +58,8 @@ const state = {
   roster: new Map<string, RosterEntry>(),
   /** True while our own mute/unmute request is in flight or was the last change we made. */
   selfMuted: false,
+  /** A moderator asked us to unmute and we have neither unmuted nor dismissed it. */
+  unmuteRequested: false,
   joined: false,
 };
 
@@ -94,7 +114,15 @@ function render(): void {
   }
   const me = state.roster.get(state.participantId);
   const banner = $('banner');
-  if (me?.locked) {
+  // Asked, and then unmuted (here or by a moderator's change): nothing left to act on.
+  if (me && !me.isMuted) state.unmuteRequested = false;
+  $('dismiss').hidden = true;
+  if (state.unmuteRequested && me?.isMuted && !me.locked) {
+    // Stays until acted on: "Unmute me", or "Stay muted".
+    banner.textContent = 'A moderator asks you to unmute. Press "Unmute me" if you want to speak.';
+    banner.hidden = false;
+    $('dismiss').hidden = false;
+  } else if (me?.locked) {
     banner.textContent = me.talkingWhileMuted
       ? 'You are muted and locked: nobody hears you talking. You can unmute once a moderator unlocks you.'
       : 'A moderator muted and locked you. You can unmute once they unlock you.';
@@ -147,7 +175,10 @@ function applyNotification(message: Json): void {
 
 async function setMuted(participantId: string, muted: boolean): Promise<void> {
   if (!signaling) return;
-  if (participantId === state.participantId) state.selfMuted = muted;
+  if (participantId === state.participantId) {
+    state.selfMuted = muted;
+    state.unmuteRequested = false;
+  }
   try {
     await signaling.request(muted ? 'mute' : 'unmute', { callId: state.callId, participantId, clientContext: 'mutegate-web' });
   } catch (err) {
@@ -196,22 +227,38 @@ async function join(): Promise<void> {
     const query = token ? `?access_token=${encodeURIComponent(token)}` : '';
     signaling = await Signaling.connect(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${query}`);
     signaling.onNotification = applyNotification;
-    signaling.onClose = (reason) => setStatus(`Disconnected: ${reason}`, 'error');
+    // Joins again as the same identity (the server keeps its mute, lock and hand): a fresh page
+    // load, so that no transport or consumer of the old connection is left behind. The token
+    // goes through the tab's sessionStorage, never the address.
+    const rejoin = (delayMs: number) => {
+      setTimeout(() => {
+        const next = new URL(location.href);
+        next.searchParams.set('call', callId);
+        next.searchParams.set('name', displayName);
+        next.searchParams.set('user', userId);
+        next.searchParams.set('autojoin', '1');
+        if (token) sessionStorage.setItem(TOKEN_KEY, token);
+        location.replace(next);
+      }, delayMs);
+    };
+    signaling.onClose = (reason, code) => {
+      if (!state.joined || FINAL_CLOSE_CODES.has(code)) return setStatus(`Disconnected: ${reason}`, 'error');
+      // The connection dropped: try again, waiting longer each time (1, 2, 4 … 30 s).
+      const attempt = Number(sessionStorage.getItem(RECONNECT_KEY) ?? '0');
+      sessionStorage.setItem(RECONNECT_KEY, String(attempt + 1));
+      const delayMs = Math.min(30_000, 1000 * 2 ** attempt);
+      setStatus(`Disconnected (${reason}); reconnecting in ${Math.round(delayMs / 1000)} s…`, 'error');
+      rejoin(delayMs);
+    };
     signaling.onUnmuteRequested = () => {
-      const banner = $('banner');
-      banner.textContent = 'A moderator asks you to unmute. Press "Unmute me" if you want to speak.';
-      banner.hidden = false;
+      state.unmuteRequested = true;
+      render();
     };
     signaling.onReconnect = () => {
       // The server rebuilt the call's media after a crash: join again, same identity (mute kept).
       setStatus('Reconnecting…');
-      const next = new URL(location.href);
-      next.searchParams.set('call', callId);
-      next.searchParams.set('name', displayName);
-      next.searchParams.set('user', userId);
-      next.searchParams.set('autojoin', '1');
-      if (token) next.searchParams.set('token', token);
-      location.replace(next);
+      state.joined = false;
+      rejoin(0);
     };
     state.callId = callId;
 
@@ -256,6 +303,7 @@ async function join(): Promise<void> {
     // server tells a muted participant who talks from one who is quiet (talkingWhileMuted).
     producer = await sendTransport.produce({ track, codecOptions: { opusDtx: true } });
     state.joined = true;
+    sessionStorage.removeItem(RECONNECT_KEY);
     $('join-form').hidden = true;
     $('call').hidden = false;
     $('call-title').textContent = `Call ${callId}`;
@@ -284,18 +332,28 @@ async function stats(): Promise<{ outboundPacketsSent: number; inboundPacketsRec
   return { outboundPacketsSent, inboundPacketsReceived };
 }
 
-Object.assign(window, { mutegate: { state, stats } });
+/** For tests and diagnostics: the connection drops as if the network failed. */
+function dropConnection(): void {
+  signaling?.drop();
+}
+
+Object.assign(window, { mutegate: { state, stats, dropConnection } });
 
 $<HTMLInputElement>('call-id').value = params.get('call') ?? '';
 $<HTMLInputElement>('display-name').value = params.get('name') ?? '';
-$<HTMLInputElement>('token').value = params.get('token') ?? '';
+$<HTMLInputElement>('token').value = initialToken;
 $('join-form').addEventListener('submit', (event) => {
   event.preventDefault();
   void join();
 });
 $('hand').addEventListener('click', () => {
   const me = state.roster.get(state.participantId);
-  if (me) void signaling?.request(me.handRaised ? 'lowerHand' : 'raiseHand', { callId: state.callId, participantId: me.id });
+  if (!me || !signaling) return;
+  signaling.request(me.handRaised ? 'lowerHand' : 'raiseHand', { callId: state.callId, participantId: me.id }).catch((err: Error) => setStatus(`Hand: ${err.message}`, 'error'));
+});
+$('dismiss').addEventListener('click', () => {
+  state.unmuteRequested = false;
+  render();
 });
 $('self-mute').addEventListener('click', () => {
   const me = state.roster.get(state.participantId);

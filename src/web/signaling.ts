@@ -17,24 +17,36 @@ export class SignalingError extends Error {
   }
 }
 
+/** How long a request may wait for its answer before the page says so. */
+export const REQUEST_TIMEOUT_MS = 10_000;
+
 export class Signaling {
   private nextId = 1;
-  private readonly pending = new Map<string, { resolve: (body: Json) => void; reject: (err: Error) => void }>();
+  private readonly pending = new Map<string, { resolve: (body: Json) => void; reject: (err: Error) => void; timer: ReturnType<typeof setTimeout> }>();
   onNotification: (message: Json) => void = () => undefined;
   onConsumer: (offer: Json) => void = () => undefined;
   /** A moderator asks us to unmute. */
   onUnmuteRequested: (message: Json) => void = () => undefined;
   /** The server lost our media (worker crash): join again. */
   onReconnect: (message: Json) => void = () => undefined;
-  onClose: (reason: string) => void = () => undefined;
+  /** The connection ended: its close code and reason (requests in flight fail with it). */
+  onClose: (reason: string, code: number) => void = () => undefined;
 
   private constructor(private readonly ws: WebSocket) {
     ws.onmessage = (event) => this.onMessage(JSON.parse(String(event.data)));
     ws.onclose = (event) => {
-      for (const p of this.pending.values()) p.reject(new Error(event.reason || 'connection closed'));
+      for (const p of this.pending.values()) {
+        clearTimeout(p.timer);
+        p.reject(new Error(event.reason || 'connection closed'));
+      }
       this.pending.clear();
-      this.onClose(event.reason || `closed (${event.code})`);
+      this.onClose(event.reason || `closed (${event.code})`, event.code);
     };
+  }
+
+  /** Closes the connection as a network failure would look to the page (tests and diagnostics). */
+  drop(): void {
+    this.ws.close(4000, 'dropped by the page');
   }
 
   static connect(url: string): Promise<Signaling> {
@@ -45,10 +57,12 @@ export class Signaling {
     });
   }
 
-  request(type: string, body: Record<string, unknown>): Promise<Json> {
+  /** Sends a request; its answer, or an error when the server refuses it or does not answer within timeoutMs. */
+  request(type: string, body: Record<string, unknown>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Json> {
     const requestId = `p${this.nextId++}`;
     return new Promise((resolve, reject) => {
-      this.pending.set(requestId, { resolve, reject });
+      const timer = setTimeout(() => this.fail(requestId, new Error(`no answer to ${type} within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+      this.pending.set(requestId, { resolve, reject, timer });
       this.ws.send(JSON.stringify({ type, requestId, ...body }));
     });
   }
@@ -72,12 +86,18 @@ export class Signaling {
   }
 
   private settle(requestId: string, body: Json): void {
-    this.pending.get(requestId)?.resolve(body);
+    const pending = this.pending.get(requestId);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    pending.resolve(body);
     this.pending.delete(requestId);
   }
 
   private fail(requestId: string, err: Error): void {
-    this.pending.get(requestId)?.reject(err);
+    const pending = this.pending.get(requestId);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    pending.reject(err);
     this.pending.delete(requestId);
   }
 }

@@ -56,8 +56,13 @@ describe('WebRTC participants in headless Chromium', () => {
     const token = await tokenFor(
       role === 'participant' ? { role, subject: name.toLowerCase(), call: callId } : { role, subject: name.toLowerCase(), calls: [callId] },
     );
-    await page.goto(`${gateway.url}/?call=${callId}&name=${name}&user=${name.toLowerCase()}&token=${token}&autojoin=1`);
+    const response = await page.goto(`${gateway.url}/?call=${callId}&name=${name}&user=${name.toLowerCase()}&token=${token}&autojoin=1`);
+    // Without the page bundle (npm run build:web) there is nothing to test: say so, not a timeout.
+    expect(response?.status(), `GET / answered ${response?.status()}: is the page built (npm run build:web)?`).toBe(200);
     await page.waitForFunction(() => (globalThis as unknown as { mutegate: { state: { joined: boolean } } }).mutegate.state.joined, null, { timeout: 15_000 });
+    // The token is taken out of the address at once: not in the address bar, nor in the history.
+    expect(page.url()).not.toContain(token);
+    expect(page.url()).not.toContain('token=');
     return page;
   }
 
@@ -123,6 +128,56 @@ describe('WebRTC participants in headless Chromium', () => {
 
     await pageA.close();
     await pageB.close();
+  });
+
+  it("keeps a moderator's unmute request in view until acted on", async () => {
+    const callId = await createGroupCall(api, { subject: 'ask to unmute' });
+    const pageA = await openPage(callId, 'Erin');
+    const erin = await participantIdOf(pageA);
+    const participant = `/communications/calls/${callId}/participants/${erin}`;
+    expect((await api.post(`${participant}/mute`, {})).status).toBe(200);
+    await pageA.waitForFunction(() => document.querySelector('#banner')?.textContent?.includes('muted by the server'));
+
+    expect((await api.post(`${participant}/requestUnmute`, {})).status).toBe(200);
+    await pageA.waitForFunction(() => document.querySelector('#banner')?.textContent?.includes('asks you to unmute'));
+    // Other roster changes (someone joins) redraw the page: the request stays.
+    const pageB = await openPage(callId, 'Frank');
+    const frank = await participantIdOf(pageB);
+    await pageA.waitForSelector(`#roster li[data-participant-id="${frank}"]`);
+    expect(await pageA.textContent('#banner')).toContain('asks you to unmute');
+    // "Stay muted" dismisses it; Erin is still muted by the server.
+    await pageA.click('#dismiss');
+    expect(await pageA.textContent('#banner')).toContain('muted by the server');
+    // Asked again, she unmutes: the banner goes, and the server has her unmuted.
+    expect((await api.post(`${participant}/requestUnmute`, {})).status).toBe(200);
+    await pageA.waitForFunction(() => document.querySelector('#banner')?.textContent?.includes('asks you to unmute'));
+    await pageA.click('#self-mute');
+    await pageA.waitForSelector('#banner', { state: 'hidden' });
+    expect((await api.get(participant)).body.isMuted).toBe(false);
+    await pageA.close();
+    await pageB.close();
+  });
+
+  it('joins again by itself when its connection drops, still muted, the token still out of the address', async () => {
+    const callId = await createGroupCall(api, { subject: 'dropped connection' });
+    const page = await openPage(callId, 'Gina');
+    const first = await participantIdOf(page);
+    expect((await api.post(`/communications/calls/${callId}/participants/${first}/mute`, {})).status).toBe(200);
+    await page.evaluate(() => (globalThis as unknown as { mutegate: { dropConnection(): void } }).mutegate.dropConnection());
+    // It reloads after a second and joins as the same identity: a new participant, muted.
+    await page.waitForFunction(
+      (old) => {
+        const s = (globalThis as unknown as { mutegate?: { state: { joined: boolean; participantId: string } } }).mutegate?.state;
+        return Boolean(s?.joined && s.participantId && s.participantId !== old);
+      },
+      first,
+      { timeout: 20_000 },
+    );
+    const second = await participantIdOf(page);
+    expect((await api.get(`/communications/calls/${callId}/participants/${second}`)).body.isMuted).toBe(true);
+    await page.waitForSelector('#banner:not([hidden])');
+    expect(page.url()).not.toContain('token=');
+    await page.close();
   });
 
   it('removes a browser that went away after the grace period, and keeps its mute when it comes back', async () => {
