@@ -53,7 +53,7 @@ talkers muted during the load, and leak after ack. Full profile: about 5–10 mi
   --mute-client-nice N|off  scheduling priority (nice, -20…19) of the bench thread that sends and
                             times the mutes (default off: the process's; give a negative value as
                             --mute-client-nice=-10)
-  --talkers-nice N|off       nice (-20…19) of the bench thread that sends for the unsampled
+  --talkers-nice N|off      nice (-20…19) of the bench thread that sends for the unsampled
                             talkers (default off: the process's)
   --gateway-node-args ARGS  options for the gateway's node, e.g. "--no-memory-reducer"
                             (default none: node's defaults)
