@@ -136,10 +136,10 @@ describe('WebRTC participants in headless Chromium', () => {
     const erin = await participantIdOf(pageA);
     const participant = `/communications/calls/${callId}/participants/${erin}`;
     expect((await api.post(`${participant}/mute`, {})).status).toBe(200);
-    await pageA.waitForFunction(() => document.querySelector('#banner')?.textContent?.includes('muted by the server'));
+    await pageA.waitForFunction(`document.querySelector("#banner")?.textContent?.includes("muted by the server")`);
 
     expect((await api.post(`${participant}/requestUnmute`, {})).status).toBe(200);
-    await pageA.waitForFunction(() => document.querySelector('#banner')?.textContent?.includes('asks you to unmute'));
+    await pageA.waitForFunction(`document.querySelector("#banner")?.textContent?.includes("asks you to unmute")`);
     // Other roster changes (someone joins) redraw the page: the request stays.
     const pageB = await openPage(callId, 'Frank');
     const frank = await participantIdOf(pageB);
@@ -150,7 +150,7 @@ describe('WebRTC participants in headless Chromium', () => {
     expect(await pageA.textContent('#banner')).toContain('muted by the server');
     // Asked again, she unmutes: the banner goes, and the server has her unmuted.
     expect((await api.post(`${participant}/requestUnmute`, {})).status).toBe(200);
-    await pageA.waitForFunction(() => document.querySelector('#banner')?.textContent?.includes('asks you to unmute'));
+    await pageA.waitForFunction(`document.querySelector("#banner")?.textContent?.includes("asks you to unmute")`);
     await pageA.click('#self-mute');
     await pageA.waitForSelector('#banner', { state: 'hidden' });
     expect((await api.get(participant)).body.isMuted).toBe(false);

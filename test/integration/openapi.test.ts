@@ -90,6 +90,11 @@ describe('OpenAPI document (GET /openapi.json) and reference (GET /docs)', () =>
     const valid = validate(reply.body);
     const errors = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params.additionalProperty ? `: "${e.params.additionalProperty}"` : ''}`);
     expect(valid, `${method} ${path} ${status} reply vs the document: ${errors.join('; ')}\n${JSON.stringify(reply.body)}`).toBe(true);
+    // A Location header is sent exactly where the document says one is.
+    const operation = resolved.paths[path][method.toLowerCase()];
+    const documented = Boolean((operation.responses[String(status)] ?? operation.responses[`${String(status)[0]}XX`]).headers?.Location);
+    const location = reply.headers.get('location');
+    expect(location !== null, `${method} ${path} ${status}: Location ${location ?? 'not sent'}, documented: ${documented}`).toBe(documented);
   }
 
   it('is a valid OpenAPI 3.1 document', async () => {

@@ -17,6 +17,8 @@ declare module 'fastify' {
     errorShape?: 'graph' | 'genesys';
     /** A bodiless request is taken as `{}` (routes with bodilessMeansEmpty): the body is optional. */
     bodyOptional?: boolean;
+    /** What the success reply's `Location` header names (the created call or participant, or the operation). */
+    locationOf?: 'call' | 'participant' | 'operation';
   }
 }
 

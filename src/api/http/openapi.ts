@@ -28,16 +28,26 @@ function errorResponses(shape: 'graph' | 'genesys'): Record<string, unknown> {
 
 /** Carries `bodyOptional` from a route's schema to its operation, for finishDocument (swagger copies `x-` keys). */
 const BODY_OPTIONAL = 'x-mutegate-body-optional';
+/** Carries `locationOf` the same way. */
+const LOCATION_OF = 'x-mutegate-location-of';
+
+const LOCATION_DESCRIPTIONS: Record<NonNullable<FastifySchema['locationOf']>, string> = {
+  call: 'The created call: `/communications/calls/{callId}`.',
+  participant: 'The created participant: `/communications/calls/{callId}/participants/{participantId}`.',
+  operation:
+    'The finished operation: `/communications/calls/{callId}/operations/{operationId}` (a mute that failed closed, `503 muteNotConfirmed`, also names its failed operation).',
+};
 
 /**
  * The route's schema as the document shows it: its real `response` schemas (those fastify
  * serializes with) over the doc-only ones, and the error shape of its scope.
  */
 function documentedSchema(schema: FastifySchema | undefined): FastifySchema {
-  const { docResponses, errorShape, bodyOptional, ...rest } = schema ?? {};
+  const { docResponses, errorShape, bodyOptional, locationOf, ...rest } = schema ?? {};
   return {
     ...rest,
     ...(bodyOptional ? { [BODY_OPTIONAL]: true } : {}),
+    ...(locationOf ? { [LOCATION_OF]: locationOf } : {}),
     response: { ...errorResponses(errorShape ?? 'graph'), ...docResponses, ...(rest.response as object | undefined) },
   };
 }
@@ -46,6 +56,7 @@ interface DocumentOperation {
   requestBody?: { required?: boolean };
   responses?: Record<string, { headers?: Record<string, unknown> }>;
   [BODY_OPTIONAL]?: boolean;
+  [LOCATION_OF]?: NonNullable<FastifySchema['locationOf']>;
 }
 
 interface Document {
@@ -71,8 +82,13 @@ function finishDocument(document: Document): Document {
       if (!operation) continue;
       if (operation[BODY_OPTIONAL] && operation.requestBody) operation.requestBody.required = false;
       delete operation[BODY_OPTIONAL];
-      for (const response of Object.values(operation.responses ?? {})) {
+      const locationOf = operation[LOCATION_OF];
+      delete operation[LOCATION_OF];
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
         response.headers = { ...response.headers, 'request-id': { $ref: '#/components/headers/request-id' } };
+        if (locationOf && status.startsWith('2')) {
+          response.headers.Location = { description: LOCATION_DESCRIPTIONS[locationOf], schema: { type: 'string' } };
+        }
       }
     }
   }

@@ -12,7 +12,7 @@ import type { RouteContext } from './context.js';
 const tags = [TAG.calls];
 
 export function callRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const createDoc = { tags, operationId: 'createCall', summary: 'Create a call', docResponses: { 201: callResponse } };
+  const createDoc = { tags, operationId: 'createCall', summary: 'Create a call', docResponses: { 201: callResponse }, locationOf: 'call' as const };
   app.post<{ Body: CreateCallInput }>(callsPath, { schema: { ...createCallSchema, ...createDoc } }, async (request, reply) => {
     const created = await createCall(ctx, principalOf(request), request.body);
     return reply.status(201).header('Location', callPath(created.call.id)).send(callView(created));

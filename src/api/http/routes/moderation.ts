@@ -27,7 +27,7 @@ export function moderationRoutes(app: FastifyInstance, ctx: RouteContext): void 
   const opts = { schema: { ...participantActionSchema, bodyOptional: true }, preValidation: bodilessMeansEmpty };
 
   for (const action of MODERATOR_ACTIONS) {
-    const doc = { tags, operationId: `${action}Participant`, summary: ACTION_SUMMARIES[action], docResponses: { 200: operationResponse } };
+    const doc = { tags, operationId: `${action}Participant`, summary: ACTION_SUMMARIES[action], docResponses: { 200: operationResponse }, locationOf: 'operation' as const };
     app.post<{ Params: ParticipantParams; Body: ClientContextBody }>(`${item}/${action}`, { ...opts, schema: { ...opts.schema, ...doc } }, async (request, reply) => {
       const { callId, participantId } = request.params;
       const operation = await moderate(ctx, principalOf(request), action, callId, participantId, request.body.clientContext);
@@ -46,7 +46,7 @@ export function moderationRoutes(app: FastifyInstance, ctx: RouteContext): void 
 
   app.post<{ Params: CallParams; Body: ClientContextBody & { exceptParticipantIds?: string[] } }>(
     `${callPath(':callId')}/muteAll`,
-    { schema: { ...muteAllSchema, bodyOptional: true, tags, operationId: 'muteAll', summary: 'Mute everyone in the call except the listed participants', docResponses: { 200: operationResponse } }, preValidation: bodilessMeansEmpty },
+    { schema: { ...muteAllSchema, bodyOptional: true, tags, operationId: 'muteAll', summary: 'Mute everyone in the call except the listed participants', docResponses: { 200: operationResponse }, locationOf: 'operation' as const }, preValidation: bodilessMeansEmpty },
     async (request, reply) => {
       const { callId } = request.params;
       const operation = await muteAll(ctx, principalOf(request), callId, request.body.exceptParticipantIds ?? [], request.body.clientContext);

@@ -45,7 +45,7 @@ const addServerTiming: onSendHookHandler = (request, reply, payload, done) => {
 };
 
 /** The document's description of a mute route (tags, id, summary, the operation it answers with). */
-const doc = (operationId: string, summary: string) => ({ tags: [TAG.mute], operationId, summary, docResponses: { 200: muteOperationResponse } });
+const doc = (operationId: string, summary: string) => ({ tags: [TAG.mute], operationId, summary, docResponses: { 200: muteOperationResponse }, locationOf: 'operation' as const });
 
 /** The document's example body: the clientContext comes back in the operation and its notifications. */
 const withExample = <T extends { body: object }>(schema: T) => ({ ...schema, body: { ...schema.body, examples: [{ clientContext: 'moderator-console' }] } });

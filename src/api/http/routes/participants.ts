@@ -37,6 +37,7 @@ export function participantRoutes(app: FastifyInstance, ctx: RouteContext): void
     summary: 'Join a plain-RTP participant',
     description: 'The reply carries the participant with its media: where to send RTP (`media.send`) and, with SRTP, the keys.',
     body: { ...joinParticipantSchema.body, examples: [joinExample] },
+    locationOf: 'participant' as const,
   };
   app.post<{ Params: CallParams; Body: JoinBody }>(collection, { schema: { ...joinParticipantSchema, ...joinDoc } }, async (request, reply) => {
     const { callId } = request.params;
