@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { graphPaths } from '../../src/client/index.js';
 import { MuteRejected, type MuteClient } from './muteClient.js';
 
 const BODY = Buffer.from('{"clientContext":"native-bench"}');
@@ -7,6 +8,7 @@ const BODY = Buffer.from('{"clientContext":"native-bench"}');
  * Mute/unmute over the Graph HTTP routes with node:http and a keep-alive agent: connections are
  * reused (no handshake per mute) and there are enough of them for an open-loop ramp, so the
  * client neither queues requests behind each other nor spends its CPU on a heavier stack (fetch).
+ * The paths are the typed client's (src/client), whose MutegateHttp uses fetch.
  */
 export class HttpMuteClient implements MuteClient {
   readonly transport = 'http';
@@ -39,7 +41,7 @@ export class HttpMuteClient implements MuteClient {
           host: this.url.hostname,
           port: this.url.port,
           method: 'POST',
-          path: `/communications/calls/${callId}/participants/${participantId}/${muted ? 'mute' : 'unmute'}`,
+          path: graphPaths.participantAction(callId, participantId, muted ? 'mute' : 'unmute'),
           headers: this.headers,
         },
         (res) => {

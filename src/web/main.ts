@@ -1,10 +1,11 @@
 /**
  * mutegate's browser client: join a call, publish the microphone, hear everyone, see the live
  * roster, and mute through the server. mediasoup-client negotiates the WebRTC media over the
- * gateway's WebSocket (JSON encoding).
+ * gateway's WebSocket (JSON encoding), through mutegate's typed client (src/client), which keeps
+ * the roster in sequence (and resyncs it after a gap).
  */
 import { Device, types } from 'mediasoup-client';
-import { Signaling, type Json } from './signaling.js';
+import { MutegateSocket, type ConsumerOffer, type Roster } from '../client/index.js';
 
 interface RosterEntry {
   id: string;
@@ -63,7 +64,7 @@ const state = {
   joined: false,
 };
 
-let signaling: Signaling | null = null;
+let signaling: MutegateSocket | null = null;
 let producer: types.Producer | null = null;
 const consumers = new Map<string, { consumer: types.Consumer; sourceParticipantId: string }>();
 
@@ -145,30 +146,21 @@ function render(): void {
   $<HTMLButtonElement>('hand').disabled = !state.joined;
 }
 
-/** Applies a Graph commsNotifications (snapshot or delta) to the roster. */
-function applyNotification(message: Json): void {
-  if (message['@mutegate.callId'] !== state.callId) return;
-  for (const notification of message.value ?? []) {
-    if (!String(notification.resourceUrl).endsWith('/participants')) continue;
-    if (message['@mutegate.kind'] === 'snapshot') state.roster.clear();
-    for (const p of notification.resourceData ?? []) {
-      if (notification.changeType === 'deleted') {
-        state.roster.delete(p.id);
-        continue;
-      }
-      const identity = p.info?.identity ?? {};
-      const who = identity.user ?? identity.application ?? identity.guest ?? identity.phone ?? {};
-      state.roster.set(p.id, {
-        id: p.id,
-        name: who.displayName || who.id || p.id.slice(0, 8),
-        isMuted: Boolean(p.isMuted),
-        locked: Boolean(p.locked),
-        deafened: Boolean(p.deafened),
-        handRaised: Boolean(p.handRaised),
-        talkingWhileMuted: Boolean(p.talkingWhileMuted),
-        dominantSpeaker: Boolean(p.dominantSpeaker),
-      });
-    }
+/** The call's roster as the client keeps it (in sequence; resynced after a gap). */
+function applyRoster(roster: Roster): void {
+  if (roster.callId !== state.callId) return;
+  state.roster.clear();
+  for (const p of roster.participants.values()) {
+    state.roster.set(p.id, {
+      id: p.id,
+      name: p.identity?.displayName || p.identity?.id || p.id.slice(0, 8),
+      isMuted: p.isMuted,
+      locked: p.locked,
+      deafened: p.deafened,
+      handRaised: p.handRaised,
+      talkingWhileMuted: p.talkingWhileMuted,
+      dominantSpeaker: p.dominantSpeaker,
+    });
   }
   render();
 }
@@ -195,12 +187,13 @@ async function requestUnmute(participantId: string): Promise<void> {
   }
 }
 
-async function consume(device: Device, recvTransport: types.Transport, offer: Json): Promise<void> {
+async function consume(device: Device, recvTransport: types.Transport, offer: ConsumerOffer): Promise<void> {
   const consumer = await recvTransport.consume({
     id: offer.consumerId,
     producerId: offer.producerId,
     kind: offer.kind,
-    rtpParameters: offer.rtpParameters,
+    // mediasoup's own structure, passed through by the server as it made it.
+    rtpParameters: offer.rtpParameters as unknown as types.RtpParameters,
   });
   consumers.set(offer.consumerId, { consumer, sourceParticipantId: offer.sourceParticipantId });
   const audio = document.createElement('audio');
@@ -224,9 +217,10 @@ async function join(): Promise<void> {
     // browsers cannot set headers on a WebSocket.
     const token = $<HTMLInputElement>('token').value.trim();
     state.role = tokenRole(token);
-    const query = token ? `?access_token=${encodeURIComponent(token)}` : '';
-    signaling = await Signaling.connect(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${query}`);
-    signaling.onNotification = applyNotification;
+    // The token goes as ?access_token= (a browser cannot set headers on a WebSocket).
+    const socket = await MutegateSocket.connect(location.origin, token ? { token } : {});
+    signaling = socket;
+    socket.on('roster', applyRoster);
     // Joins again as the same identity (the server keeps its mute, lock and hand): a fresh page
     // load, so that no transport or consumer of the old connection is left behind. The token
     // goes through the tab's sessionStorage, never the address.
@@ -241,7 +235,7 @@ async function join(): Promise<void> {
         location.replace(next);
       }, delayMs);
     };
-    signaling.onClose = (reason, code) => {
+    socket.on('close', (code, reason) => {
       if (!state.joined || FINAL_CLOSE_CODES.has(code)) return setStatus(`Disconnected: ${reason}`, 'error');
       // The connection dropped: try again, waiting longer each time (1, 2, 4 … 30 s).
       const attempt = Number(sessionStorage.getItem(RECONNECT_KEY) ?? '0');
@@ -249,50 +243,50 @@ async function join(): Promise<void> {
       const delayMs = Math.min(30_000, 1000 * 2 ** attempt);
       setStatus(`Disconnected (${reason}); reconnecting in ${Math.round(delayMs / 1000)} s…`, 'error');
       rejoin(delayMs);
-    };
-    signaling.onUnmuteRequested = () => {
+    });
+    socket.on('unmuteRequested', () => {
       state.unmuteRequested = true;
       render();
-    };
-    signaling.onReconnect = () => {
+    });
+    socket.on('reconnect', () => {
       // The server rebuilt the call's media after a crash: join again, same identity (mute kept).
       setStatus('Reconnecting…');
       state.joined = false;
       rejoin(0);
-    };
+    });
     state.callId = callId;
 
     const device = new Device();
-    const { rtpCapabilities } = await signaling.request('getRouterRtpCapabilities', { callId });
+    const { rtpCapabilities } = (await socket.request('getRouterRtpCapabilities', { callId })) as { rtpCapabilities: types.RtpCapabilities };
     await device.load({ routerRtpCapabilities: rtpCapabilities });
-    const { participantId } = await signaling.request('join', { callId, userId, displayName, rtpCapabilities: device.rtpCapabilities });
+    const { participantId } = (await socket.request('join', { callId, userId, displayName, rtpCapabilities: device.rtpCapabilities })) as { participantId: string };
     state.participantId = participantId;
-    await signaling.request('subscribe', { callId });
+    await socket.subscribe(callId);
 
     const own = { callId, participantId };
-    const sendInfo = (await signaling.request('createTransport', { ...own, direction: 'send' })).transport;
+    const sendInfo = (await socket.request('createTransport', { ...own, direction: 'send' })).transport as types.TransportOptions;
     const sendTransport = device.createSendTransport(sendInfo);
     sendTransport.on('connect', ({ dtlsParameters }, callback, errback) => {
-      signaling!.request('connectTransport', { ...own, transportId: sendTransport.id, dtlsParameters }).then(() => callback(), errback);
+      socket.request('connectTransport', { ...own, transportId: sendTransport.id, dtlsParameters }).then(() => callback(), errback);
     });
     sendTransport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
-      signaling!
+      socket
         .request('produce', { ...own, transportId: sendTransport.id, kind, rtpParameters })
-        .then(({ producerId }: { producerId: string }) => callback({ id: producerId }), errback);
+        .then((answer) => callback({ id: String(answer.producerId) }), errback);
     });
 
     // Offers can arrive as soon as the receive transport exists; take them in order.
-    const offers: Json[] = [];
+    const offers: ConsumerOffer[] = [];
     let recvTransport: types.Transport | null = null;
     let chain = Promise.resolve();
-    const take = (offer: Json) => {
+    const take = (offer: ConsumerOffer) => {
       chain = chain.then(() => consume(device, recvTransport as types.Transport, offer)).catch((err: Error) => setStatus(`Could not receive audio: ${err.message}`, 'error'));
     };
-    signaling.onConsumer = (offer) => (recvTransport ? take(offer) : offers.push(offer));
-    const recvInfo = (await signaling.request('createTransport', { ...own, direction: 'recv' })).transport;
+    socket.on('consumer', (offer) => (recvTransport ? take(offer) : offers.push(offer)));
+    const recvInfo = (await socket.request('createTransport', { ...own, direction: 'recv' })).transport as types.TransportOptions;
     recvTransport = device.createRecvTransport(recvInfo);
     recvTransport.on('connect', ({ dtlsParameters }, callback, errback) => {
-      signaling!.request('connectTransport', { ...own, transportId: recvTransport!.id, dtlsParameters }).then(() => callback(), errback);
+      socket.request('connectTransport', { ...own, transportId: recvTransport!.id, dtlsParameters }).then(() => callback(), errback);
     });
     offers.splice(0).forEach(take);
 
@@ -334,7 +328,7 @@ async function stats(): Promise<{ outboundPacketsSent: number; inboundPacketsRec
 
 /** For tests and diagnostics: the connection drops as if the network failed. */
 function dropConnection(): void {
-  signaling?.drop();
+  signaling?.close(4000, 'dropped by the page');
 }
 
 Object.assign(window, { mutegate: { state, stats, dropConnection } });

@@ -1,5 +1,7 @@
 import WebSocket from 'ws';
-import { ServerMessage, ClientMessage } from '../../src/proto/contract.js';
+import { jsonEncoding, type ClientRequestFields } from '../../src/client/index.js';
+import { protoEncoding } from '../../src/client/proto.js';
+import { ServerMessage } from '../../src/proto/contract.js';
 import { waitFor } from './gateway.js';
 import { appToken } from './tokens.js';
 
@@ -49,15 +51,15 @@ export class RosterClient {
     return new RosterClient(ws, encoding);
   }
 
-  /** Sends a request given in JSON form ({ type, callId, ... }) and returns its requestId. */
+  /**
+   * Sends a request given in JSON form ({ type, callId, ... }) and returns its requestId. It is
+   * encoded by the typed client's encodings (src/client), the one client-side definition of the
+   * protocol; what arrives is recorded raw (`messages`), for tests that read the wire itself.
+   */
   request(body: Record<string, unknown>): string {
     const requestId = (body.requestId as string | undefined) ?? `r${this.nextId++}`;
-    if (this.encoding === 'json') {
-      this.ws.send(JSON.stringify({ ...body, requestId }));
-    } else {
-      const { type, ...fields } = body;
-      this.ws.send(ClientMessage.encode(ClientMessage.fromObject({ requestId, [type as string]: fields })).finish());
-    }
+    const encoding = this.encoding === 'json' ? jsonEncoding : protoEncoding;
+    this.ws.send(encoding.encode({ ...body, requestId } as ClientRequestFields));
     return requestId;
   }
 

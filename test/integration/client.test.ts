@@ -1,0 +1,147 @@
+import { WebSocketServer, WebSocket } from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MutegateError, MutegateHttp, MutegateSocket, type Roster, type WebSocketConstructor } from '../../src/client/index.js';
+import { protoEncoding } from '../../src/client/proto.js';
+import type { Gateway } from '../../src/gateway.js';
+import { apiClient, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { joinRtp, receivedSince, type RtpParticipant } from '../helpers/rtpCall.js';
+import { appToken, tokenFor } from '../helpers/tokens.js';
+
+// `ws`'s WebSocket has the WHATWG surface the client uses, plus the headers option.
+const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
+
+/**
+ * The typed client (src/client) against a real gateway, real worker and real RTP: what an
+ * integrator gets from it over HTTP and over the WebSocket in both encodings.
+ */
+describe('typed client (src/client)', () => {
+  let gateway: Gateway;
+  let http: MutegateHttp;
+  let callId: string;
+  let a: RtpParticipant;
+  let b: RtpParticipant;
+
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+    http = new MutegateHttp(gateway.url, { token: await appToken() });
+    const created = await http.createCall({ subject: 'typed client' });
+    expect(created.status).toBe(201);
+    expect(created.location).toBe(`/communications/calls/${created.body.id}`);
+    callId = created.body.id as string;
+    a = await joinRtp(apiClient(gateway.url), callId, { userId: 'client-a' });
+    b = await joinRtp(apiClient(gateway.url), callId, { userId: 'client-b' });
+  });
+  afterAll(async () => {
+    a?.peer.close();
+    b?.peer.close();
+    await gateway?.close();
+  });
+
+  it('HTTP: a mute resolves once the worker confirmed it (nothing of the participant reaches anyone after it), refusals are MutegateErrors', async () => {
+    a.startStreaming();
+    await waitFor(() => b.peer.from(a.peer.senderId).length > 10, 3000, 'A heard at B');
+    const muted = await http.mute(callId, a.id, 'client test');
+    const sentAfter = a.peer.nextCounter;
+    expect(muted.body).toMatchObject({ status: 'completed', clientContext: 'client test' });
+    expect(muted.location).toBe(`/communications/calls/${callId}/operations/${muted.body.id}`);
+    await sleep(300);
+    expect(receivedSince(b.peer, a.peer, sentAfter)).toBe(0);
+    expect((await http.getParticipant(callId, a.id)).body.isMuted).toBe(true);
+    await http.unmute(callId, a.id);
+    a.peer.stop();
+
+    const refused = await http.mute(callId, 'no-such-participant').catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(MutegateError);
+    expect(refused).toMatchObject({ status: 404, code: 'itemNotFound' });
+  });
+
+  for (const encoding of ['json', 'proto'] as const) {
+    it(`WebSocket (${encoding}): subscribe gives the roster and keeps it in sequence; mute and refusals as over HTTP`, async () => {
+      const socket = await MutegateSocket.connect(gateway.url, {
+        token: await appToken(),
+        WebSocket: NodeWebSocket,
+        ...(encoding === 'proto' ? { encoding: protoEncoding } : {}),
+      });
+      try {
+        const roster: Roster = await socket.subscribe(callId);
+        expect([...roster.participants.keys()].sort()).toEqual([a.id, b.id].sort());
+        expect(roster.participants.get(a.id)).toMatchObject({ isMuted: false, identity: { kind: 'user', id: 'client-a' } });
+        const before = roster.sequence;
+
+        const operation = await socket.mute(callId, b.id, `ws ${encoding}`);
+        expect(operation).toMatchObject({ status: 'completed' });
+        // The roster follows: the delta of that mute, applied in sequence.
+        await waitFor(() => roster.participants.get(b.id)?.isMuted === true, 3000, 'the mute in the roster');
+        expect(roster.sequence).toBe(before + 1);
+        await socket.unmute(callId, b.id);
+        await waitFor(() => roster.participants.get(b.id)?.isMuted === false, 3000, 'the unmute in the roster');
+
+        const refused = await socket.mute(callId, 'no-such-participant').catch((err: unknown) => err);
+        expect(refused).toBeInstanceOf(MutegateError);
+        expect(refused).toMatchObject({ status: 404 });
+        // A participant token may not mute someone else: 403, in the same terms.
+        const participant = await MutegateSocket.connect(gateway.url, {
+          token: await tokenFor({ role: 'participant', subject: 'client-a', call: callId }),
+          WebSocket: NodeWebSocket,
+          ...(encoding === 'proto' ? { encoding: protoEncoding } : {}),
+        });
+        const forbidden = await participant.mute(callId, b.id).catch((err: unknown) => err);
+        participant.close();
+        expect(forbidden).toMatchObject({ status: 403 });
+      } finally {
+        socket.close();
+      }
+    });
+  }
+});
+
+describe('typed client: the gap rule', () => {
+  it('asks for a fresh snapshot when a delta is missing, and ignores deltas until it has it', async () => {
+    // A stand-in server that sends what a real one sends after a lost change (e.g. a call taken
+    // over by another node, README "More than one node"): deltas 6 and then 8.
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const port = (server.address() as { port: number }).port;
+    const asked: { type: string; requestId: string }[] = [];
+    const participant = (id: string, isMuted: boolean) => ({ '@odata.type': '#microsoft.graph.participant', id, info: { identity: { user: { id } } }, isMuted });
+    const notification = (extra: Record<string, unknown>, participants: unknown[]) =>
+      JSON.stringify({
+        '@odata.type': '#microsoft.graph.commsNotifications',
+        '@mutegate.callId': 'call-1',
+        ...extra,
+        value: [{ changeType: 'updated', resourceUrl: '/communications/calls/call-1/participants', resourceData: participants }],
+      });
+    server.on('connection', (ws) => {
+      ws.on('message', (data) => {
+        const request = JSON.parse(String(data)) as { type: string; requestId: string };
+        asked.push(request);
+        if (request.type === 'subscribe') {
+          ws.send(notification({ '@mutegate.kind': 'snapshot', '@mutegate.sequence': 5, '@mutegate.requestId': request.requestId }, [participant('p1', false)]));
+          ws.send(notification({ '@mutegate.kind': 'delta', '@mutegate.sequence': 6, '@mutegate.change': 'joined' }, [participant('p2', false)]));
+          // 7 is lost; 8 says p1 is muted, and so would 9 (ignored until the snapshot).
+          ws.send(notification({ '@mutegate.kind': 'delta', '@mutegate.sequence': 8, '@mutegate.change': 'updated' }, [participant('p1', true)]));
+          ws.send(notification({ '@mutegate.kind': 'delta', '@mutegate.sequence': 9, '@mutegate.change': 'updated' }, [participant('p2', true)]));
+        }
+        if (request.type === 'resync') {
+          ws.send(notification({ '@mutegate.kind': 'snapshot', '@mutegate.sequence': 9, '@mutegate.requestId': request.requestId }, [participant('p1', true), participant('p3', false)]));
+        }
+      });
+    });
+    const socket = await MutegateSocket.connect(`http://127.0.0.1:${port}`, { WebSocket: NodeWebSocket });
+    const gaps: [number, number][] = [];
+    socket.on('gap', (_callId, expected, received) => gaps.push([expected, received]));
+    try {
+      const roster = await socket.subscribe('call-1');
+      await waitFor(() => roster.sequence === 9 && asked.some((r) => r.type === 'resync'), 3000, 'the resync snapshot applied');
+      expect(gaps).toEqual([[7, 8]]);
+      // The snapshot's roster, not one assembled from deltas around a hole (p2 left meanwhile, p3 came).
+      expect([...roster.participants.values()].map((p) => [p.id, p.isMuted])).toEqual([
+        ['p1', true],
+        ['p3', false],
+      ]);
+    } finally {
+      socket.close();
+      server.close();
+    }
+  });
+});
