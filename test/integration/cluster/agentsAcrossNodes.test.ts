@@ -1,44 +1,32 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { RtpPeer } from '../../../native-bench/lib/RtpPeer.js';
-import type { Gateway } from '../../../src/gateway.js';
 import { CometdAgent } from '../../helpers/cometdAgent.js';
-import { apiClient, sleep, startTestGateway, waitFor } from '../../helpers/gateway.js';
-import { RedisServer } from '../../helpers/redisServer.js';
+import { apiClient, sleep, waitFor } from '../../helpers/gateway.js';
 import { createGroupCall, joinRtp, receivedSince } from '../../helpers/rtpCall.js';
 import { userToken } from '../../helpers/tokens.js';
+import { useTwoNodes } from '../../helpers/cluster.js';
 
 /**
  * A Genesys agent whose CometD session is on node B hears of its leg in a call hosted by node A,
  * and mutes itself through B's Genesys API: A's worker drops its packets from the 200 on.
  */
 describe('cluster: a Genesys agent on another node than its call', () => {
-  let redis: RedisServer;
-  let nodeA: Gateway;
-  let nodeB: Gateway;
+  const cluster = useTwoNodes();
   const peers: RtpPeer[] = [];
   const agents: CometdAgent[] = [];
 
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    const env = { MUTEGATE_CLUSTER_REDIS_URL: redis.url };
-    nodeA = await startTestGateway(env);
-    nodeB = await startTestGateway(env);
-  }, 30_000);
   afterAll(async () => {
     await Promise.all(agents.splice(0).map((a) => a.disconnect()));
     for (const peer of peers.splice(0)) peer.close();
-    await nodeA?.close();
-    await nodeB?.close();
-    await redis?.kill();
   });
 
   it('delivers CallStateChangeMessage through B for a call on A, and MuteCall through B is enforced on A', async () => {
-    const apiA = apiClient(nodeA.url);
+    const apiA = apiClient(cluster.nodeA.url);
     const callId = await createGroupCall(apiA);
-    expect(nodeA.service.hasCall(callId)).toBe(true);
+    expect(cluster.nodeA.service.hasCall(callId)).toBe(true);
 
     const token = await userToken('agent-x');
-    const agent = new CometdAgent(nodeB.url, token);
+    const agent = new CometdAgent(cluster.nodeB.url, token);
     agents.push(agent);
     expect((await agent.handshake()).successful).toBe(true);
     expect((await agent.subscribe()).successful).toBe(true);
@@ -53,7 +41,7 @@ describe('cluster: a Genesys agent on another node than its call', () => {
     await agent.waitForMessages(1);
     expect(agent.messages[0]?.data).toMatchObject({ messageType: 'CallStateChangeMessage', notificationType: 'StatusChange', call: { id: callId, mute: 'Off' } });
 
-    const mute = await apiClient(nodeB.url, token).post(`/api/v2/me/calls/${callId}`, { operationName: 'MuteCall' });
+    const mute = await apiClient(cluster.nodeB.url, token).post(`/api/v2/me/calls/${callId}`, { operationName: 'MuteCall' });
     const afterMute = leg.peer.nextCounter;
     expect(mute.status, JSON.stringify(mute.body)).toBe(200);
     expect(mute.body).toEqual({ statusCode: 0 });

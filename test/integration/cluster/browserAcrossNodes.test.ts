@@ -1,10 +1,9 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../../src/gateway.js';
-import { apiClient, sleep, startTestGateway } from '../../helpers/gateway.js';
-import { RedisServer } from '../../helpers/redisServer.js';
+import { apiClient, sleep } from '../../helpers/gateway.js';
 import { createGroupCall } from '../../helpers/rtpCall.js';
 import { tokenFor } from '../../helpers/tokens.js';
+import { useTwoNodes } from '../../helpers/cluster.js';
 
 interface PageStats {
   outboundPacketsSent: number;
@@ -18,16 +17,10 @@ interface PageStats {
  * (the roster change relayed from A to B).
  */
 describe('cluster: a browser on node B in a call on node A', () => {
-  let redis: RedisServer;
-  let nodeA: Gateway;
-  let nodeB: Gateway;
+  const cluster = useTwoNodes({ MUTEGATE_WEBRTC_RECONNECT_GRACE_MS: '500' });
   let browser: Browser;
 
   beforeAll(async () => {
-    redis = await RedisServer.start();
-    const env = { MUTEGATE_CLUSTER_REDIS_URL: redis.url, MUTEGATE_WEBRTC_RECONNECT_GRACE_MS: '500' };
-    nodeA = await startTestGateway(env);
-    nodeB = await startTestGateway(env);
     try {
       browser = await chromium.launch({
         executablePath: '/usr/bin/chromium',
@@ -39,9 +32,6 @@ describe('cluster: a browser on node B in a call on node A', () => {
   }, 30_000);
   afterAll(async () => {
     await browser?.close();
-    await nodeA?.close();
-    await nodeB?.close();
-    await redis?.kill();
   });
 
   async function openPage(baseUrl: string, callId: string, name: string): Promise<Page> {
@@ -66,15 +56,15 @@ describe('cluster: a browser on node B in a call on node A', () => {
   }
 
   it('forwards Alice (page on B) to Bob (page on A); a mute sent to B stops her at Bob while she keeps sending', async () => {
-    const callId = await createGroupCall(apiClient(nodeA.url), { subject: 'across nodes' });
-    expect(nodeA.service.hasCall(callId)).toBe(true);
-    const alicePage = await openPage(nodeB.url, callId, 'Alice');
-    const bobPage = await openPage(nodeA.url, callId, 'Bob');
+    const callId = await createGroupCall(apiClient(cluster.nodeA.url), { subject: 'across nodes' });
+    expect(cluster.nodeA.service.hasCall(callId)).toBe(true);
+    const alicePage = await openPage(cluster.nodeB.url, callId, 'Alice');
+    const bobPage = await openPage(cluster.nodeA.url, callId, 'Bob');
     const alice = await participantIdOf(alicePage);
-    expect(nodeA.service.getCall(callId).participants.has(alice), 'Alice is a participant of A').toBe(true);
+    expect(cluster.nodeA.service.getCall(callId).participants.has(alice), 'Alice is a participant of A').toBe(true);
     expect(await received(bobPage, alice, 20), 'Bob receives Alice').toBeGreaterThanOrEqual(20);
 
-    const mute = await apiClient(nodeB.url).post(`/communications/calls/${callId}/participants/${alice}/mute`, {});
+    const mute = await apiClient(cluster.nodeB.url).post(`/communications/calls/${callId}/participants/${alice}/mute`, {});
     expect(mute.status, JSON.stringify(mute.body)).toBe(200);
     await sleep(1000); // anything forwarded before the mute has landed by now
     const [alice1, bob1] = [await stats(alicePage), await stats(bobPage)];
@@ -86,7 +76,7 @@ describe('cluster: a browser on node B in a call on node A', () => {
     await alicePage.waitForSelector('#banner:not([hidden])');
     expect(await alicePage.textContent('#banner')).toContain('muted by the server');
 
-    expect((await apiClient(nodeB.url).post(`/communications/calls/${callId}/participants/${alice}/unmute`, {})).status).toBe(200);
+    expect((await apiClient(cluster.nodeB.url).post(`/communications/calls/${callId}/participants/${alice}/unmute`, {})).status).toBe(200);
     const atUnmute = bob2.inboundPacketsReceived[alice] ?? 0;
     expect(await received(bobPage, alice, atUnmute + 20), 'Bob receives Alice again').toBeGreaterThanOrEqual(atUnmute + 20);
   }, 60_000);

@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { RtpPeer } from '../../../native-bench/lib/RtpPeer.js';
-import type { Gateway } from '../../../src/gateway.js';
-import { apiClient, sleep, startTestGateway } from '../../helpers/gateway.js';
-import { RedisServer } from '../../helpers/redisServer.js';
+import { apiClient, sleep } from '../../helpers/gateway.js';
 import { RosterClient } from '../../helpers/rosterClient.js';
 import { createGroupCall, joinRtp } from '../../helpers/rtpCall.js';
+import { useTwoNodes } from '../../helpers/cluster.js';
 
 /**
  * A node that shuts down gracefully hands its calls over: it leaves the registry at once (the
@@ -12,43 +11,31 @@ import { createGroupCall, joinRtp } from '../../helpers/rtpCall.js';
  * subscribers that the call ended, and the identities' mute state goes on.
  */
 describe('cluster: graceful shutdown of the hosting node', () => {
-  let redis: RedisServer;
-  let nodeA: Gateway | undefined;
-  let nodeB: Gateway;
+  const cluster = useTwoNodes({ MUTEGATE_CLUSTER_NODE_TTL_MS: '60000' });
   const peers: RtpPeer[] = [];
   const clients: RosterClient[] = [];
 
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    // A long node TTL: only the deregistration at shutdown can let B take the call quickly.
-    const env = { MUTEGATE_CLUSTER_REDIS_URL: redis.url, MUTEGATE_CLUSTER_NODE_TTL_MS: '60000' };
-    nodeA = await startTestGateway(env);
-    nodeB = await startTestGateway(env);
-  }, 30_000);
   afterAll(async () => {
     for (const client of clients.splice(0)) client.close();
     for (const peer of peers.splice(0)) peer.close();
-    await nodeA?.close();
-    await nodeB?.close();
-    await redis?.kill();
   });
 
   it('moves the call to B at once; B’s subscriber sees the legs leave, not the call end; a muted identity rejoins muted', async () => {
-    const apiA = apiClient((nodeA as Gateway).url);
-    const apiB = apiClient(nodeB.url);
+    const apiA = apiClient(cluster.nodeA.url);
+    const apiB = apiClient(cluster.nodeB.url);
     const callId = await createGroupCall(apiA);
-    expect((nodeA as Gateway).service.hasCall(callId), 'the call is on A (no load anywhere: the node asked keeps it)').toBe(true);
+    expect(cluster.nodeA.service.hasCall(callId), 'the call is on A (no load anywhere: the node asked keeps it)').toBe(true);
     const x = await joinRtp(apiA, callId);
     peers.push(x.peer);
     expect((await apiA.post(`/communications/calls/${callId}/participants/${x.id}/mute`, {})).status).toBe(200);
 
-    const follower = await RosterClient.connect(nodeB.url, 'json');
+    const follower = await RosterClient.connect(cluster.nodeB.url, 'json');
     clients.push(follower);
     const subscribed = await follower.answer(follower.request({ type: 'subscribe', callId }));
     expect(subscribed["@mutegate.kind"], JSON.stringify(subscribed)).toBe("snapshot");
 
-    await (nodeA as Gateway).close();
-    nodeA = undefined;
+    // A shuts down (SIGTERM's path); the fixture's second close() at the end does nothing.
+    await cluster.nodeA.close();
     const started = Date.now();
     const read = await apiB.get(`/communications/calls/${callId}`);
     expect(read.status, JSON.stringify(read.body)).toBe(200);

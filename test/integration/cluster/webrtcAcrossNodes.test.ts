@@ -1,42 +1,30 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../../src/gateway.js';
-import { apiClient, startTestGateway, waitFor } from '../../helpers/gateway.js';
-import { RedisServer } from '../../helpers/redisServer.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { apiClient, waitFor } from '../../helpers/gateway.js';
 import { RosterClient } from '../../helpers/rosterClient.js';
 import { createGroupCall } from '../../helpers/rtpCall.js';
 import { tokenFor } from '../../helpers/tokens.js';
+import { useTwoNodes } from '../../helpers/cluster.js';
 
 /**
  * WebRTC signaling for a call on node A from a client connected to node B: B relays it to A (the
  * media and the signaling state are A's), with the client's own token, in both encodings.
  */
 describe('cluster: WebRTC signaling through another node', () => {
-  let redis: RedisServer;
-  let nodeA: Gateway;
-  let nodeB: Gateway;
+  const cluster = useTwoNodes({ MUTEGATE_WEBRTC_RECONNECT_GRACE_MS: '200' });
   const clients: RosterClient[] = [];
 
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    const env = { MUTEGATE_CLUSTER_REDIS_URL: redis.url, MUTEGATE_WEBRTC_RECONNECT_GRACE_MS: '200' };
-    nodeA = await startTestGateway(env);
-    nodeB = await startTestGateway(env);
-  }, 30_000);
   afterAll(async () => {
     for (const client of clients.splice(0)) client.close();
-    await nodeA?.close();
-    await nodeB?.close();
-    await redis?.kill();
   });
 
   for (const encoding of ['json', 'proto'] as const) {
     it(`joins through B a call on A, gets A's transports, and leaves (${encoding})`, async () => {
-      const apiA = apiClient(nodeA.url);
+      const apiA = apiClient(cluster.nodeA.url);
       const callId = await createGroupCall(apiA);
-      expect(nodeA.service.hasCall(callId)).toBe(true);
+      expect(cluster.nodeA.service.hasCall(callId)).toBe(true);
       const userId = `webrtc-${encoding}`;
       const token = await tokenFor({ role: 'participant', subject: userId, call: callId });
-      const client = await RosterClient.connect(nodeB.url, encoding, token);
+      const client = await RosterClient.connect(cluster.nodeB.url, encoding, token);
       clients.push(client);
 
       const caps = await client.answer(client.request({ type: 'getRouterRtpCapabilities', callId }));
@@ -47,7 +35,7 @@ describe('cluster: WebRTC signaling through another node', () => {
       const participantId = encoding === 'json' ? join.body?.participantId : JSON.parse(join.response?.resultJson ?? '{}').participantId;
       expect(participantId, JSON.stringify(join)).toEqual(expect.any(String));
       // The participant is A's: in A's roster, with its signaling on the relay B opened.
-      expect(nodeA.service.getCall(callId).participants.has(participantId)).toBe(true);
+      expect(cluster.nodeA.service.getCall(callId).participants.has(participantId)).toBe(true);
 
       const recv = await client.answer(client.request({ type: 'createTransport', callId, participantId, direction: 'recv' }));
       const transport = encoding === 'json' ? recv.body?.transport : JSON.parse(recv.response?.resultJson ?? '{}').transport;
@@ -56,7 +44,7 @@ describe('cluster: WebRTC signaling through another node', () => {
       // The client leaves by closing its connection to B: B closes its relay, and A lets the
       // participant go after webrtc.reconnectGraceMs, as for a client connected to A directly.
       client.close();
-      await waitFor(() => !nodeA.service.getCall(callId).participants.has(participantId), 5000, 'the participant released on A');
+      await waitFor(() => !cluster.nodeA.service.getCall(callId).participants.has(participantId), 5000, 'the participant released on A');
     }, 20_000);
   }
 });

@@ -1,0 +1,15 @@
+/**
+ * A seeded pseudo-random sequence (mulberry32) for tests that want variety without losing
+ * reproducibility: the same seed gives the same sequence, so a failure can be replayed. A test
+ * names its seed in its assertion messages.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
