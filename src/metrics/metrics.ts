@@ -178,7 +178,7 @@ export function createMetrics({ service, workers, webhooks, sockets, cluster }: 
 function clusterMetrics(registry: Registry, cluster: ClusterSource): void {
   const gauges = [
     ['mutegate_cluster_redis_up', 'Whether this node is connected to the cluster Redis (1) or not (0: mutes still enforced here, unmutes and new calls 503).', (h) => (h.redis === 'up' ? 1 : 0)],
-    ['mutegate_cluster_unsynced_states', 'Moderation states this node answered while Redis was away and has not written yet.', (h) => h.unsyncedStates],
+    ['mutegate_cluster_unsynced_states', 'Moderation states (and ended calls) this node answered while Redis was away or refused writes, not written yet.', (h) => h.unsyncedStates],
     ['mutegate_cluster_calls_taken_over', 'Calls this node took over from nodes that were gone, since it started.', (h) => h.callsTakenOver],
   ] as const satisfies readonly (readonly [string, string, (h: ReturnType<ClusterSource['health']>) => number])[];
   for (const [name, help, value] of gauges) {

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { jsonEncoding, type ClientRequestFields } from '../../src/client/index.js';
+import { jsonEncoding, type ClientRequestFields, type ServerFrame } from '../../src/client/index.js';
 import { protoEncoding } from '../../src/client/proto.js';
 import { ServerMessage } from '../../src/proto/contract.js';
 import { waitFor } from './gateway.js';
@@ -17,7 +17,10 @@ export type AnyMessage = any;
  * Requests are given in the JSON form; the proto client translates them to ClientMessage.
  */
 export class RosterClient {
+  /** Every frame as it came: JSON objects as sent, protobuf as plain objects (for tests of the wire itself). */
   readonly messages: AnyMessage[] = [];
+  /** Every frame decoded by the typed client (src/client), whatever the encoding. */
+  readonly frames: ServerFrame[] = [];
   closeCode: number | null = null;
   closeReason = '';
   private nextId = 1;
@@ -30,6 +33,12 @@ export class RosterClient {
       if (encoding === 'json') this.messages.push(JSON.parse(data.toString()));
       else if (isBinary) this.messages.push(ServerMessage.toObject(ServerMessage.decode(data), { longs: Number, enums: String, oneofs: true }));
       else this.messages.push({ unexpectedText: data.toString() });
+      // The same frame as the typed client reads it: deltas(), leaves() and snapshotSequence() use these.
+      try {
+        this.frames.push((encoding === 'json' ? jsonEncoding : protoEncoding).decode(isBinary ? new Uint8Array(data) : data.toString()));
+      } catch {
+        this.frames.push({ type: 'unknown', frame: data });
+      }
     });
     ws.on('close', (code, reason) => {
       this.closeCode = code;
@@ -80,54 +89,24 @@ export class RosterClient {
     return this.answersTo(requestId)[0];
   }
 
-  /** Roster deltas, normalised: { sequence, change, participants: [{ id, isMuted }] }. */
+  /** Roster deltas as the typed client reads them (either encoding): { sequence, change, participants: [{ id, isMuted }] }. */
   deltas(): { sequence: number; change: string; participants: { id: string; isMuted: boolean }[] }[] {
-    return this.messages.flatMap((m) => {
-      if (this.encoding === 'json') {
-        if (m['@mutegate.kind'] !== 'delta') return [];
-        const data = m.value[0].resourceData;
-        return [{ sequence: m['@mutegate.sequence'], change: m['@mutegate.change'], participants: Array.isArray(data) ? data.map((p: AnyMessage) => ({ id: p.id, isMuted: p.isMuted })) : [] }];
-      }
-      if (!m.delta) return [];
-      const changes: Record<string, string> = { JOINED: 'joined', UPDATED: 'updated', LEFT: 'left', CALL_ENDED: 'callEnded', RECONNECT: 'reconnect' };
-      return [
-        {
-          sequence: m.delta.sequence,
-          change: changes[m.delta.change] as string,
-          participants: (m.delta.participants ?? []).map((p: AnyMessage) => ({ id: p.id, isMuted: p.isMuted ?? false })),
-        },
-      ];
-    });
+    return this.frames.flatMap((f) =>
+      f.type === 'delta' ? [{ sequence: f.sequence, change: f.change, participants: f.participants.map((p) => ({ id: p.id, isMuted: p.isMuted })) }] : [],
+    );
   }
 
-  /**
-   * The `left` deltas with why each participant left, normalised to the JSON values
-   * (`@mutegate.leaveReason`; protobuf LEAVE_REASON_MEDIA_LOST → mediaLost).
-   */
+  /** The `left` deltas with why each participant left (an unknown or missing reason shows as "missing"). */
   leaves(): { sequence: number; participantId: string; reason: string }[] {
-    const fromProto: Record<string, string> = {
-      LEAVE_REASON_REMOVED: 'removed',
-      LEAVE_REASON_LEFT: 'left',
-      LEAVE_REASON_REPLACED: 'replaced',
-      LEAVE_REASON_CALL_ENDED: 'callEnded',
-      LEAVE_REASON_MEDIA_LOST: 'mediaLost',
-    };
-    return this.messages.flatMap((m) => {
-      if (this.encoding === 'json') {
-        if (m['@mutegate.kind'] !== 'delta' || m['@mutegate.change'] !== 'left') return [];
-        return [{ sequence: m['@mutegate.sequence'], participantId: m.value[0].resourceData[0].id, reason: m['@mutegate.leaveReason'] }];
-      }
-      if (m.delta?.change !== 'LEFT') return [];
-      // An unknown or missing value shows as itself, so a test comparing reasons fails on it.
-      return [{ sequence: m.delta.sequence, participantId: m.delta.participants[0].id, reason: fromProto[m.delta.leaveReason] ?? String(m.delta.leaveReason) }];
-    });
+    return this.frames.flatMap((f) =>
+      f.type === 'delta' && f.change === 'left' ? [{ sequence: f.sequence, participantId: f.participants[0]?.id ?? '', reason: f.leaveReason ?? 'missing' }] : [],
+    );
   }
 
   /** Sequence number of the latest snapshot. */
   snapshotSequence(): number {
-    const snaps = this.messages.filter((m) => m['@mutegate.kind'] === 'snapshot' || m.snapshot);
-    const last = snaps.at(-1);
-    return last ? (last['@mutegate.sequence'] ?? last.snapshot.sequence ?? 0) : NaN;
+    const last = this.frames.filter((f) => f.type === 'snapshot').at(-1);
+    return last?.type === 'snapshot' ? last.sequence : NaN;
   }
 
   async closed(timeoutMs = 5000): Promise<void> {
