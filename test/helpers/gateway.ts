@@ -103,17 +103,19 @@ export interface GatewayFixture {
 }
 
 /**
- * Starts a gateway with `env` before the enclosing describe's tests and closes it (and every peer
- * in `peers`) after them: the set-up block each such file would otherwise write again.
+ * Starts a gateway with `env` (and `logger`) before the enclosing describe's tests and closes it
+ * (and every peer in `peers`) after them: the set-up block each such file would otherwise write
+ * again. Call it first in the describe: the hooks the file registers after it run after the
+ * gateway started, and their afterAll before it closes.
  */
-export function useGateway(env: Record<string, string> = {}): GatewayFixture {
+export function useGateway(env: Record<string, string> = {}, logger?: Logger): GatewayFixture {
   let gateway: Gateway | undefined;
   let api: ReturnType<typeof apiClient> | undefined;
   const peers: { close(): void }[] = [];
   beforeAll(async () => {
-    gateway = await startTestGateway(env);
+    gateway = await startTestGateway(env, logger);
     api = apiClient(gateway.url);
-  });
+  }, 30_000);
   afterAll(async () => {
     for (const peer of peers.splice(0)) peer.close();
     await gateway?.close();

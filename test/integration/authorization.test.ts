@@ -1,8 +1,7 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintDevToken } from '../../src/api/auth/devTokens.js';
-import type { Gateway } from '../../src/gateway.js';
-import { apiClient, startTestGateway } from '../helpers/gateway.js';
+import { apiClient, useGateway } from '../helpers/gateway.js';
 import { RosterClient } from '../helpers/rosterClient.js';
 import { joinRtp, type RtpParticipant } from '../helpers/rtpCall.js';
 import { appToken, tokenFor } from '../helpers/tokens.js';
@@ -15,15 +14,14 @@ const WHO: Who[] = ['none', 'expired', 'badSignature', 'self', 'other', 'moderat
  * with the default (privacy-safe) policy: nobody unmutes someone else.
  */
 describe('authorization matrix (real gateway, real tokens)', () => {
-  let gateway: Gateway;
+  const fixture = useGateway({ MUTEGATE_AUTH_ALLOW_APP_REMOTE_UNMUTE: 'false' });
   let callId: string;
   let p: RtpParticipant; // the target, user "p"
   let q: RtpParticipant; // another participant, user "q"
   const tokens = {} as Record<Who, string | null>;
-  const admin = () => apiClient(gateway.url);
+  const admin = () => apiClient(fixture.gateway.url);
 
   beforeAll(async () => {
-    gateway = await startTestGateway({ MUTEGATE_AUTH_ALLOW_APP_REMOTE_UNMUTE: 'false' });
     const created = await admin().post('/communications/calls', {
       subject: 'matrix',
       source: { identity: { application: { id: 'matrix-app' } } },
@@ -43,13 +41,12 @@ describe('authorization matrix (real gateway, real tokens)', () => {
   afterAll(async () => {
     p?.peer.close();
     q?.peer.close();
-    await gateway?.close();
   });
 
   /** Puts P (and the app's participant) into a known state before each cell, as the application and as P. */
   async function setP(state: { muted?: boolean; locked?: boolean; deafened?: boolean; hand?: boolean }) {
     const asApp = admin();
-    const asSelf = apiClient(gateway.url, tokens.self);
+    const asSelf = apiClient(fixture.gateway.url, tokens.self);
     const base = `/communications/calls/${callId}/participants/${p.id}`;
     await asApp.post(`${base}/unlock`, {});
     if (state.muted === false) expect((await asSelf.post(`${base}/unmute`, {})).status).toBe(200);
@@ -82,7 +79,7 @@ describe('authorization matrix (real gateway, real tokens)', () => {
     it(`${c.route}: ${WHO.map((w) => `${w} ${c.expected[w]}`).join(', ')}`, async () => {
       for (const who of WHO) {
         await setP(c.before);
-        const res = await apiClient(gateway.url, tokens[who]).post(c.path(), {});
+        const res = await apiClient(fixture.gateway.url, tokens[who]).post(c.path(), {});
         expect(res.status, `${c.route} as ${who}: ${JSON.stringify(res.body)}`).toBe(c.expected[who]);
         // What each refusal must also say (the status was just asserted to be the expected one).
         if (c.expected[who] === 401) {
@@ -95,7 +92,7 @@ describe('authorization matrix (real gateway, real tokens)', () => {
   }
 
   it('tells the reason of each 401 and 403', async () => {
-    const as = (who: Who) => apiClient(gateway.url, tokens[who]);
+    const as = (who: Who) => apiClient(fixture.gateway.url, tokens[who]);
     expect((await as('none').post(participant('mute'), {})).body.error.innerError.code).toBe('missingToken');
     expect((await as('expired').post(participant('mute'), {})).body.error.innerError.code).toBe('expiredToken');
     expect((await as('badSignature').post(participant('mute'), {})).body.error.innerError.code).toBe('invalidToken');
@@ -106,7 +103,7 @@ describe('authorization matrix (real gateway, real tokens)', () => {
     expect((await as('self').post(participant('unmute'), {})).body.error.innerError.code).toBe('participantLocked');
     // A token for another call sees nothing of this one.
     const elsewhere = await tokenFor({ role: 'moderator', subject: 'mod2', calls: ['some-other-call'] });
-    expect((await apiClient(gateway.url, elsewhere).get(`/communications/calls/${callId}`)).status).toBe(403);
+    expect((await apiClient(fixture.gateway.url, elsewhere).get(`/communications/calls/${callId}`)).status).toBe(403);
     // Public: health, metrics (configured public), the page.
     for (const path of ['/healthz', '/metrics', '/']) expect((await as('none').get(path)).status).not.toBe(401);
   });
@@ -114,7 +111,7 @@ describe('authorization matrix (real gateway, real tokens)', () => {
   it('applies the same rules on the WebSocket: close 4401 for bad tokens, 403 errors for bad rights', async () => {
     for (const who of ['none', 'expired', 'badSignature'] as const) {
       const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
-        const ws = new WebSocket(gateway.url.replace('http', 'ws') + '/ws', 'mutegate.v1.json', tokens[who] ? { headers: { authorization: `Bearer ${tokens[who]}` } } : {});
+        const ws = new WebSocket(fixture.gateway.url.replace('http', 'ws') + '/ws', 'mutegate.v1.json', tokens[who] ? { headers: { authorization: `Bearer ${tokens[who]}` } } : {});
         ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
         ws.on('error', () => undefined);
       });
@@ -122,17 +119,17 @@ describe('authorization matrix (real gateway, real tokens)', () => {
       expect(closed.reason).toMatch(/^unauthenticated: /);
     }
     await setP({ muted: false });
-    const other = await RosterClient.connect(gateway.url, 'json', tokens.other);
+    const other = await RosterClient.connect(fixture.gateway.url, 'json', tokens.other);
     const denied = await other.answer(other.request({ type: 'mute', callId, participantId: p.id }));
     expect(denied).toMatchObject({ type: 'error', status: 403, error: { innerError: expect.objectContaining({ code: 'notYourParticipant' }) } });
-    const self = await RosterClient.connect(gateway.url, 'json', tokens.self);
+    const self = await RosterClient.connect(fixture.gateway.url, 'json', tokens.self);
     expect((await self.answer(self.request({ type: 'mute', callId, participantId: p.id }))).status).toBe(200);
     // A participant token cannot join as someone else over signaling.
     const caps = (await self.answer(self.request({ type: 'getRouterRtpCapabilities', callId }))).body.rtpCapabilities;
     const impostor = await self.answer(self.request({ type: 'join', callId, userId: 'q', rtpCapabilities: caps }));
     expect(impostor).toMatchObject({ status: 403, error: { innerError: expect.objectContaining({ code: 'notYourIdentity' }) } });
     // Unmute requests reach the asked participant's own connection only.
-    const moderator = await RosterClient.connect(gateway.url, 'json', tokens.moderator);
+    const moderator = await RosterClient.connect(fixture.gateway.url, 'json', tokens.moderator);
     expect((await moderator.answer(moderator.request({ type: 'requestUnmute', callId, participantId: p.id }))).status).toBe(200);
     await new Promise((r) => setTimeout(r, 200));
     expect(self.messages.filter((m) => m.type === 'unmuteRequested')).toEqual([expect.objectContaining({ participantId: p.id })]);
@@ -143,8 +140,8 @@ describe('authorization matrix (real gateway, real tokens)', () => {
 
   it('keeps the Genesys agent to its own leg', async () => {
     await setP({ muted: false });
-    await apiClient(gateway.url, tokens.other).post(`/communications/calls/${callId}/participants/${q.id}/unmute`, {}); // mute all got Q too
-    const genesys = (token: string | null) => apiClient(gateway.url, token);
+    await apiClient(fixture.gateway.url, tokens.other).post(`/communications/calls/${callId}/participants/${q.id}/unmute`, {}); // mute all got Q too
+    const genesys = (token: string | null) => apiClient(fixture.gateway.url, token);
     expect((await genesys(null).post(`/api/v2/me/calls/${callId}`, { operationName: 'MuteCall' })).body).toMatchObject({ statusCode: 2 });
     expect((await genesys(tokens.expired).post(`/api/v2/me/calls/${callId}`, { operationName: 'MuteCall' })).status).toBe(401);
     const mine = await genesys(tokens.self).post(`/api/v2/me/calls/${callId}`, { operationName: 'MuteCall' });

@@ -2,17 +2,15 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientMessage } from '../../src/proto/contract.js';
-import type { Gateway } from '../../src/gateway.js';
 import { CometdAgent } from '../helpers/cometdAgent.js';
 import { appToken, userToken } from '../helpers/tokens.js';
-import { apiClient, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { sleep, useGateway, waitFor } from '../helpers/gateway.js';
 import { RosterClient } from '../helpers/rosterClient.js';
 import { createGroupCall, joinRtp, type RtpParticipant } from '../helpers/rtpCall.js';
 
 /** Bad frames and bad requests on every adapter: a clear 4xx or error message, the process alive, state unchanged. */
 describe('bad input on every adapter (real gateway)', () => {
-  let gateway: Gateway;
-  let api: ReturnType<typeof apiClient>;
+  const fixture = useGateway({ MUTEGATE_WS_MAX_FRAME_BYTES: '4096', MUTEGATE_HTTP_BODY_LIMIT_BYTES: '8192' });
   let callId: string;
   let otherCallId: string;
   let alice: RtpParticipant;
@@ -21,28 +19,25 @@ describe('bad input on every adapter (real gateway)', () => {
   const clients: RosterClient[] = [];
 
   beforeAll(async () => {
-    gateway = await startTestGateway({ MUTEGATE_WS_MAX_FRAME_BYTES: '4096', MUTEGATE_HTTP_BODY_LIMIT_BYTES: '8192' });
-    api = apiClient(gateway.url);
-    callId = await createGroupCall(api);
-    otherCallId = await createGroupCall(api);
-    alice = await joinRtp(api, callId, { userId: 'alice' });
-    bob = await joinRtp(api, callId, { userId: 'bob' });
-    stranger = await joinRtp(api, otherCallId, { userId: 'stranger' });
+    callId = await createGroupCall(fixture.api);
+    otherCallId = await createGroupCall(fixture.api);
+    alice = await joinRtp(fixture.api, callId, { userId: 'alice' });
+    bob = await joinRtp(fixture.api, callId, { userId: 'bob' });
+    stranger = await joinRtp(fixture.api, otherCallId, { userId: 'stranger' });
   });
   afterAll(async () => {
     for (const c of clients) c.close();
     for (const p of [alice, bob, stranger]) p?.peer.close();
-    await gateway?.close();
   });
 
   /** Everyone's state as the API reports it; compared before and after each bad request. */
   async function state() {
-    const calls = await Promise.all([callId, otherCallId].map((id) => api.get(`/communications/calls/${id}/participants`)));
+    const calls = await Promise.all([callId, otherCallId].map((id) => fixture.api.get(`/communications/calls/${id}/participants`)));
     return calls.map((c) => c.body.value.map((p: { id: string; isMuted: boolean }) => `${p.id}:${p.isMuted}`).sort());
   }
 
   async function connect(encoding: 'json' | 'proto') {
-    const c = await RosterClient.connect(gateway.url, encoding);
+    const c = await RosterClient.connect(fixture.gateway.url, encoding);
     clients.push(c);
     return c;
   }
@@ -51,27 +46,27 @@ describe('bad input on every adapter (real gateway)', () => {
     const before = await state();
     const mute = (pid: string, cid = callId) => `/communications/calls/${cid}/participants/${pid}/mute`;
     const cases: { name: string; send: () => Promise<{ status: number; body: any }>; status: number }[] = [
-      { name: 'malformed JSON', send: () => api.post(mute(alice.id), '{"clientContext":'), status: 400 },
-      { name: 'JSON array body', send: () => api.post(mute(alice.id), '[1,2]'), status: 400 },
-      { name: 'clientContext number', send: () => api.post(mute(alice.id), { clientContext: 7 }), status: 400 },
-      { name: 'clientContext null', send: () => api.post(mute(alice.id), { clientContext: null }), status: 400 },
-      { name: '257-char clientContext', send: () => api.post(mute(alice.id), { clientContext: 'a'.repeat(257) }), status: 400 },
-      { name: '257 emoji clientContext', send: () => api.post(mute(alice.id), { clientContext: '😀'.repeat(257) }), status: 400 },
-      { name: 'huge body', send: () => api.post(mute(alice.id), { clientContext: 'x', pad: 'y'.repeat(20_000) }), status: 413 },
-      { name: 'text body', send: () => api.post(mute(alice.id), 'mute please', { headers: { 'content-type': 'text/plain' } }), status: 415 },
-      { name: 'unknown participant', send: () => api.post(mute(randomUUID())), status: 404 },
-      { name: 'unknown call', send: () => api.post(mute(alice.id, randomUUID())), status: 404 },
-      { name: 'participant forged from another call', send: () => api.post(mute(stranger.id, callId)), status: 404 },
-      { name: 'participant of this call on the other call', send: () => api.post(mute(alice.id, otherCallId)), status: 404 },
-      { name: 'NUL and unicode in the id', send: () => api.post(mute(encodeURIComponent('\u0000é😀'))), status: 404 },
-      { name: 'overlong id', send: () => api.post(mute('x'.repeat(2000))), status: 414 },
-      { name: 'join with ssrc as string', send: () => api.post(`/communications/calls/${callId}/participants`, { info: { identity: { user: { id: 'z' } } }, media: { kind: 'rtp', payloadType: 100, ssrc: '5' } }), status: 400 },
-      { name: 'join with unicode-only identity but no media', send: () => api.post(`/communications/calls/${callId}/participants`, { info: { identity: { user: { id: '👩‍💻' } } } }), status: 400 },
-      { name: 'PATCH with payload type out of range', send: () => api.patch(`/communications/calls/${callId}/participants/${alice.id}`, { media: { payloadType: 200, ssrc: 9 } }), status: 400 },
+      { name: 'malformed JSON', send: () => fixture.api.post(mute(alice.id), '{"clientContext":'), status: 400 },
+      { name: 'JSON array body', send: () => fixture.api.post(mute(alice.id), '[1,2]'), status: 400 },
+      { name: 'clientContext number', send: () => fixture.api.post(mute(alice.id), { clientContext: 7 }), status: 400 },
+      { name: 'clientContext null', send: () => fixture.api.post(mute(alice.id), { clientContext: null }), status: 400 },
+      { name: '257-char clientContext', send: () => fixture.api.post(mute(alice.id), { clientContext: 'a'.repeat(257) }), status: 400 },
+      { name: '257 emoji clientContext', send: () => fixture.api.post(mute(alice.id), { clientContext: '😀'.repeat(257) }), status: 400 },
+      { name: 'huge body', send: () => fixture.api.post(mute(alice.id), { clientContext: 'x', pad: 'y'.repeat(20_000) }), status: 413 },
+      { name: 'text body', send: () => fixture.api.post(mute(alice.id), 'mute please', { headers: { 'content-type': 'text/plain' } }), status: 415 },
+      { name: 'unknown participant', send: () => fixture.api.post(mute(randomUUID())), status: 404 },
+      { name: 'unknown call', send: () => fixture.api.post(mute(alice.id, randomUUID())), status: 404 },
+      { name: 'participant forged from another call', send: () => fixture.api.post(mute(stranger.id, callId)), status: 404 },
+      { name: 'participant of this call on the other call', send: () => fixture.api.post(mute(alice.id, otherCallId)), status: 404 },
+      { name: 'NUL and unicode in the id', send: () => fixture.api.post(mute(encodeURIComponent('\u0000é😀'))), status: 404 },
+      { name: 'overlong id', send: () => fixture.api.post(mute('x'.repeat(2000))), status: 414 },
+      { name: 'join with ssrc as string', send: () => fixture.api.post(`/communications/calls/${callId}/participants`, { info: { identity: { user: { id: 'z' } } }, media: { kind: 'rtp', payloadType: 100, ssrc: '5' } }), status: 400 },
+      { name: 'join with unicode-only identity but no media', send: () => fixture.api.post(`/communications/calls/${callId}/participants`, { info: { identity: { user: { id: '👩‍💻' } } } }), status: 400 },
+      { name: 'PATCH with payload type out of range', send: () => fixture.api.patch(`/communications/calls/${callId}/participants/${alice.id}`, { media: { payloadType: 200, ssrc: 9 } }), status: 400 },
       // A media object is a fixed set of settings (README "HTTP API"): an unknown key there is refused, not ignored.
-      { name: 'join with an unknown key in media', send: () => api.post(`/communications/calls/${callId}/participants`, { info: { identity: { user: { id: 'z' } } }, media: { kind: 'rtp', payloadType: 100, ssrc: 5, receive: { ip: '127.0.0.1', port: 5004 }, '@odata.type': '#x' } }), status: 400 },
-      { name: 'join with an unknown key in media.receive', send: () => api.post(`/communications/calls/${callId}/participants`, { info: { identity: { user: { id: 'z' } } }, media: { kind: 'rtp', payloadType: 100, ssrc: 5, receive: { ip: '127.0.0.1', port: 5004, ttl: 1 } } }), status: 400 },
-      { name: 'PATCH of the call with @odata.type', send: () => api.patch(`/communications/calls/${callId}`, { '@odata.type': '#microsoft.graph.call', muteOnEntry: false }), status: 400 },
+      { name: 'join with an unknown key in media', send: () => fixture.api.post(`/communications/calls/${callId}/participants`, { info: { identity: { user: { id: 'z' } } }, media: { kind: 'rtp', payloadType: 100, ssrc: 5, receive: { ip: '127.0.0.1', port: 5004 }, '@odata.type': '#x' } }), status: 400 },
+      { name: 'join with an unknown key in media.receive', send: () => fixture.api.post(`/communications/calls/${callId}/participants`, { info: { identity: { user: { id: 'z' } } }, media: { kind: 'rtp', payloadType: 100, ssrc: 5, receive: { ip: '127.0.0.1', port: 5004, ttl: 1 } } }), status: 400 },
+      { name: 'PATCH of the call with @odata.type', send: () => fixture.api.patch(`/communications/calls/${callId}`, { '@odata.type': '#microsoft.graph.call', muteOnEntry: false }), status: 400 },
     ];
     for (const c of cases) {
       const res = await c.send();
@@ -79,24 +74,24 @@ describe('bad input on every adapter (real gateway)', () => {
       expect(res.body.error, c.name).toMatchObject({ code: expect.any(String), message: expect.any(String), innerError: expect.objectContaining({ 'request-id': expect.any(String) }) });
     }
     expect(await state()).toEqual(before);
-    expect((await api.get('/healthz')).status).toBe(200);
+    expect((await fixture.api.get('/healthz')).status).toBe(200);
   });
 
   it('accepts and ignores unknown properties outside the fixed settings objects (README "HTTP API")', async () => {
-    const mute = await api.post(`/communications/calls/${callId}/participants/${bob.id}/mute`, { '@odata.type': '#microsoft.graph.muteParticipantOperation', clientContext: 'extra', flavour: 1 });
+    const mute = await fixture.api.post(`/communications/calls/${callId}/participants/${bob.id}/mute`, { '@odata.type': '#microsoft.graph.muteParticipantOperation', clientContext: 'extra', flavour: 1 });
     expect(mute.status, JSON.stringify(mute.body)).toBe(200);
     expect(mute.body).not.toHaveProperty('flavour');
-    const replaced = await api.patch(`/communications/calls/${callId}/participants/${bob.id}`, { '@odata.type': '#microsoft.graph.participant', media: { payloadType: 101, ssrc: bob.ssrc, extra: true } });
+    const replaced = await fixture.api.patch(`/communications/calls/${callId}/participants/${bob.id}`, { '@odata.type': '#microsoft.graph.participant', media: { payloadType: 101, ssrc: bob.ssrc, extra: true } });
     expect(replaced.status, JSON.stringify(replaced.body)).toBe(200);
-    expect((await api.post(`/communications/calls/${callId}/participants/${bob.id}/unmute`, {})).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${bob.id}/unmute`, {})).status).toBe(200);
   });
 
   it('accepts unicode edge cases that are valid (256 emoji, lone surrogate) and echoes them back exactly', async () => {
     const emoji = '😀'.repeat(256);
-    const res = await api.post(`/communications/calls/${callId}/participants/${bob.id}/mute`, { clientContext: emoji });
+    const res = await fixture.api.post(`/communications/calls/${callId}/participants/${bob.id}/mute`, { clientContext: emoji });
     expect(res.status).toBe(200);
     expect(res.body.clientContext).toBe(emoji);
-    const lone = await api.post(`/communications/calls/${callId}/participants/${bob.id}/unmute`, '{"clientContext":"\\ud800x"}');
+    const lone = await fixture.api.post(`/communications/calls/${callId}/participants/${bob.id}/unmute`, '{"clientContext":"\\ud800x"}');
     expect(lone.status).toBe(200);
     expect(lone.body.clientContext).toBe('\ud800x');
   });
@@ -157,13 +152,13 @@ describe('bad input on every adapter (real gateway)', () => {
     json.ws.send(JSON.stringify({ type: 'subscribe', requestId: 'big', callId, pad: 'x'.repeat(10_000) }));
     await json.closed();
     expect(json.closeCode).toBe(1009);
-    expect((await api.get('/healthz')).status).toBe(200);
+    expect((await fixture.api.get('/healthz')).status).toBe(200);
   });
 
   it('refuses unknown subprotocols and paths at the handshake', async () => {
     const headers = { authorization: `Bearer ${await appToken()}` };
     const refused = await new Promise<{ status: number; requestId: unknown; body: string }>((resolve) => {
-      const ws = new WebSocket(gateway.url.replace('http', 'ws') + '/ws', 'mutegate.v9.xml', { headers });
+      const ws = new WebSocket(fixture.gateway.url.replace('http', 'ws') + '/ws', 'mutegate.v9.xml', { headers });
       ws.on('unexpected-response', (_req, res) => {
         let body = '';
         res.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -175,13 +170,13 @@ describe('bad input on every adapter (real gateway)', () => {
     expect(refused.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(JSON.parse(refused.body).error).toMatchObject({ code: 'badRequest', innerError: { code: 'unsupportedSubprotocol', 'request-id': refused.requestId } });
     const notFound = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(gateway.url.replace('http', 'ws') + '/nowhere', 'mutegate.v1.json', { headers });
+      const ws = new WebSocket(fixture.gateway.url.replace('http', 'ws') + '/nowhere', 'mutegate.v1.json', { headers });
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       ws.on('error', () => undefined);
     });
     expect(notFound).toBe(404);
     // No subprotocol at all means JSON.
-    const plain = new WebSocket(gateway.url.replace('http', 'ws') + '/ws', { headers });
+    const plain = new WebSocket(fixture.gateway.url.replace('http', 'ws') + '/ws', { headers });
     await new Promise((resolve) => plain.once('open', resolve));
     expect(plain.protocol).toBe('');
     const got = new Promise<string>((resolve) => plain.once('message', (d) => resolve(d.toString())));
@@ -192,7 +187,7 @@ describe('bad input on every adapter (real gateway)', () => {
 
   it('validates webhook registration', async () => {
     for (const callbackUri of ['ftp://127.0.0.1/hook', 'not a uri', 'http://', 'http:// spaces.test/', 'javascript:alert(1)', 42, `http://127.0.0.1/${'x'.repeat(3000)}`]) {
-      const res = await api.post('/communications/calls', { callbackUri });
+      const res = await fixture.api.post('/communications/calls', { callbackUri });
       expect(res.status, String(callbackUri)).toBe(400);
       expect(res.body.error.code).toBe('badRequest');
     }
@@ -205,16 +200,16 @@ describe('bad input on every adapter (real gateway)', () => {
     const as = (user?: 'alice' | 'stranger'): RequestInit => ({ headers: { authorization: user ? tokens[user] : '' } });
     const url = `/api/v2/me/calls/${callId}`;
     const cases: { name: string; send: () => Promise<{ status: number; body: any }>; status: number; statusCode: number }[] = [
-      { name: 'no caller', send: () => api.post(url, { operationName: 'MuteCall' }, as()), status: 401, statusCode: 2 },
-      { name: 'unknown operation', send: () => api.post(url, { operationName: 'HoldCall' }, as('alice')), status: 400, statusCode: 1 },
-      { name: 'missing operation', send: () => api.post(url, {}, as('alice')), status: 400, statusCode: 1 },
-      { name: 'operation of wrong type', send: () => api.post(url, { operationName: 7 }, as('alice')), status: 400, statusCode: 1 },
-      { name: 'malformed JSON', send: () => api.post(url, '{"operationName"', as('alice')), status: 400, statusCode: 1 },
-      { name: 'unknown call', send: () => api.post(`/api/v2/me/calls/${randomUUID()}`, { operationName: 'MuteCall' }, as('alice')), status: 404, statusCode: 3 },
-      { name: 'caller not in the call', send: () => api.post(url, { operationName: 'MuteCall' }, as('stranger')), status: 404, statusCode: 3 },
-      { name: 'unmute while not muted (not a capability)', send: () => api.post(url, { operationName: 'UnmuteCall' }, as('alice')), status: 409, statusCode: 4 },
-      { name: 'GET without caller', send: () => api.request('GET', '/api/v2/me/calls', undefined, as()), status: 401, statusCode: 2 },
-      { name: 'GET a call the caller is not in', send: () => api.request('GET', `/api/v2/me/calls/${otherCallId}`, undefined, as('alice')), status: 404, statusCode: 3 },
+      { name: 'no caller', send: () => fixture.api.post(url, { operationName: 'MuteCall' }, as()), status: 401, statusCode: 2 },
+      { name: 'unknown operation', send: () => fixture.api.post(url, { operationName: 'HoldCall' }, as('alice')), status: 400, statusCode: 1 },
+      { name: 'missing operation', send: () => fixture.api.post(url, {}, as('alice')), status: 400, statusCode: 1 },
+      { name: 'operation of wrong type', send: () => fixture.api.post(url, { operationName: 7 }, as('alice')), status: 400, statusCode: 1 },
+      { name: 'malformed JSON', send: () => fixture.api.post(url, '{"operationName"', as('alice')), status: 400, statusCode: 1 },
+      { name: 'unknown call', send: () => fixture.api.post(`/api/v2/me/calls/${randomUUID()}`, { operationName: 'MuteCall' }, as('alice')), status: 404, statusCode: 3 },
+      { name: 'caller not in the call', send: () => fixture.api.post(url, { operationName: 'MuteCall' }, as('stranger')), status: 404, statusCode: 3 },
+      { name: 'unmute while not muted (not a capability)', send: () => fixture.api.post(url, { operationName: 'UnmuteCall' }, as('alice')), status: 409, statusCode: 4 },
+      { name: 'GET without caller', send: () => fixture.api.request('GET', '/api/v2/me/calls', undefined, as()), status: 401, statusCode: 2 },
+      { name: 'GET a call the caller is not in', send: () => fixture.api.request('GET', `/api/v2/me/calls/${otherCallId}`, undefined, as('alice')), status: 404, statusCode: 3 },
     ];
     for (const c of cases) {
       const res = await c.send();
@@ -223,23 +218,23 @@ describe('bad input on every adapter (real gateway)', () => {
     }
     expect(await state()).toEqual(before);
     // And the happy path right after: capabilities follow the state.
-    const call = await api.request('GET', url, undefined, as('alice'));
+    const call = await fixture.api.request('GET', url, undefined, as('alice'));
     expect(call.body.data.call).toMatchObject({ mute: 'Off', capabilities: ['MuteCall', 'RaiseHand'] });
   });
 
   it('refuses CometD handshakes without a user and subscriptions to other channels', async () => {
-    const anonymous = new CometdAgent(gateway.url, undefined);
+    const anonymous = new CometdAgent(fixture.gateway.url, undefined);
     const handshake = await anonymous.handshake();
     expect(handshake.successful).toBe(false);
     expect(String(handshake.error)).toContain('401');
     anonymous.client.disconnect();
-    const forged = new CometdAgent(gateway.url, (await userToken('alice')).slice(0, -4) + 'AAAA');
+    const forged = new CometdAgent(fixture.gateway.url, (await userToken('alice')).slice(0, -4) + 'AAAA');
     const forgedHandshake = await forged.handshake();
     expect(forgedHandshake.successful).toBe(false);
     expect(String(forgedHandshake.error)).toMatch(/^401::the token was refused/);
     forged.client.disconnect();
 
-    const agent = new CometdAgent(gateway.url, await userToken('alice'));
+    const agent = new CometdAgent(fixture.gateway.url, await userToken('alice'));
     expect((await agent.handshake()).successful).toBe(true);
     const sub = await agent.subscribe('/v2/everyone/calls');
     expect(sub.successful).toBe(false);
@@ -249,12 +244,12 @@ describe('bad input on every adapter (real gateway)', () => {
     await agent.disconnect();
 
     // A garbage long-polling body does not hurt the server.
-    const res = await fetch(`${gateway.url}/cometd`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[{"channel":' });
+    const res = await fetch(`${fixture.gateway.url}/cometd`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[{"channel":' });
     expect(res.status).toBe(400);
-    const big = await fetch(`${gateway.url}/cometd`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(200_000) });
+    const big = await fetch(`${fixture.gateway.url}/cometd`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(200_000) });
     expect(big.status).toBe(413);
     expect(((await big.json()) as { error: { innerError: { 'request-id': string } } }).error.innerError['request-id']).toBe(big.headers.get('request-id'));
     await sleep(50);
-    expect((await api.get('/healthz')).status).toBe(200);
+    expect((await fixture.api.get('/healthz')).status).toBe(200);
   });
 });

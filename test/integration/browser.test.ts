@@ -2,8 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../src/gateway.js';
-import { apiClient, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { sleep, useGateway, waitFor } from '../helpers/gateway.js';
 import { createGroupCall } from '../helpers/rtpCall.js';
 import { tokenFor } from '../helpers/tokens.js';
 
@@ -19,13 +18,10 @@ interface PageStats {
  * A server mute must silence A at B while A's browser keeps sending.
  */
 describe('WebRTC participants in headless Chromium', () => {
-  let gateway: Gateway;
+  const fixture = useGateway({ MUTEGATE_WEBRTC_RECONNECT_GRACE_MS: '500' });
   let browser: Browser;
-  let api: ReturnType<typeof apiClient>;
 
   beforeAll(async () => {
-    gateway = await startTestGateway({ MUTEGATE_WEBRTC_RECONNECT_GRACE_MS: '500' });
-    api = apiClient(gateway.url);
     try {
       browser = await chromium.launch({
         executablePath: '/usr/bin/chromium',
@@ -47,7 +43,6 @@ describe('WebRTC participants in headless Chromium', () => {
   });
   afterAll(async () => {
     await browser?.close();
-    await gateway?.close();
   });
 
   async function openPage(callId: string, name: string, role: 'participant' | 'moderator' = 'participant'): Promise<Page> {
@@ -56,7 +51,7 @@ describe('WebRTC participants in headless Chromium', () => {
     const token = await tokenFor(
       role === 'participant' ? { role, subject: name.toLowerCase(), call: callId } : { role, subject: name.toLowerCase(), calls: [callId] },
     );
-    const response = await page.goto(`${gateway.url}/?call=${callId}&name=${name}&user=${name.toLowerCase()}&token=${token}&autojoin=1`);
+    const response = await page.goto(`${fixture.gateway.url}/?call=${callId}&name=${name}&user=${name.toLowerCase()}&token=${token}&autojoin=1`);
     // Without the page bundle (npm run build:web) there is nothing to test: say so, not a timeout.
     expect(response?.status(), `GET / answered ${response?.status()}: is the page built (npm run build:web)?`).toBe(200);
     await page.waitForFunction(() => (globalThis as unknown as { mutegate: { state: { joined: boolean } } }).mutegate.state.joined, null, { timeout: 15_000 });
@@ -70,7 +65,7 @@ describe('WebRTC participants in headless Chromium', () => {
   const participantIdOf = (page: Page) => page.evaluate(() => (globalThis as unknown as { mutegate: { state: { participantId: string } } }).mutegate.state.participantId);
 
   it('forwards A to B, and a server mute stops it at B while A keeps sending; unmute restores it', async () => {
-    const callId = await createGroupCall(api, { subject: 'browser call' });
+    const callId = await createGroupCall(fixture.api, { subject: 'browser call' });
     const pageA = await openPage(callId, 'Alice');
     const pageB = await openPage(callId, 'Bob', 'moderator');
     const a = await participantIdOf(pageA);
@@ -87,11 +82,11 @@ describe('WebRTC participants in headless Chromium', () => {
     expect((await stats(pageB)).inboundPacketsReceived[a]).toBeGreaterThan(before + 20);
 
     // The roster is the same Graph participant list as over HTTP.
-    const roster = await api.get(`/communications/calls/${callId}/participants`);
+    const roster = await fixture.api.get(`/communications/calls/${callId}/participants`);
     expect(roster.body.value.map((p: { media: { kind: string } }) => p.media.kind)).toEqual(['webrtc', 'webrtc']);
 
     // Server-mute A over the Graph HTTP API.
-    expect((await api.post(`/communications/calls/${callId}/participants/${a}/mute`, { clientContext: 'browser-test' })).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${a}/mute`, { clientContext: 'browser-test' })).status).toBe(200);
     await sleep(1000); // "within 1 s": anything forwarded before the mute has landed by now
     const mutedA1 = await stats(pageA);
     const mutedB1 = await stats(pageB);
@@ -110,7 +105,7 @@ describe('WebRTC participants in headless Chromium', () => {
     await pageB.screenshot({ path: `${ARTIFACTS}browser-B-sees-A-muted.png` });
 
     // Unmute: B receives again.
-    expect((await api.post(`/communications/calls/${callId}/participants/${a}/unmute`, {})).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${a}/unmute`, {})).status).toBe(200);
     const atUnmute = (await stats(pageB)).inboundPacketsReceived[a] ?? 0;
     let after = atUnmute;
     for (let i = 0; i < 25 && after < atUnmute + 20; i++) {
@@ -124,21 +119,21 @@ describe('WebRTC participants in headless Chromium', () => {
     // B mutes A with the button on its page (through the server), and A sees it.
     await pageB.click(`#roster li[data-participant-id="${a}"] button`);
     await pageA.waitForSelector('#banner:not([hidden])');
-    expect((await api.get(`/communications/calls/${callId}/participants/${a}`)).body.isMuted).toBe(true);
+    expect((await fixture.api.get(`/communications/calls/${callId}/participants/${a}`)).body.isMuted).toBe(true);
 
     await pageA.close();
     await pageB.close();
   });
 
   it("keeps a moderator's unmute request in view until acted on", async () => {
-    const callId = await createGroupCall(api, { subject: 'ask to unmute' });
+    const callId = await createGroupCall(fixture.api, { subject: 'ask to unmute' });
     const pageA = await openPage(callId, 'Erin');
     const erin = await participantIdOf(pageA);
     const participant = `/communications/calls/${callId}/participants/${erin}`;
-    expect((await api.post(`${participant}/mute`, {})).status).toBe(200);
+    expect((await fixture.api.post(`${participant}/mute`, {})).status).toBe(200);
     await pageA.waitForFunction(`document.querySelector("#banner")?.textContent?.includes("muted by the server")`);
 
-    expect((await api.post(`${participant}/requestUnmute`, {})).status).toBe(200);
+    expect((await fixture.api.post(`${participant}/requestUnmute`, {})).status).toBe(200);
     await pageA.waitForFunction(`document.querySelector("#banner")?.textContent?.includes("asks you to unmute")`);
     // Other roster changes (someone joins) redraw the page: the request stays.
     const pageB = await openPage(callId, 'Frank');
@@ -149,20 +144,20 @@ describe('WebRTC participants in headless Chromium', () => {
     await pageA.click('#dismiss');
     expect(await pageA.textContent('#banner')).toContain('muted by the server');
     // Asked again, she unmutes: the banner goes, and the server has her unmuted.
-    expect((await api.post(`${participant}/requestUnmute`, {})).status).toBe(200);
+    expect((await fixture.api.post(`${participant}/requestUnmute`, {})).status).toBe(200);
     await pageA.waitForFunction(`document.querySelector("#banner")?.textContent?.includes("asks you to unmute")`);
     await pageA.click('#self-mute');
     await pageA.waitForSelector('#banner', { state: 'hidden' });
-    expect((await api.get(participant)).body.isMuted).toBe(false);
+    expect((await fixture.api.get(participant)).body.isMuted).toBe(false);
     await pageA.close();
     await pageB.close();
   });
 
   it('joins again by itself when its connection drops, still muted, the token still out of the address', async () => {
-    const callId = await createGroupCall(api, { subject: 'dropped connection' });
+    const callId = await createGroupCall(fixture.api, { subject: 'dropped connection' });
     const page = await openPage(callId, 'Gina');
     const first = await participantIdOf(page);
-    expect((await api.post(`/communications/calls/${callId}/participants/${first}/mute`, {})).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${first}/mute`, {})).status).toBe(200);
     await page.evaluate(() => (globalThis as unknown as { mutegate: { dropConnection(): void } }).mutegate.dropConnection());
     // It reloads after a second and joins as the same identity: a new participant, muted.
     await page.waitForFunction(
@@ -174,30 +169,30 @@ describe('WebRTC participants in headless Chromium', () => {
       { timeout: 20_000 },
     );
     const second = await participantIdOf(page);
-    expect((await api.get(`/communications/calls/${callId}/participants/${second}`)).body.isMuted).toBe(true);
+    expect((await fixture.api.get(`/communications/calls/${callId}/participants/${second}`)).body.isMuted).toBe(true);
     await page.waitForSelector('#banner:not([hidden])');
     expect(page.url()).not.toContain('token=');
     await page.close();
   });
 
   it('removes a browser that went away after the grace period, and keeps its mute when it comes back', async () => {
-    const callId = await createGroupCall(api, { subject: 'reconnect call' });
+    const callId = await createGroupCall(fixture.api, { subject: 'reconnect call' });
     const pageA = await openPage(callId, 'Carol');
     const pageB = await openPage(callId, 'Dave');
     const carol = await participantIdOf(pageA);
-    expect((await api.post(`/communications/calls/${callId}/participants/${carol}/mute`, {})).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${carol}/mute`, {})).status).toBe(200);
 
     await pageA.close(); // the socket closes; the participant stays for the grace period (500 ms here)
     await sleep(150);
-    expect((await api.get(`/communications/calls/${callId}/participants/${carol}`)).status).toBe(200);
-    await waitFor(() => gateway.service.getCall(callId).participants.size === 1, 5000, 'Carol removed after the grace period');
+    expect((await fixture.api.get(`/communications/calls/${callId}/participants/${carol}`)).status).toBe(200);
+    await waitFor(() => fixture.gateway.service.getCall(callId).participants.size === 1, 5000, 'Carol removed after the grace period');
     await pageB.waitForFunction(`!document.querySelector('#roster li[data-participant-id="${carol}"]')`);
 
     // Carol comes back: still muted, silent at Dave from her first packet.
     const again = await openPage(callId, 'Carol');
     const carol2 = await participantIdOf(again);
     expect(carol2).not.toBe(carol);
-    expect((await api.get(`/communications/calls/${callId}/participants/${carol2}`)).body.isMuted).toBe(true);
+    expect((await fixture.api.get(`/communications/calls/${callId}/participants/${carol2}`)).body.isMuted).toBe(true);
     await again.waitForSelector('#banner:not([hidden])');
     await sleep(2000);
     const carolStats = await stats(again);

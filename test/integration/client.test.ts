@@ -2,8 +2,7 @@ import { WebSocketServer, WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MutegateError, MutegateHttp, MutegateSocket, type Roster, type WebSocketConstructor } from '../../src/client/index.js';
 import { protoEncoding } from '../../src/client/proto.js';
-import type { Gateway } from '../../src/gateway.js';
-import { apiClient, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { apiClient, sleep, useGateway, waitFor } from '../helpers/gateway.js';
 import { joinRtp, receivedSince, type RtpParticipant } from '../helpers/rtpCall.js';
 import { appToken, tokenFor } from '../helpers/tokens.js';
 
@@ -15,26 +14,24 @@ const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
  * integrator gets from it over HTTP and over the WebSocket in both encodings.
  */
 describe('typed client (src/client)', () => {
-  let gateway: Gateway;
+  const fixture = useGateway();
   let http: MutegateHttp;
   let callId: string;
   let a: RtpParticipant;
   let b: RtpParticipant;
 
   beforeAll(async () => {
-    gateway = await startTestGateway();
-    http = new MutegateHttp(gateway.url, { token: await appToken() });
+    http = new MutegateHttp(fixture.gateway.url, { token: await appToken() });
     const created = await http.createCall({ subject: 'typed client' });
     expect(created.status).toBe(201);
     expect(created.location).toBe(`/communications/calls/${created.body.id}`);
     callId = created.body.id as string;
-    a = await joinRtp(apiClient(gateway.url), callId, { userId: 'client-a' });
-    b = await joinRtp(apiClient(gateway.url), callId, { userId: 'client-b' });
+    a = await joinRtp(apiClient(fixture.gateway.url), callId, { userId: 'client-a' });
+    b = await joinRtp(apiClient(fixture.gateway.url), callId, { userId: 'client-b' });
   });
   afterAll(async () => {
     a?.peer.close();
     b?.peer.close();
-    await gateway?.close();
   });
 
   it('HTTP: a mute resolves once the worker confirmed it (nothing of the participant reaches anyone after it), refusals are MutegateErrors', async () => {
@@ -57,7 +54,7 @@ describe('typed client (src/client)', () => {
 
   for (const encoding of ['json', 'proto'] as const) {
     it(`WebSocket (${encoding}): subscribe gives the roster and keeps it in sequence; mute and refusals as over HTTP`, async () => {
-      const socket = await MutegateSocket.connect(gateway.url, {
+      const socket = await MutegateSocket.connect(fixture.gateway.url, {
         token: await appToken(),
         WebSocket: NodeWebSocket,
         ...(encoding === 'proto' ? { encoding: protoEncoding } : {}),
@@ -80,7 +77,7 @@ describe('typed client (src/client)', () => {
         expect(refused).toBeInstanceOf(MutegateError);
         expect(refused).toMatchObject({ status: 404 });
         // A participant token may not mute someone else: 403, in the same terms.
-        const participant = await MutegateSocket.connect(gateway.url, {
+        const participant = await MutegateSocket.connect(fixture.gateway.url, {
           token: await tokenFor({ role: 'participant', subject: 'client-a', call: callId }),
           WebSocket: NodeWebSocket,
           ...(encoding === 'proto' ? { encoding: protoEncoding } : {}),

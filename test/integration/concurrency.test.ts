@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../src/gateway.js';
-import { apiClient, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { apiClient, sleep, useGateway, waitFor } from '../helpers/gateway.js';
 import { RosterClient } from '../helpers/rosterClient.js';
 import { createGroupCall, joinRtp, receivedSince, type RtpParticipant } from '../helpers/rtpCall.js';
 import { tokenFor } from '../helpers/tokens.js';
@@ -12,21 +11,17 @@ import { seededRandom } from '../helpers/seededRandom.js';
  * agrees with it, and the roster's sequence numbers have no gap.
  */
 describe('concurrent mute/unmute on one participant (real worker, real RTP)', () => {
-  let gateway: Gateway;
+  const fixture = useGateway();
   const participants: RtpParticipant[] = [];
   const clients: RosterClient[] = [];
 
-  beforeAll(async () => {
-    gateway = await startTestGateway();
-  });
   afterAll(async () => {
     for (const p of participants) p.peer.close();
     for (const c of clients) c.close();
-    await gateway?.close();
   });
 
   it('settles on the last operation, with media and roster agreeing', async () => {
-    const app = apiClient(gateway.url);
+    const app = apiClient(fixture.gateway.url);
     const callId = await createGroupCall(app);
     const a = await joinRtp(app, callId, { userId: 'concurrent-a' });
     const b = await joinRtp(app, callId);
@@ -35,16 +30,16 @@ describe('concurrent mute/unmute on one participant (real worker, real RTP)', ()
     b.startStreaming();
     await waitFor(() => receivedSince(b.peer, a.peer, 0) >= 5, 5000, 'A → B');
 
-    const watcher = await RosterClient.connect(gateway.url, 'json');
+    const watcher = await RosterClient.connect(fixture.gateway.url, 'json');
     clients.push(watcher);
     await watcher.answer(watcher.request({ type: 'subscribe', callId }));
     const startSeq = watcher.snapshotSequence();
 
     // Four clients: A itself over HTTP and over the WebSocket, the application over HTTP twice.
     const selfToken = tokenFor({ role: 'participant', subject: 'concurrent-a', call: callId });
-    const selfHttp = apiClient(gateway.url, selfToken);
-    const appHttp = apiClient(gateway.url);
-    const selfWs = await RosterClient.connect(gateway.url, 'json', selfToken);
+    const selfHttp = apiClient(fixture.gateway.url, selfToken);
+    const appHttp = apiClient(fixture.gateway.url);
+    const selfWs = await RosterClient.connect(fixture.gateway.url, 'json', selfToken);
     clients.push(selfWs);
     const url = (action: string) => `/communications/calls/${callId}/participants/${a.id}/${action}`;
     const requests: Promise<{ id: string; action: string; status: number }>[] = [];

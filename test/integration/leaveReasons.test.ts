@@ -2,9 +2,8 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RtpPeer } from '../../native-bench/lib/RtpPeer.js';
-import type { Gateway } from '../../src/gateway.js';
 import { tokenFor } from '../helpers/tokens.js';
-import { apiClient, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { apiClient, sleep, useGateway, waitFor } from '../helpers/gateway.js';
 import { RosterClient } from '../helpers/rosterClient.js';
 import { createGroupCall, joinRtp, receivedSince } from '../helpers/rtpCall.js';
 import { WebhookReceiver } from '../helpers/webhookReceiver.js';
@@ -26,8 +25,7 @@ class LogCapture extends Writable {
 
 describe('why a participant left, in JSON, protobuf and webhooks (real worker)', () => {
   const logs = new LogCapture();
-  let gateway: Gateway;
-  let api: ReturnType<typeof apiClient>;
+  const fixture = useGateway({ MUTEGATE_MEDIA_NUM_WORKERS: '1', MUTEGATE_WEBRTC_RECONNECT_GRACE_MS: '300' }, pino({ level: 'warn' }, logs));
   let receiver: WebhookReceiver;
   const peers: RtpPeer[] = [];
   const clients: RosterClient[] = [];
@@ -35,8 +33,6 @@ describe('why a participant left, in JSON, protobuf and webhooks (real worker)',
   beforeAll(async () => {
     // One worker, so that killing it takes the call's media; a short grace, so a closed
     // signaling connection's participant leaves within the test.
-    gateway = await startTestGateway({ MUTEGATE_MEDIA_NUM_WORKERS: '1', MUTEGATE_WEBRTC_RECONNECT_GRACE_MS: '300' }, pino({ level: 'warn' }, logs));
-    api = apiClient(gateway.url);
     receiver = await WebhookReceiver.start();
   });
   afterEach(() => {
@@ -44,12 +40,11 @@ describe('why a participant left, in JSON, protobuf and webhooks (real worker)',
     for (const p of peers.splice(0)) p.close();
   });
   afterAll(async () => {
-    await gateway?.close();
     await receiver?.close();
   });
 
   async function connect(encoding: 'json' | 'proto'): Promise<RosterClient> {
-    const client = await RosterClient.connect(gateway.url, encoding);
+    const client = await RosterClient.connect(fixture.gateway.url, encoding);
     clients.push(client);
     return client;
   }
@@ -70,11 +65,11 @@ describe('why a participant left, in JSON, protobuf and webhooks (real worker)',
   }
 
   it('removed, left (own DELETE, leave, closed connection), replaced and callEnded, before the call-ended delta', async () => {
-    const callId = await createGroupCall(api, { callbackUri: receiver.url });
-    const removed = await joinRtp(api, callId);
-    const quitter = await joinRtp(api, callId);
-    const stayer = await joinRtp(api, callId);
-    const mover = await joinRtp(api, callId);
+    const callId = await createGroupCall(fixture.api, { callbackUri: receiver.url });
+    const removed = await joinRtp(fixture.api, callId);
+    const quitter = await joinRtp(fixture.api, callId);
+    const stayer = await joinRtp(fixture.api, callId);
+    const mover = await joinRtp(fixture.api, callId);
     peers.push(removed.peer, quitter.peer, stayer.peer, mover.peer);
     removed.startStreaming();
     stayer.startStreaming();
@@ -82,11 +77,11 @@ describe('why a participant left, in JSON, protobuf and webhooks (real worker)',
     const subs = await subscribers(callId);
 
     // The application removes one participant; another, with its own token, removes itself.
-    expect((await api.delete(`/communications/calls/${callId}/participants/${removed.id}`)).status).toBe(204);
-    const self = apiClient(gateway.url, tokenFor({ role: 'participant', subject: quitter.userId, call: callId }));
+    expect((await fixture.api.delete(`/communications/calls/${callId}/participants/${removed.id}`)).status).toBe(204);
+    const self = apiClient(fixture.gateway.url, tokenFor({ role: 'participant', subject: quitter.userId, call: callId }));
     expect((await self.delete(`/communications/calls/${callId}/participants/${quitter.id}`)).status).toBe(204);
     // The same person joins again (another device): its first leg is replaced.
-    const moved = await joinRtp(api, callId, { userId: mover.userId });
+    const moved = await joinRtp(fixture.api, callId, { userId: mover.userId });
     peers.push(moved.peer);
     // A browser leaves over its signaling connection; another one's connection closes.
     const leaving = await connect('json');
@@ -97,7 +92,7 @@ describe('why a participant left, in JSON, protobuf and webhooks (real worker)',
     vanishing.close();
     await waitFor(() => subs.every((s) => s.leaves().some((l) => l.participantId === vanishedId)), 5000, 'the closed connection’s participant leaves after the grace period');
     // The call ends with two participants in it.
-    expect((await api.delete(`/communications/calls/${callId}`)).status).toBe(204);
+    expect((await fixture.api.delete(`/communications/calls/${callId}`)).status).toBe(204);
     await waitFor(() => subs.every((s) => s.deltas().some((d) => d.change === 'callEnded')), 5000, 'callEnded at every subscriber');
     await waitFor(() => receiver.received.some((r) => r.body['@mutegate.change'] === 'callEnded'), 5000, 'callEnded webhook');
 
@@ -134,9 +129,9 @@ describe('why a participant left, in JSON, protobuf and webhooks (real worker)',
   });
 
   it('mediaLost: a WebRTC participant whose worker was killed is told to reconnect and leaves with that reason', async () => {
-    const callId = await createGroupCall(api, { callbackUri: receiver.url });
-    const a = await joinRtp(api, callId);
-    const b = await joinRtp(api, callId);
+    const callId = await createGroupCall(fixture.api, { callbackUri: receiver.url });
+    const a = await joinRtp(fixture.api, callId);
+    const b = await joinRtp(fixture.api, callId);
     peers.push(a.peer, b.peer);
     a.startStreaming();
     await waitFor(() => receivedSince(b.peer, a.peer, 0) >= 5, 5000, 'A → B before the crash');
@@ -145,7 +140,7 @@ describe('why a participant left, in JSON, protobuf and webhooks (real worker)',
     const subs = await subscribers(callId);
     const hooksBefore = receiver.received.length;
 
-    const [pid] = gateway.pool.pids;
+    const [pid] = fixture.gateway.pool.pids;
     process.kill(pid as number, 'SIGKILL');
     await waitFor(() => subs.every((s) => s.leaves().length === 1), 10_000, 'the WebRTC participant leaves at every subscriber');
     for (const s of subs) expect(s.leaves().map(({ participantId, reason }) => ({ participantId, reason })), s.encoding).toEqual([{ participantId: browserId, reason: 'mediaLost' }]);

@@ -1,34 +1,25 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../src/gateway.js';
-import { apiClient, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { apiClient, sleep, useGateway, waitFor } from '../helpers/gateway.js';
 import { RosterClient } from '../helpers/rosterClient.js';
 import { createGroupCall, joinRtp, receivedSince, type RtpParticipant } from '../helpers/rtpCall.js';
 import { tokenFor } from '../helpers/tokens.js';
 
 /** Moderation enforced in the worker: deafen, mute all, mute on entry, lock. Real RTP. */
 describe('moderation (real worker, real RTP)', () => {
-  let gateway: Gateway;
-  let api: ReturnType<typeof apiClient>;
+  const fixture = useGateway({ MUTEGATE_AUTH_ALLOW_APP_REMOTE_UNMUTE: 'false' });
   const participants: RtpParticipant[] = [];
   const clients: RosterClient[] = [];
 
-  beforeAll(async () => {
-    gateway = await startTestGateway({ MUTEGATE_AUTH_ALLOW_APP_REMOTE_UNMUTE: 'false' });
-    api = apiClient(gateway.url);
-  });
   afterEach(() => {
     for (const p of participants.splice(0)) p.peer.close();
     for (const c of clients.splice(0)) c.close();
-  });
-  afterAll(async () => {
-    await gateway?.close();
   });
 
   async function streaming(callId: string, count: number, opts: { userIds?: string[] } = {}) {
     const list: RtpParticipant[] = [];
     for (let i = 0; i < count; i++) {
       const userId = opts.userIds?.[i];
-      list.push(await joinRtp(api, callId, userId ? { userId } : {}));
+      list.push(await joinRtp(fixture.api, callId, userId ? { userId } : {}));
     }
     participants.push(...list);
     for (const p of list) p.startStreaming();
@@ -37,17 +28,17 @@ describe('moderation (real worker, real RTP)', () => {
   }
 
   it('deafens a participant: it hears nobody, newcomers included, while everyone still hears it', async () => {
-    const callId = await createGroupCall(api);
+    const callId = await createGroupCall(fixture.api);
     const [a, b, c] = await streaming(callId, 3);
-    const watcher = await RosterClient.connect(gateway.url, 'proto');
+    const watcher = await RosterClient.connect(fixture.gateway.url, 'proto');
     clients.push(watcher);
     await watcher.answer(watcher.request({ type: 'subscribe', callId }));
 
-    const deafen = await api.post(`/communications/calls/${callId}/participants/${b!.id}/deafen`, { clientContext: 'quiet' });
+    const deafen = await fixture.api.post(`/communications/calls/${callId}/participants/${b!.id}/deafen`, { clientContext: 'quiet' });
     expect(deafen.status).toBe(200);
     expect(deafen.body).toMatchObject({ '@odata.type': '#mutegate.deafenParticipantOperation', status: 'completed' });
     const from = { a: a!.peer.nextCounter, c: c!.peer.nextCounter, b: b!.peer.nextCounter };
-    const newcomer = await joinRtp(api, callId);
+    const newcomer = await joinRtp(fixture.api, callId);
     participants.push(newcomer);
     newcomer.startStreaming();
     await sleep(800);
@@ -56,12 +47,12 @@ describe('moderation (real worker, real RTP)', () => {
     expect(receivedSince(b!.peer, newcomer.peer, 0)).toBe(0);
     expect(receivedSince(c!.peer, b!.peer, from.b)).toBeGreaterThanOrEqual(20); // B is still heard
     expect(receivedSince(c!.peer, newcomer.peer, 0)).toBeGreaterThanOrEqual(10);
-    const roster = (await api.get(`/communications/calls/${callId}/participants/${b!.id}`)).body;
+    const roster = (await fixture.api.get(`/communications/calls/${callId}/participants/${b!.id}`)).body;
     expect(roster).toMatchObject({ deafened: true, isMuted: false });
     const protoDelta = watcher.messages.find((m) => m.delta?.participants?.[0]?.id === b!.id);
     expect(protoDelta.delta.participants[0]).toMatchObject({ deafened: true });
 
-    expect((await api.post(`/communications/calls/${callId}/participants/${b!.id}/undeafen`, {})).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${b!.id}/undeafen`, {})).status).toBe(200);
     const afterUndeafen = { a: a!.peer.nextCounter, n: newcomer.peer.nextCounter };
     await waitFor(
       () => receivedSince(b!.peer, a!.peer, afterUndeafen.a) >= 5 && receivedSince(b!.peer, newcomer.peer, afterUndeafen.n) >= 5,
@@ -71,9 +62,9 @@ describe('moderation (real worker, real RTP)', () => {
   });
 
   it('mutes everyone but the listed participants in one operation', async () => {
-    const callId = await createGroupCall(api);
+    const callId = await createGroupCall(fixture.api);
     const [a, b, c] = await streaming(callId, 3);
-    const res = await api.post(`/communications/calls/${callId}/muteAll`, { exceptParticipantIds: [c!.id], clientContext: 'quiet please' });
+    const res = await fixture.api.post(`/communications/calls/${callId}/muteAll`, { exceptParticipantIds: [c!.id], clientContext: 'quiet please' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ '@odata.type': '#mutegate.muteAllOperation', status: 'completed', clientContext: 'quiet please' });
     expect(res.body.results.map((r: { participantId: string; status: string }) => [r.participantId, r.status]).sort()).toEqual(
@@ -87,18 +78,18 @@ describe('moderation (real worker, real RTP)', () => {
     expect(receivedSince(c!.peer, a!.peer, from.a)).toBe(0);
     expect(receivedSince(c!.peer, b!.peer, from.b)).toBe(0);
     expect(receivedSince(a!.peer, c!.peer, from.c)).toBeGreaterThanOrEqual(20);
-    const roster = (await api.get(`/communications/calls/${callId}/participants`)).body.value;
+    const roster = (await fixture.api.get(`/communications/calls/${callId}/participants`)).body.value;
     expect(Object.fromEntries(roster.map((p: { id: string; isMuted: boolean }) => [p.id, p.isMuted]))).toEqual({ [a!.id]: true, [b!.id]: true, [c!.id]: false });
   });
 
   it('mutes newcomers on entry from their first packet', async () => {
-    const callId = await createGroupCall(api);
+    const callId = await createGroupCall(fixture.api);
     const [a] = await streaming(callId, 1);
-    const patched = await api.patch(`/communications/calls/${callId}`, { muteOnEntry: true });
+    const patched = await fixture.api.patch(`/communications/calls/${callId}`, { muteOnEntry: true });
     expect(patched.body).toMatchObject({ muteOnEntry: true });
-    const late = await joinRtp(api, callId);
+    const late = await joinRtp(fixture.api, callId);
     participants.push(late);
-    expect((await api.get(`/communications/calls/${callId}/participants/${late.id}`)).body.isMuted).toBe(true);
+    expect((await fixture.api.get(`/communications/calls/${callId}/participants/${late.id}`)).body.isMuted).toBe(true);
     late.startStreaming();
     await sleep(700);
     expect(late.peer.nextCounter).toBeGreaterThanOrEqual(25);
@@ -106,11 +97,11 @@ describe('moderation (real worker, real RTP)', () => {
   });
 
   it('locks a participant: its own unmute is refused until unlocked, then works', async () => {
-    const callId = await createGroupCall(api);
+    const callId = await createGroupCall(fixture.api);
     const [a, b] = await streaming(callId, 2, { userIds: ['locked-a'] });
-    const self = apiClient(gateway.url, tokenFor({ role: 'participant', subject: 'locked-a', call: callId }));
-    expect((await api.post(`/communications/calls/${callId}/participants/${a!.id}/lock`, {})).status).toBe(200);
-    expect((await api.get(`/communications/calls/${callId}/participants/${a!.id}`)).body).toMatchObject({ isMuted: true, locked: true });
+    const self = apiClient(fixture.gateway.url, tokenFor({ role: 'participant', subject: 'locked-a', call: callId }));
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${a!.id}/lock`, {})).status).toBe(200);
+    expect((await fixture.api.get(`/communications/calls/${callId}/participants/${a!.id}`)).body).toMatchObject({ isMuted: true, locked: true });
     const from = a!.peer.nextCounter;
     const refused = await self.post(`/communications/calls/${callId}/participants/${a!.id}/unmute`, {});
     expect(refused.status).toBe(403);
@@ -122,22 +113,22 @@ describe('moderation (real worker, real RTP)', () => {
     await sleep(500);
     expect(receivedSince(b!.peer, a!.peer, from)).toBe(0);
 
-    expect((await api.post(`/communications/calls/${callId}/participants/${a!.id}/unlock`, {})).status).toBe(200);
-    expect((await api.get(`/communications/calls/${callId}/participants/${a!.id}`)).body).toMatchObject({ isMuted: true, locked: false });
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${a!.id}/unlock`, {})).status).toBe(200);
+    expect((await fixture.api.get(`/communications/calls/${callId}/participants/${a!.id}`)).body).toMatchObject({ isMuted: true, locked: false });
     expect((await self.post(`/communications/calls/${callId}/participants/${a!.id}/unmute`, {})).status).toBe(200);
     const afterUnmute = a!.peer.nextCounter;
     await waitFor(() => receivedSince(b!.peer, a!.peer, afterUnmute) >= 5, 3000, 'A heard after its own unmute');
   });
 
   it('shows raised hands in the roster', async () => {
-    const callId = await createGroupCall(api);
+    const callId = await createGroupCall(fixture.api);
     const [a] = await streaming(callId, 1, { userIds: ['hand-a'] });
-    const watcher = await RosterClient.connect(gateway.url, 'json');
+    const watcher = await RosterClient.connect(fixture.gateway.url, 'json');
     clients.push(watcher);
     await watcher.answer(watcher.request({ type: 'subscribe', callId }));
-    const self = apiClient(gateway.url, tokenFor({ role: 'participant', subject: 'hand-a', call: callId }));
+    const self = apiClient(fixture.gateway.url, tokenFor({ role: 'participant', subject: 'hand-a', call: callId }));
     expect((await self.post(`/communications/calls/${callId}/participants/${a!.id}/raiseHand`)).body).toMatchObject({ handRaised: true });
     await waitFor(() => watcher.messages.some((m) => m.value?.[0]?.resourceData?.[0]?.handRaised === true), 2000, 'hand in the roster');
-    expect((await api.post(`/communications/calls/${callId}/participants/${a!.id}/lowerHand`)).body).toMatchObject({ handRaised: false });
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${a!.id}/lowerHand`)).body).toMatchObject({ handRaised: false });
   });
 });

@@ -1,7 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { RtpPeer } from '../../native-bench/lib/RtpPeer.js';
-import type { Gateway } from '../../src/gateway.js';
-import { apiClient, metricValue, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { metricValue, sleep, useGateway, waitFor } from '../helpers/gateway.js';
 import { createGroupCall, joinRtp, receivedSince } from '../helpers/rtpCall.js';
 
 /**
@@ -10,27 +9,19 @@ import { createGroupCall, joinRtp, receivedSince } from '../helpers/rtpCall.js';
  * is exact: counter ≥ the sender's next counter at the moment the response was read.
  */
 describe('server mute drops RTP inside the worker (real worker, real UDP)', () => {
-  let gateway: Gateway;
-  let api: ReturnType<typeof apiClient>;
+  const fixture = useGateway();
   const peers: RtpPeer[] = [];
 
-  beforeAll(async () => {
-    gateway = await startTestGateway();
-    api = apiClient(gateway.url);
-  });
   afterEach(() => {
     for (const peer of peers.splice(0)) peer.close();
   });
-  afterAll(async () => {
-    await gateway?.close();
-  });
 
   async function threeParticipants() {
-    const callId = await createGroupCall(api);
+    const callId = await createGroupCall(fixture.api);
     // A and B latch (SRTP: the gateway learns their address from their first authenticated packet).
-    const a = await joinRtp(api, callId, { srtp: 'AES_CM_128_HMAC_SHA1_80' });
-    const b = await joinRtp(api, callId, { srtp: 'AES_CM_128_HMAC_SHA1_80' });
-    const c = await joinRtp(api, callId); // receive-only, explicit address
+    const a = await joinRtp(fixture.api, callId, { srtp: 'AES_CM_128_HMAC_SHA1_80' });
+    const b = await joinRtp(fixture.api, callId, { srtp: 'AES_CM_128_HMAC_SHA1_80' });
+    const c = await joinRtp(fixture.api, callId); // receive-only, explicit address
     peers.push(a.peer, b.peer, c.peer);
     a.startStreaming();
     b.startStreaming();
@@ -43,7 +34,7 @@ describe('server mute drops RTP inside the worker (real worker, real UDP)', () =
   it('forwards nothing A sends after the mute 200 OK while A keeps streaming; unmute forwards again', async () => {
     const { callId, a, b, c } = await threeParticipants();
 
-    const mute = await api.post(`/communications/calls/${callId}/participants/${a.id}/mute`, { clientContext: 'mute-ctx-1' });
+    const mute = await fixture.api.post(`/communications/calls/${callId}/participants/${a.id}/mute`, { clientContext: 'mute-ctx-1' });
     const counterAtMuteAck = a.peer.nextCounter;
     expect(mute.status).toBe(200);
     expect(mute.body).toMatchObject({
@@ -64,7 +55,7 @@ describe('server mute drops RTP inside the worker (real worker, real UDP)', () =
     expect(receivedSince(a.peer, b.peer, bCounterAtMute)).toBeGreaterThanOrEqual(30);
     expect(receivedSince(c.peer, b.peer, bCounterAtMute)).toBeGreaterThanOrEqual(30);
 
-    const roster = await api.get(`/communications/calls/${callId}/participants`);
+    const roster = await fixture.api.get(`/communications/calls/${callId}/participants`);
     const aInRoster = roster.body.value.find((p: { id: string }) => p.id === a.id);
     expect(aInRoster).toMatchObject({ isMuted: true, isInLobby: false });
     expect(aInRoster.mediaStreams).toEqual([
@@ -72,12 +63,12 @@ describe('server mute drops RTP inside the worker (real worker, real UDP)', () =
     ]);
     expect(roster.body.value.filter((p: { isMuted: boolean }) => p.isMuted)).toHaveLength(1);
 
-    const stored = await api.get(mute.headers.get('location') as string);
+    const stored = await fixture.api.get(mute.headers.get('location') as string);
     expect(stored.status).toBe(200);
     expect(stored.body).toMatchObject({ id: mute.body.id, status: 'completed', clientContext: 'mute-ctx-1' });
 
     const counterAtUnmuteRequest = a.peer.nextCounter;
-    const unmute = await api.post(`/communications/calls/${callId}/participants/${a.id}/unmute`, { clientContext: 'unmute-ctx' });
+    const unmute = await fixture.api.post(`/communications/calls/${callId}/participants/${a.id}/unmute`, { clientContext: 'unmute-ctx' });
     const counterAtUnmuteAck = a.peer.nextCounter;
     expect(unmute.status).toBe(200);
     expect(unmute.body).toMatchObject({ '@odata.type': '#microsoft.graph.unmuteParticipantOperation', status: 'completed' });
@@ -86,10 +77,10 @@ describe('server mute drops RTP inside the worker (real worker, real UDP)', () =
       3000,
       'A forwarded again after unmute',
     );
-    expect((await api.get(`/communications/calls/${callId}/participants/${a.id}`)).body.isMuted).toBe(false);
+    expect((await fixture.api.get(`/communications/calls/${callId}/participants/${a.id}`)).body.isMuted).toBe(false);
 
     // The worker counted what it received from A and dropped while A was muted.
-    const dropped = metricValue((await api.get('/metrics')).body, 'mutegate_muted_packets_dropped_total');
+    const dropped = metricValue((await fixture.api.get('/metrics')).body, 'mutegate_muted_packets_dropped_total');
     const sentWhileMuted = counterAtUnmuteRequest - counterAtMuteAck;
     expect(dropped).toBeGreaterThanOrEqual(sentWhileMuted - 2);
     expect(dropped).toBeLessThanOrEqual(counterAtUnmuteAck - counterAtMuteAck + 5);
@@ -97,16 +88,16 @@ describe('server mute drops RTP inside the worker (real worker, real UDP)', () =
 
   it('keeps a muted person silent from the first packet when they rejoin, replace their leg, or change SSRC', async () => {
     const { callId, a, b } = await threeParticipants();
-    expect((await api.post(`/communications/calls/${callId}/participants/${a.id}/mute`, {})).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${a.id}/mute`, {})).status).toBe(200);
     a.peer.stop();
 
     // Leave and rejoin with the same identity: a new participant, a new producer, started paused.
-    expect((await api.delete(`/communications/calls/${callId}/participants/${a.id}`)).status).toBe(204);
-    expect((await api.get(`/communications/calls/${callId}/participants/${a.id}`)).status).toBe(404);
-    const rejoined = await joinRtp(api, callId, { userId: a.userId });
+    expect((await fixture.api.delete(`/communications/calls/${callId}/participants/${a.id}`)).status).toBe(204);
+    expect((await fixture.api.get(`/communications/calls/${callId}/participants/${a.id}`)).status).toBe(404);
+    const rejoined = await joinRtp(fixture.api, callId, { userId: a.userId });
     peers.push(rejoined.peer);
     expect(rejoined.id).not.toBe(a.id);
-    expect((await api.get(`/communications/calls/${callId}/participants/${rejoined.id}`)).body.isMuted).toBe(true);
+    expect((await fixture.api.get(`/communications/calls/${callId}/participants/${rejoined.id}`)).body.isMuted).toBe(true);
     rejoined.startStreaming();
     await sleep(800);
     expect(rejoined.peer.nextCounter).toBeGreaterThanOrEqual(30);
@@ -114,9 +105,9 @@ describe('server mute drops RTP inside the worker (real worker, real UDP)', () =
 
     // Join again without leaving: the old leg is replaced, the mute stays.
     rejoined.peer.stop();
-    const replaced = await joinRtp(api, callId, { userId: a.userId });
+    const replaced = await joinRtp(fixture.api, callId, { userId: a.userId });
     peers.push(replaced.peer);
-    expect((await api.get(`/communications/calls/${callId}/participants/${rejoined.id}`)).status).toBe(404);
+    expect((await fixture.api.get(`/communications/calls/${callId}/participants/${rejoined.id}`)).status).toBe(404);
     replaced.startStreaming();
     await sleep(500);
     expect(receivedSince(b.peer, replaced.peer, 0)).toBe(0);
@@ -124,7 +115,7 @@ describe('server mute drops RTP inside the worker (real worker, real UDP)', () =
     // A new send stream (new SSRC, as after a SIP re-INVITE) is still paused.
     replaced.peer.stop();
     const newSsrc = replaced.ssrc + 5000;
-    const patched = await api.patch(`/communications/calls/${callId}/participants/${replaced.id}`, {
+    const patched = await fixture.api.patch(`/communications/calls/${callId}/participants/${replaced.id}`, {
       media: { payloadType: 100, ssrc: newSsrc },
     });
     expect(patched.status, JSON.stringify(patched.body)).toBe(200);
@@ -135,7 +126,7 @@ describe('server mute drops RTP inside the worker (real worker, real UDP)', () =
     expect(receivedSince(b.peer, replaced.peer, counterAtPatch)).toBe(0);
 
     // And unmuting that stream lets it through.
-    const unmute = await api.post(`/communications/calls/${callId}/participants/${replaced.id}/unmute`, {});
+    const unmute = await fixture.api.post(`/communications/calls/${callId}/participants/${replaced.id}/unmute`, {});
     expect(unmute.status).toBe(200);
     const counterAtUnmute = replaced.peer.nextCounter;
     await waitFor(() => receivedSince(b.peer, replaced.peer, counterAtUnmute) >= 5, 3000, 'new SSRC forwarded after unmute');
@@ -145,7 +136,7 @@ describe('server mute drops RTP inside the worker (real worker, real UDP)', () =
     const { RtpPeer } = await import('../../native-bench/lib/RtpPeer.js');
     const botPeer = await RtpPeer.open(900);
     peers.push(botPeer);
-    const created = await api.post('/communications/calls', {
+    const created = await fixture.api.post('/communications/calls', {
       subject: 'bot call',
       source: { identity: { application: { id: 'mutegate-bot', displayName: 'Bot' } } },
       media: { kind: 'rtp', payloadType: 100, ssrc: 4242, receive: botPeer.address },
@@ -154,22 +145,22 @@ describe('server mute drops RTP inside the worker (real worker, real UDP)', () =
     const callId = created.body.id;
     const botId = created.body.myParticipantId;
     expect(botId).toEqual(expect.any(String));
-    const bot = (await api.get(`/communications/calls/${callId}/participants/${botId}`)).body;
-    const listener = await joinRtp(api, callId);
+    const bot = (await fixture.api.get(`/communications/calls/${callId}/participants/${botId}`)).body;
+    const listener = await joinRtp(fixture.api, callId);
     peers.push(listener.peer);
     listener.startStreaming();
     botPeer.start({ to: bot.media.send, payloadType: 100, ssrc: 4242, intervalMs: 20 });
     await waitFor(() => receivedSince(listener.peer, botPeer, 0) >= 10, 5000, 'bot audio');
 
-    const mute = await api.post(`/communications/calls/${callId}/mute`, { clientContext: 'bot-self-mute' });
+    const mute = await fixture.api.post(`/communications/calls/${callId}/mute`, { clientContext: 'bot-self-mute' });
     const counterAtAck = botPeer.nextCounter;
     expect(mute.status).toBe(200);
     expect(mute.body).toMatchObject({ '@odata.type': '#microsoft.graph.muteParticipantOperation', status: 'completed', clientContext: 'bot-self-mute' });
     await sleep(600);
     expect(receivedSince(listener.peer, botPeer, counterAtAck)).toBe(0);
-    expect((await api.get(`/communications/calls/${callId}/participants/${botId}`)).body.isMuted).toBe(true);
+    expect((await fixture.api.get(`/communications/calls/${callId}/participants/${botId}`)).body.isMuted).toBe(true);
 
-    const unmute = await api.post(`/communications/calls/${callId}/unmute`);
+    const unmute = await fixture.api.post(`/communications/calls/${callId}/unmute`);
     expect(unmute.status).toBe(200);
     const counterAtUnmute = botPeer.nextCounter;
     await waitFor(() => receivedSince(listener.peer, botPeer, counterAtUnmute) >= 5, 3000, 'bot audio after unmute');
@@ -177,24 +168,24 @@ describe('server mute drops RTP inside the worker (real worker, real UDP)', () =
 
   it('stops all forwarding when the call is deleted', async () => {
     const { callId, a, b } = await threeParticipants();
-    expect((await api.delete(`/communications/calls/${callId}`)).status).toBe(204);
+    expect((await fixture.api.delete(`/communications/calls/${callId}`)).status).toBe(204);
     const counterAtDelete = a.peer.nextCounter;
     await sleep(500);
     expect(receivedSince(b.peer, a.peer, counterAtDelete)).toBe(0);
-    expect((await api.get(`/communications/calls/${callId}`)).status).toBe(404);
-    expect((await api.get(`/communications/calls/${callId}/participants/${a.id}`)).status).toBe(404);
+    expect((await fixture.api.get(`/communications/calls/${callId}`)).status).toBe(404);
+    expect((await fixture.api.get(`/communications/calls/${callId}/participants/${a.id}`)).status).toBe(404);
   });
 
   it('ends with media agreeing with the state after many concurrent mute/unmute requests', async () => {
     const { callId, a, b } = await threeParticipants();
     const requests = Array.from({ length: 60 }, (_, i) =>
-      api.post(`/communications/calls/${callId}/participants/${a.id}/${i % 2 === 0 ? 'mute' : 'unmute'}`, { clientContext: `op-${i}` }),
+      fixture.api.post(`/communications/calls/${callId}/participants/${a.id}/${i % 2 === 0 ? 'mute' : 'unmute'}`, { clientContext: `op-${i}` }),
     );
     const responses = await Promise.all(requests);
     expect(responses.every((r) => r.status === 200)).toBe(true);
     expect(responses.every((r) => r.body.status === 'completed')).toBe(true);
     // Whatever the final state is, the media must agree with it.
-    const state = (await api.get(`/communications/calls/${callId}/participants/${a.id}`)).body.isMuted;
+    const state = (await fixture.api.get(`/communications/calls/${callId}/participants/${a.id}`)).body.isMuted;
     const counterNow = a.peer.nextCounter;
     if (state) {
       await sleep(600);
@@ -203,7 +194,7 @@ describe('server mute drops RTP inside the worker (real worker, real UDP)', () =
       await waitFor(() => receivedSince(b.peer, a.peer, counterNow) >= 5, 3000, 'A forwarded while unmuted');
     }
     // Settle on a known final state and check again.
-    expect((await api.post(`/communications/calls/${callId}/participants/${a.id}/mute`, {})).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${a.id}/mute`, {})).status).toBe(200);
     const counterAtFinalMute = a.peer.nextCounter;
     await sleep(600);
     expect(receivedSince(b.peer, a.peer, counterAtFinalMute)).toBe(0);

@@ -1,10 +1,9 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { RtpPeer } from '../../native-bench/lib/RtpPeer.js';
 import { parseServerTiming } from '../../native-bench/lib/hops.js';
-import type { Gateway } from '../../src/gateway.js';
-import { apiClient, metricValue, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { metricValue, useGateway, waitFor } from '../helpers/gateway.js';
 import { RosterClient, type AnyMessage } from '../helpers/rosterClient.js';
 import { createGroupCall, joinRtp } from '../helpers/rtpCall.js';
 
@@ -14,35 +13,29 @@ import { createGroupCall, joinRtp } from '../helpers/rtpCall.js';
  * done, and done right.
  */
 describe('the mute path', () => {
-  let gateway: Gateway;
-  let api: ReturnType<typeof apiClient>;
-  const peers: RtpPeer[] = [];
   const logLines: { level: number; msg: string }[] = [];
-
-  beforeAll(async () => {
-    // An info-level logger that keeps its lines, to see what a request logs.
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
-        done();
-      },
-    });
-    gateway = await startTestGateway({}, pino({ level: 'info' }, sink));
-    api = apiClient(gateway.url);
+  // An info-level logger that keeps its lines, to see what a request logs.
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
+      done();
+    },
   });
+  const fixture = useGateway({}, pino({ level: 'info' }, sink));
+  const peers: RtpPeer[] = [];
+
   afterAll(async () => {
     for (const peer of peers) peer.close();
-    await gateway?.close();
   });
 
   it('says in Server-Timing where a mute spent its time, hop by hop, the worker round trip included', async () => {
-    const callId = await createGroupCall(api);
-    const speaker = await joinRtp(api, callId);
-    const listener = await joinRtp(api, callId);
+    const callId = await createGroupCall(fixture.api);
+    const speaker = await joinRtp(fixture.api, callId);
+    const listener = await joinRtp(fixture.api, callId);
     peers.push(speaker.peer, listener.peer);
 
     for (const action of ['mute', 'unmute'] as const) {
-      const res = await api.post(`/communications/calls/${callId}/participants/${speaker.id}/${action}`, { clientContext: 'hops' });
+      const res = await fixture.api.post(`/communications/calls/${callId}/participants/${speaker.id}/${action}`, { clientContext: 'hops' });
       expect(res.status).toBe(200);
       const header = res.headers.get('server-timing');
       expect(header, `${action} has Server-Timing`).toBeTruthy();
@@ -55,46 +48,46 @@ describe('the mute path', () => {
       expect(timing.worker).toBeGreaterThan(0);
     }
     // Only answered mutes carry it.
-    const missing = await api.post(`/communications/calls/${callId}/participants/00000000-0000-0000-0000-000000000000/mute`, {});
+    const missing = await fixture.api.post(`/communications/calls/${callId}/participants/00000000-0000-0000-0000-000000000000/mute`, {});
     expect(missing.status).toBe(404);
     expect(missing.headers.get('server-timing')).toBeNull();
   });
 
   it('counts a mute before anyone can scrape it, and logs no line per request served', async () => {
-    const callId = await createGroupCall(api);
-    const speaker = await joinRtp(api, callId);
+    const callId = await createGroupCall(fixture.api);
+    const speaker = await joinRtp(fixture.api, callId);
     peers.push(speaker.peer);
     const series = 'mutegate_mute_operations_total{operation="mute",result="completed"}';
-    const before = metricValue((await api.get('/metrics')).body, series) || 0;
+    const before = metricValue((await fixture.api.get('/metrics')).body, series) || 0;
     const linesBefore = logLines.length;
-    expect((await api.post(`/communications/calls/${callId}/participants/${speaker.id}/mute`, {})).status).toBe(200);
-    expect(metricValue((await api.get('/metrics')).body, series)).toBe(before + 1);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${speaker.id}/mute`, {})).status).toBe(200);
+    expect(metricValue((await fixture.api.get('/metrics')).body, series)).toBe(before + 1);
     const requestLines = logLines.slice(linesBefore).filter((l) => l.msg === 'incoming request' || l.msg === 'request completed');
     expect(requestLines).toEqual([]);
   });
 
   it('sends each roster delta with the state of its moment, even when two changes come in one turn', async () => {
-    const callId = await createGroupCall(api);
-    const speaker = await joinRtp(api, callId);
+    const callId = await createGroupCall(fixture.api);
+    const speaker = await joinRtp(fixture.api, callId);
     peers.push(speaker.peer);
-    const clients = [await RosterClient.connect(gateway.url, 'json'), await RosterClient.connect(gateway.url, 'proto')];
+    const clients = [await RosterClient.connect(fixture.gateway.url, 'json'), await RosterClient.connect(fixture.gateway.url, 'proto')];
     try {
       for (const client of clients) {
         const id = client.request({ type: 'subscribe', callId });
         await client.answer(id);
       }
-      const call = gateway.service.getCall(callId);
+      const call = fixture.gateway.service.getCall(callId);
       const participant = call.participants.get(speaker.id);
       if (!participant) throw new Error('no participant');
       const ssrc = participant.sourceId;
       // Two confirmed changes in one turn (as a moderation action can make): a raised hand, then
       // a mute with the hand lowered and a new send stream. The first delta must not show the second.
       participant.speaker.handRaised = true;
-      gateway.service.emitUpdated(call, participant);
+      fixture.gateway.service.emitUpdated(call, participant);
       participant.speaker.handRaised = false;
       participant.speaker.muted = true;
       participant.mediaSpec = { ...participant.mediaSpec, kind: 'rtp', payloadType: 100, ssrc: 4242 } as typeof participant.mediaSpec;
-      gateway.service.emitUpdated(call, participant);
+      fixture.gateway.service.emitUpdated(call, participant);
 
       const states = (client: RosterClient) =>
         client.messages.flatMap((m: AnyMessage) => {

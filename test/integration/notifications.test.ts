@@ -1,9 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RtpPeer } from '../../native-bench/lib/RtpPeer.js';
-import type { Gateway } from '../../src/gateway.js';
 import { CometdAgent } from '../helpers/cometdAgent.js';
 import { userToken } from '../helpers/tokens.js';
-import { apiClient, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { apiClient, sleep, startTestGateway, useGateway, waitFor } from '../helpers/gateway.js';
 import { RosterClient } from '../helpers/rosterClient.js';
 import { createGroupCall, joinRtp, receivedSince } from '../helpers/rtpCall.js';
 import { WebhookReceiver } from '../helpers/webhookReceiver.js';
@@ -14,16 +13,13 @@ import { WebhookReceiver } from '../helpers/webhookReceiver.js';
  * Genesys CallStateChangeMessage over CometD (the real cometd client). Real worker, real RTP.
  */
 describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', () => {
-  let gateway: Gateway;
-  let api: ReturnType<typeof apiClient>;
+  const fixture = useGateway({ MUTEGATE_WEBHOOKS_RETRY_DELAYS_MS: '[50,100,200]' });
   let receiver: WebhookReceiver;
   const peers: RtpPeer[] = [];
   const clients: RosterClient[] = [];
   const agents: CometdAgent[] = [];
 
   beforeAll(async () => {
-    gateway = await startTestGateway({ MUTEGATE_WEBHOOKS_RETRY_DELAYS_MS: '[50,100,200]' });
-    api = apiClient(gateway.url);
     receiver = await WebhookReceiver.start();
   });
   afterEach(async () => {
@@ -32,22 +28,21 @@ describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', (
     await Promise.all(agents.splice(0).map((a) => a.disconnect()));
   });
   afterAll(async () => {
-    await gateway?.close();
     await receiver?.close();
   });
 
   async function subscribers(callId: string, json: number, proto: number): Promise<RosterClient[]> {
     const list: RosterClient[] = [];
-    for (let i = 0; i < json + proto; i++) list.push(await RosterClient.connect(gateway.url, i < json ? 'json' : 'proto'));
+    for (let i = 0; i < json + proto; i++) list.push(await RosterClient.connect(fixture.gateway.url, i < json ? 'json' : 'proto'));
     clients.push(...list);
     await Promise.all(list.map((c) => c.answer(c.request({ type: 'subscribe', callId }))));
     return list;
   }
 
   it('delivers exactly one update per mute and unmute to every JSON and protobuf subscriber, the webhook and the CometD agent', async () => {
-    const callId = await createGroupCall(api, { callbackUri: receiver.url });
-    const agentA = await joinRtp(api, callId, { userId: 'agent-a' });
-    const b = await joinRtp(api, callId);
+    const callId = await createGroupCall(fixture.api, { callbackUri: receiver.url });
+    const agentA = await joinRtp(fixture.api, callId, { userId: 'agent-a' });
+    const b = await joinRtp(fixture.api, callId);
     peers.push(agentA.peer, b.peer);
     agentA.startStreaming();
     b.startStreaming();
@@ -67,7 +62,7 @@ describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', (
     expect(jsonSnapshot.value[0].resourceData).toHaveLength(2);
     expect(subs[3]!.messages[0].snapshot.participants).toHaveLength(2);
 
-    const agent = new CometdAgent(gateway.url, await userToken('agent-a'));
+    const agent = new CometdAgent(fixture.gateway.url, await userToken('agent-a'));
     agents.push(agent);
     expect((await agent.handshake()).successful).toBe(true);
     expect(agent.transport).toBe('websocket');
@@ -75,7 +70,7 @@ describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', (
     await waitFor(() => receiver.received.length === 2, 5000, 'join webhooks');
 
     // --- mute over HTTP
-    const mute = await api.post(`/communications/calls/${callId}/participants/${agentA.id}/mute`, { clientContext: 'm1' });
+    const mute = await fixture.api.post(`/communications/calls/${callId}/participants/${agentA.id}/mute`, { clientContext: 'm1' });
     const counterAtAck = agentA.peer.nextCounter;
     expect(mute.status).toBe(200);
     await waitFor(() => subs.every((s) => s.deltas().length >= 1), 3000, 'delta at every subscriber');
@@ -113,7 +108,7 @@ describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', (
     expect(receivedSince(b.peer, agentA.peer, counterAtAck)).toBe(0);
 
     // --- unmute over HTTP
-    expect((await api.post(`/communications/calls/${callId}/participants/${agentA.id}/unmute`, {})).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${agentA.id}/unmute`, {})).status).toBe(200);
     await waitFor(() => subs.every((s) => s.deltas().length >= 2), 3000, 'unmute delta everywhere');
     await agent.waitForMessages(2);
     await waitFor(() => receiver.received.length >= 4, 3000, 'unmute webhook');
@@ -128,7 +123,7 @@ describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', (
     expect(agent.messages[1]!.data).toMatchObject({ notificationType: 'StatusChange', call: { mute: 'Off', capabilities: ['MuteCall', 'RaiseHand'] } });
 
     // --- the agent mutes itself through the Genesys API
-    const genesysMute = await api.post(`/api/v2/me/calls/${callId}`, { operationName: 'MuteCall' }, { headers: { authorization: `Bearer ${await userToken('agent-a')}` } });
+    const genesysMute = await fixture.api.post(`/api/v2/me/calls/${callId}`, { operationName: 'MuteCall' }, { headers: { authorization: `Bearer ${await userToken('agent-a')}` } });
     const counterAtGenesysAck = agentA.peer.nextCounter;
     expect(genesysMute.status).toBe(200);
     expect(genesysMute.body).toEqual({ statusCode: 0 });
@@ -139,11 +134,11 @@ describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', (
     await sleep(300);
     expect(receivedSince(b.peer, agentA.peer, counterAtGenesysAck)).toBe(0);
 
-    const calls = await api.request('GET', '/api/v2/me/calls', undefined, { headers: { authorization: `Bearer ${await userToken('agent-a')}` } });
-    expect(calls.body).toMatchObject({ statusCode: 0, data: { calls: [{ id: callId, mute: 'On', capabilities: ['UnmuteCall', 'RaiseHand'], uri: `${gateway.url}/api/v2/me/calls/${callId}` }] } });
+    const calls = await fixture.api.request('GET', '/api/v2/me/calls', undefined, { headers: { authorization: `Bearer ${await userToken('agent-a')}` } });
+    expect(calls.body).toMatchObject({ statusCode: 0, data: { calls: [{ id: callId, mute: 'On', capabilities: ['UnmuteCall', 'RaiseHand'], uri: `${fixture.gateway.url}/api/v2/me/calls/${callId}` }] } });
 
     // Leaving and the call ending reach everyone in order too.
-    expect((await api.delete(`/communications/calls/${callId}`)).status).toBe(204);
+    expect((await fixture.api.delete(`/communications/calls/${callId}`)).status).toBe(204);
     await waitFor(() => subs.every((s) => s.deltas().some((d) => d.change === 'callEnded')), 3000, 'callEnded');
     for (const s of subs) {
       const seqs = s.deltas().map((d) => d.sequence);
@@ -158,22 +153,22 @@ describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', (
   });
 
   it('also delivers to a CometD agent on long-polling, and only its own calls', async () => {
-    const callId = await createGroupCall(api);
-    const mine = await joinRtp(api, callId, { userId: 'agent-lp' });
-    const other = await joinRtp(api, callId, { userId: 'agent-other' });
+    const callId = await createGroupCall(fixture.api);
+    const mine = await joinRtp(fixture.api, callId, { userId: 'agent-lp' });
+    const other = await joinRtp(fixture.api, callId, { userId: 'agent-other' });
     peers.push(mine.peer, other.peer);
-    const agent = new CometdAgent(gateway.url, await userToken('agent-lp'), 'long-polling');
+    const agent = new CometdAgent(fixture.gateway.url, await userToken('agent-lp'), 'long-polling');
     agents.push(agent);
     expect((await agent.handshake()).successful).toBe(true);
     expect(agent.transport).toBe('long-polling');
     expect((await agent.subscribe()).successful).toBe(true);
 
     // Someone else's mute: the agent hears of it as a participants update, once.
-    expect((await api.post(`/communications/calls/${callId}/participants/${other.id}/mute`, {})).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${other.id}/mute`, {})).status).toBe(200);
     await agent.waitForMessages(1);
     expect(agent.messages[0]!.data).toMatchObject({ notificationType: 'ParticipantsUpdated', call: { mute: 'Off', participants: [{ participantId: other.id, mute: 'On' }] } });
     // Its own mute: a StatusChange.
-    expect((await api.post(`/communications/calls/${callId}/participants/${mine.id}/mute`, {})).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${mine.id}/mute`, {})).status).toBe(200);
     await agent.waitForMessages(2);
     expect(agent.messages[1]!.data).toMatchObject({ notificationType: 'StatusChange', call: { mute: 'On' } });
     await sleep(300);
@@ -181,9 +176,9 @@ describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', (
   });
 
   it('runs mute and unmute over the WebSocket in both encodings, with operation records', async () => {
-    const callId = await createGroupCall(api);
-    const a = await joinRtp(api, callId);
-    const b = await joinRtp(api, callId);
+    const callId = await createGroupCall(fixture.api);
+    const a = await joinRtp(fixture.api, callId);
+    const b = await joinRtp(fixture.api, callId);
     peers.push(a.peer, b.peer);
     a.startStreaming();
     b.startStreaming();
@@ -194,7 +189,7 @@ describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', (
     const answer = await json!.answer(muteId);
     const counterAtAck = a.peer.nextCounter;
     expect(answer).toMatchObject({ type: 'response', requestId: muteId, status: 200, body: { '@odata.type': '#microsoft.graph.muteParticipantOperation', status: 'completed', clientContext: 'over-ws' } });
-    const stored = await api.get(`/communications/calls/${callId}/operations/${answer.body.id}`);
+    const stored = await fixture.api.get(`/communications/calls/${callId}/operations/${answer.body.id}`);
     expect(stored.body).toMatchObject({ status: 'completed', clientContext: 'over-ws', participantId: a.id });
     await sleep(400);
     expect(receivedSince(b.peer, a.peer, counterAtAck)).toBe(0);
@@ -213,7 +208,7 @@ describe('roster notifications: WebSocket (JSON, protobuf), webhooks, CometD', (
     expect((await proto!.answer(resyncId)).snapshot.sequence).toBe(4);
     const unsubId = json!.request({ type: 'unsubscribe', callId });
     expect(await json!.answer(unsubId)).toMatchObject({ type: 'response', status: 200, body: { callId } });
-    expect((await api.post(`/communications/calls/${callId}/participants/${b.id}/mute`, {})).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${b.id}/mute`, {})).status).toBe(200);
     await waitFor(() => proto!.deltas().length === 3, 3000, 'proto gets the third delta');
     await sleep(200);
     expect(json!.deltas()).toHaveLength(2);

@@ -4,9 +4,8 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../src/gateway.js';
 import { WEB_ROOT } from '../../src/api/http/routes/webClient.js';
-import { apiClient, startTestGateway, type ApiResponse } from '../helpers/gateway.js';
+import { apiClient, type ApiResponse, useGateway } from '../helpers/gateway.js';
 import { registeredRoutes } from '../helpers/registeredRoutes.js';
 import { createGroupCall, joinRtp, type RtpParticipant } from '../helpers/rtpCall.js';
 import { tokenFor, userToken } from '../helpers/tokens.js';
@@ -50,26 +49,22 @@ function refusingUndeclared(schema: Json): Json {
 }
 
 describe('OpenAPI document (GET /openapi.json) and reference (GET /docs)', () => {
-  let gateway: Gateway;
+  const fixture = useGateway();
   let doc: Json;
   /** The document with every $ref resolved in place. */
   let resolved: Json;
-  let api: ReturnType<typeof apiClient>;
   const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
   const peers: RtpParticipant[] = [];
 
   beforeAll(async () => {
-    gateway = await startTestGateway();
-    api = apiClient(gateway.url);
     // No token: the description is public.
-    const res = await fetch(`${gateway.url}/openapi.json`);
+    const res = await fetch(`${fixture.gateway.url}/openapi.json`);
     expect(res.status, 'GET /openapi.json without a token').toBe(200);
     doc = await res.json();
     resolved = await SwaggerParser.dereference(structuredClone(doc));
   });
   afterAll(async () => {
     for (const p of peers) p.peer.close();
-    await gateway?.close();
   });
 
   /** The documented response schema of an operation for a status (exact, else its range 4XX/5XX). */
@@ -105,7 +100,7 @@ describe('OpenAPI document (GET /openapi.json) and reference (GET /docs)', () =>
 
   it('describes every route fastify registered, with its method, and nothing else', () => {
     const staticFiles = new Set(readdirSync(WEB_ROOT, { recursive: true }).map((file) => `/${String(file)}`));
-    const registered = registeredRoutes(gateway.http).filter((route) => !isNotApi(route, staticFiles));
+    const registered = registeredRoutes(fixture.gateway.http).filter((route) => !isNotApi(route, staticFiles));
     // The listing is read right: the mute route is in it (a broken parser would pass with nothing).
     expect(registered).toContain('POST /communications/calls/{callId}/participants/{participantId}/mute');
     expect(documentedOperations(doc).sort()).toEqual([...new Set(registered)].sort());
@@ -113,7 +108,7 @@ describe('OpenAPI document (GET /openapi.json) and reference (GET /docs)', () =>
 
   it('declares the bearer JWT scheme and requires it exactly where the gateway does', async () => {
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-    const anonymous = apiClient(gateway.url, null);
+    const anonymous = apiClient(fixture.gateway.url, null);
     const bearer = [{ bearerAuth: [] }];
     const documented: Record<string, unknown> = {};
     const enforced: Record<string, unknown> = {};
@@ -181,13 +176,13 @@ describe('OpenAPI document (GET /openapi.json) and reference (GET /docs)', () =>
     expect(ajv.validate(refusingUndeclared(muteReply.schema), muteReply.example), ajv.errorsText()).toBe(true);
 
     // Copied into a real call, they work.
-    const callId = await createGroupCall(api, { subject: 'examples' });
-    const joined = await api.post(`/communications/calls/${callId}/participants`, join.example);
+    const callId = await createGroupCall(fixture.api, { subject: 'examples' });
+    const joined = await fixture.api.post(`/communications/calls/${callId}/participants`, join.example);
     expect(joined.status, JSON.stringify(joined.body)).toBe(201);
-    const muted = await api.post(`/communications/calls/${callId}/participants/${joined.body.id}/mute`, muteBody.example);
+    const muted = await fixture.api.post(`/communications/calls/${callId}/participants/${joined.body.id}/mute`, muteBody.example);
     expect(muted.status, JSON.stringify(muted.body)).toBe(200);
     expect(muted.body).toMatchObject({ status: muteReply.example.status, clientContext: muteBody.example.clientContext });
-    expect((await api.delete(`/communications/calls/${callId}`)).status).toBe(204);
+    expect((await fixture.api.delete(`/communications/calls/${callId}`)).status).toBe(204);
   });
 
   it('matches the real replies: every field sent is documented, every documented required field is sent', async () => {
@@ -195,43 +190,43 @@ describe('OpenAPI document (GET /openapi.json) and reference (GET /docs)', () =>
     const call = `${calls}/{callId}`;
     const participant = `${call}/participants/{participantId}`;
 
-    const created = await api.post(calls, { subject: 'documented call', muteOnEntry: false });
+    const created = await fixture.api.post(calls, { subject: 'documented call', muteOnEntry: false });
     expectDocumented(created, 'POST', calls, 201);
     const callId: string = created.body.id;
-    expectDocumented(await api.get(calls), 'GET', calls, 200);
-    expectDocumented(await api.get(`${calls}/${callId}`), 'GET', call, 200);
-    expectDocumented(await api.patch(`${calls}/${callId}`, { muteOnEntry: false }), 'PATCH', call, 200);
+    expectDocumented(await fixture.api.get(calls), 'GET', calls, 200);
+    expectDocumented(await fixture.api.get(`${calls}/${callId}`), 'GET', call, 200);
+    expectDocumented(await fixture.api.patch(`${calls}/${callId}`, { muteOnEntry: false }), 'PATCH', call, 200);
 
-    const a = await joinRtp(api, callId, { userId: 'documented-a' });
-    const b = await joinRtp(api, callId, { userId: 'documented-b' });
+    const a = await joinRtp(fixture.api, callId, { userId: 'documented-a' });
+    const b = await joinRtp(fixture.api, callId, { userId: 'documented-b' });
     peers.push(a, b);
-    expectDocumented(await api.get(`${calls}/${callId}/participants`), 'GET', `${call}/participants`, 200);
-    expectDocumented(await api.get(`${calls}/${callId}/participants/${a.id}`), 'GET', participant, 200);
+    expectDocumented(await fixture.api.get(`${calls}/${callId}/participants`), 'GET', `${call}/participants`, 200);
+    expectDocumented(await fixture.api.get(`${calls}/${callId}/participants/${a.id}`), 'GET', participant, 200);
 
-    const muted = await api.post(`${calls}/${callId}/participants/${a.id}/mute`, { clientContext: 'documented' });
+    const muted = await fixture.api.post(`${calls}/${callId}/participants/${a.id}/mute`, { clientContext: 'documented' });
     expectDocumented(muted, 'POST', `${participant}/mute`, 200);
-    expectDocumented(await api.get(`${calls}/${callId}/operations/${muted.body.id}`), 'GET', `${call}/operations/{operationId}`, 200);
+    expectDocumented(await fixture.api.get(`${calls}/${callId}/operations/${muted.body.id}`), 'GET', `${call}/operations/{operationId}`, 200);
     // Bodiless, as the document allows.
-    expectDocumented(await api.post(`${calls}/${callId}/participants/${a.id}/unmute`), 'POST', `${participant}/unmute`, 200);
-    expectDocumented(await api.post(`${calls}/${callId}/participants/${b.id}/lock`, {}), 'POST', `${participant}/lock`, 200);
-    expectDocumented(await api.post(`${calls}/${callId}/muteAll`, { exceptParticipantIds: [b.id] }), 'POST', `${call}/muteAll`, 200);
-    const self = apiClient(gateway.url, tokenFor({ role: 'participant', subject: 'documented-a', call: callId }));
+    expectDocumented(await fixture.api.post(`${calls}/${callId}/participants/${a.id}/unmute`), 'POST', `${participant}/unmute`, 200);
+    expectDocumented(await fixture.api.post(`${calls}/${callId}/participants/${b.id}/lock`, {}), 'POST', `${participant}/lock`, 200);
+    expectDocumented(await fixture.api.post(`${calls}/${callId}/muteAll`, { exceptParticipantIds: [b.id] }), 'POST', `${call}/muteAll`, 200);
+    const self = apiClient(fixture.gateway.url, tokenFor({ role: 'participant', subject: 'documented-a', call: callId }));
     expectDocumented(await self.post(`${calls}/${callId}/participants/${a.id}/raiseHand`), 'POST', `${participant}/raiseHand`, 200);
 
-    const agent = apiClient(gateway.url, userToken('documented-a'));
+    const agent = apiClient(fixture.gateway.url, userToken('documented-a'));
     expectDocumented(await agent.get('/api/v2/me/calls'), 'GET', '/api/v2/me/calls', 200);
     expectDocumented(await agent.get(`/api/v2/me/calls/${callId}`), 'GET', '/api/v2/me/calls/{callId}', 200);
     expectDocumented(await agent.post(`/api/v2/me/calls/${callId}`, { operationName: 'LowerHand' }), 'POST', '/api/v2/me/calls/{callId}', 200);
     expectDocumented(await agent.get('/api/v2/me/calls/no-such-call'), 'GET', '/api/v2/me/calls/{callId}', 404);
 
-    expectDocumented(await api.get(`${calls}/no-such-call`), 'GET', call, 404);
-    expectDocumented(await apiClient(gateway.url, null).get(calls), 'GET', calls, 401);
-    expectDocumented(await api.get('/healthz'), 'GET', '/healthz', 200);
+    expectDocumented(await fixture.api.get(`${calls}/no-such-call`), 'GET', call, 404);
+    expectDocumented(await apiClient(fixture.gateway.url, null).get(calls), 'GET', calls, 401);
+    expectDocumented(await fixture.api.get('/healthz'), 'GET', '/healthz', 200);
 
-    const removed = await api.delete(`${calls}/${callId}/participants/${b.id}`);
+    const removed = await fixture.api.delete(`${calls}/${callId}/participants/${b.id}`);
     expect(removed.status).toBe(204);
     expect(resolved.paths[participant].delete.responses['204']).toBeDefined();
-    const ended = await api.delete(`${calls}/${callId}`);
+    const ended = await fixture.api.delete(`${calls}/${callId}`);
     expect(ended.status).toBe(204);
     expect(resolved.paths[call].delete.responses['204']).toBeDefined();
   });
@@ -256,11 +251,11 @@ describe('OpenAPI document (GET /openapi.json) and reference (GET /docs)', () =>
       const elsewhere: string[] = [];
       const pageErrors: string[] = [];
       page.on('request', (request) => {
-        if (!request.url().startsWith(`${gateway.url}/`) && !request.url().startsWith('data:')) elsewhere.push(request.url());
+        if (!request.url().startsWith(`${fixture.gateway.url}/`) && !request.url().startsWith('data:')) elsewhere.push(request.url());
       });
       page.on('pageerror', (err) => pageErrors.push(err.message));
       try {
-        const response = await page.goto(`${gateway.url}/docs`);
+        const response = await page.goto(`${fixture.gateway.url}/docs`);
         expect(response?.status(), 'GET /docs').toBe(200);
         const mute = page.locator('.opblock-summary-path[data-path="/communications/calls/{callId}/participants/{participantId}/mute"]');
         await mute.waitFor({ state: 'visible', timeout: 15_000 });

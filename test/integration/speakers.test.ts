@@ -1,6 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../src/gateway.js';
-import { apiClient, sleep, startTestGateway, waitFor, useGateway, SPREAD_OVER_TWO_WORKERS } from '../helpers/gateway.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { sleep, SPREAD_OVER_TWO_WORKERS, useGateway, waitFor } from '../helpers/gateway.js';
 import { RosterClient } from '../helpers/rosterClient.js';
 import { createGroupCall, joinRtp, PACKET_INTERVAL_MS, PAYLOAD_TYPE, receivedSince, type RtpParticipant } from '../helpers/rtpCall.js';
 import { WebhookReceiver } from '../helpers/webhookReceiver.js';
@@ -18,27 +17,19 @@ const SILENT = { id: EXT, levelDbov: 127, voice: false };
  * packets carry the RFC 6464 audio level.
  */
 describe('speaker-aware forwarding and speaker signals (real worker, real RTP)', () => {
-  let gateway: Gateway;
-  let api: ReturnType<typeof apiClient>;
+  const fixture = useGateway();
   const participants: RtpParticipant[] = [];
   const clients: RosterClient[] = [];
 
-  beforeAll(async () => {
-    gateway = await startTestGateway();
-    api = apiClient(gateway.url);
-  });
   const voices: NodeJS.Timeout[] = [];
   afterEach(() => {
     for (const t of voices.splice(0)) clearInterval(t);
     for (const p of participants.splice(0)) p.peer.close();
     for (const c of clients.splice(0)) c.close();
   });
-  afterAll(async () => {
-    await gateway?.close();
-  });
 
   async function join(callId: string, level: typeof LOUD | null): Promise<RtpParticipant> {
-    const p = await joinRtp(api, callId, level ? { audioLevelExtensionId: EXT } : {});
+    const p = await joinRtp(fixture.api, callId, level ? { audioLevelExtensionId: EXT } : {});
     p.peer.audioLevel = level;
     participants.push(p);
     return p;
@@ -64,11 +55,11 @@ describe('speaker-aware forwarding and speaker signals (real worker, real RTP)',
     );
   }
 
-  const participant = async (callId: string, id: string) => (await api.get(`/communications/calls/${callId}/participants/${id}`)).body;
+  const participant = async (callId: string, id: string) => (await fixture.api.get(`/communications/calls/${callId}/participants/${id}`)).body;
 
   it('speakers mode, maxSpeakers 1: listeners get only the loudest source, and the selection switches', async () => {
-    const callId = await createGroupCall(api, { forwarding: { mode: 'speakers', maxSpeakers: 1 } });
-    expect((await api.get(`/communications/calls/${callId}`)).body.forwarding).toEqual({ mode: 'speakers', maxSpeakers: 1, silenceDbov: 50 });
+    const callId = await createGroupCall(fixture.api, { forwarding: { mode: 'speakers', maxSpeakers: 1 } });
+    expect((await fixture.api.get(`/communications/calls/${callId}`)).body.forwarding).toEqual({ mode: 'speakers', maxSpeakers: 1, silenceDbov: 50 });
     const first = await join(callId, LOUD);
     const second = await join(callId, LOUDISH);
     const quiet = await join(callId, QUIET);
@@ -89,9 +80,9 @@ describe('speaker-aware forwarding and speaker signals (real worker, real RTP)',
     // The selected speaker is the dominant one in the roster. mediasoup's ActiveSpeakerObserver
     // decides over long windows (its dominant-speaker algorithm, not a level threshold): with
     // the other loud source sending it took more than 5 s in some runs, so it gets 15.
-    await waitFor(() => gateway.service.getCall(callId).dominantSpeakerId === first.id, 15000, 'dominant speaker');
+    await waitFor(() => fixture.gateway.service.getCall(callId).dominantSpeakerId === first.id, 15000, 'dominant speaker');
     expect(await participant(callId, first.id)).toMatchObject({ dominantSpeaker: true });
-    expect((await api.get(`/communications/calls/${callId}`)).body.dominantSpeakerParticipantId).toBe(first.id);
+    expect((await fixture.api.get(`/communications/calls/${callId}`)).body.dominantSpeakerParticipantId).toBe(first.id);
 
     // The first speaker falls silent (its packets keep coming): after the hold time the second takes over.
     firstTalks = false;
@@ -107,18 +98,18 @@ describe('speaker-aware forwarding and speaker signals (real worker, real RTP)',
   it('a muted participant who keeps talking shows talkingWhileMuted (JSON, protobuf, webhook) and reaches nobody; it decays after silence', async () => {
     const hooks = await WebhookReceiver.start();
     try {
-      const callId = await createGroupCall(api, { forwarding: { mode: 'all' }, callbackUri: hooks.url });
+      const callId = await createGroupCall(fixture.api, { forwarding: { mode: 'all' }, callbackUri: hooks.url });
       const talker = await join(callId, LOUD);
       const listener = await join(callId, SILENT);
-      const json = await RosterClient.connect(gateway.url, 'json');
-      const proto = await RosterClient.connect(gateway.url, 'proto');
+      const json = await RosterClient.connect(fixture.gateway.url, 'json');
+      const proto = await RosterClient.connect(fixture.gateway.url, 'proto');
       clients.push(json, proto);
       await json.answer(json.request({ type: 'subscribe', callId }));
       await proto.answer(proto.request({ type: 'subscribe', callId }));
       stream(talker);
       await waitFor(() => receivedSince(listener.peer, talker.peer, 0) >= 5, 5000, 'talker heard');
 
-      const mute = await api.post(`/communications/calls/${callId}/participants/${talker.id}/mute`, {});
+      const mute = await fixture.api.post(`/communications/calls/${callId}/participants/${talker.id}/mute`, {});
       expect(mute.status).toBe(200);
       const sentAtAck = talker.peer.nextCounter;
       const jsonFlag = () =>
@@ -150,7 +141,7 @@ describe('speaker-aware forwarding and speaker signals (real worker, real RTP)',
       talker.peer.audioLevel = LOUD;
       stream(talker);
       await waitFor(() => jsonFlag().at(-1) === true, 5000, 'talking while muted again');
-      expect((await api.post(`/communications/calls/${callId}/participants/${talker.id}/unmute`, {})).status).toBe(200);
+      expect((await fixture.api.post(`/communications/calls/${callId}/participants/${talker.id}/unmute`, {})).status).toBe(200);
       expect(await participant(callId, talker.id)).toMatchObject({ isMuted: false, talkingWhileMuted: false });
       const unmutedAt = talker.peer.nextCounter;
       await waitFor(() => receivedSince(listener.peer, talker.peer, unmutedAt) >= 5, 3000, 'heard again after unmute');
@@ -160,7 +151,7 @@ describe('speaker-aware forwarding and speaker signals (real worker, real RTP)',
   });
 
   it('deafen and selection are exact together: a consumer flows only if its receiver is not deafened and its source is selected and unmuted', async () => {
-    const callId = await createGroupCall(api, { forwarding: { mode: 'speakers', maxSpeakers: 1, silenceDbov: 60 } });
+    const callId = await createGroupCall(fixture.api, { forwarding: { mode: 'speakers', maxSpeakers: 1, silenceDbov: 60 } });
     const speaker = await join(callId, LOUD);
     const other = await join(callId, QUIET);
     const deafened = await join(callId, SILENT);
@@ -169,7 +160,7 @@ describe('speaker-aware forwarding and speaker signals (real worker, real RTP)',
     stream(other);
     await waitFor(() => receivedSince(hearing.peer, speaker.peer, 0) >= 5 && receivedSince(deafened.peer, speaker.peer, 0) >= 5, 5000, 'speaker heard');
 
-    expect((await api.post(`/communications/calls/${callId}/participants/${deafened.id}/deafen`, {})).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${deafened.id}/deafen`, {})).status).toBe(200);
     const deafenedAt = speaker.peer.nextCounter;
     // While deafened, the selection moves to the other source: still nothing for the deafened one.
     speaker.peer.audioLevel = SILENT;
@@ -180,13 +171,13 @@ describe('speaker-aware forwarding and speaker signals (real worker, real RTP)',
     expect(receivedSince(deafened.peer, other.peer, 0)).toBe(0);
 
     // Undeafened: it hears the selected source only (its consumer of the unselected one stays paused).
-    expect((await api.post(`/communications/calls/${callId}/participants/${deafened.id}/undeafen`, {})).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${deafened.id}/undeafen`, {})).status).toBe(200);
     const undeafenedAt = speaker.peer.nextCounter;
     await waitFor(() => receivedSince(deafened.peer, other.peer, 0) >= 10, 3000, 'hears the selected source again');
     expect(receivedSince(deafened.peer, speaker.peer, undeafenedAt)).toBe(0);
 
     // A selected source that is muted reaches nobody, whatever the selection (its producer is paused).
-    expect((await api.post(`/communications/calls/${callId}/participants/${other.id}/mute`, {})).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${other.id}/mute`, {})).status).toBe(200);
     const mutedAt = other.peer.nextCounter;
     await sleep(800);
     expect(receivedSince(hearing.peer, other.peer, mutedAt)).toBe(0);
@@ -199,7 +190,7 @@ describe('speaker-aware forwarding and speaker signals (real worker, real RTP)',
   });
 
   it('mode all is unchanged: every unmuted source is heard, quiet or silent or without audio level', async () => {
-    const callId = await createGroupCall(api, { forwarding: { mode: 'all' } });
+    const callId = await createGroupCall(fixture.api, { forwarding: { mode: 'all' } });
     const loud = await join(callId, LOUD);
     const quiet = await join(callId, QUIET);
     const plain = await join(callId, null);
@@ -211,7 +202,7 @@ describe('speaker-aware forwarding and speaker signals (real worker, real RTP)',
   });
 
   it('speakers mode forwards a source without audio level (it cannot be ranked)', async () => {
-    const callId = await createGroupCall(api, { forwarding: { mode: 'speakers', maxSpeakers: 1 } });
+    const callId = await createGroupCall(fixture.api, { forwarding: { mode: 'speakers', maxSpeakers: 1 } });
     const loud = await join(callId, LOUD);
     const plain = await join(callId, null);
     const quiet = await join(callId, QUIET);
@@ -222,7 +213,7 @@ describe('speaker-aware forwarding and speaker signals (real worker, real RTP)',
   });
 
   it('auto mode forwards everyone until the call has more than speakersFrom senders, then only the selected', async () => {
-    const callId = await createGroupCall(api, { forwarding: { mode: 'auto', speakersFrom: 2, maxSpeakers: 1 } });
+    const callId = await createGroupCall(fixture.api, { forwarding: { mode: 'auto', speakersFrom: 2, maxSpeakers: 1 } });
     const loud = await join(callId, LOUD);
     const quiet = await join(callId, QUIET);
     stream(loud);
@@ -239,12 +230,12 @@ describe('speaker-aware forwarding and speaker signals (real worker, real RTP)',
 
   it('refuses bad forwarding and audio-level settings with 400', async () => {
     for (const forwarding of [{ mode: 'speakers', maxSpeakers: 17 }, { mode: 'loudest' }, { mode: 'speakers', silenceDbov: -1 }, { maxSpeakers: 2 }]) {
-      const res = await api.post('/communications/calls', { subject: 'bad', forwarding });
+      const res = await fixture.api.post('/communications/calls', { subject: 'bad', forwarding });
       expect(res.status, JSON.stringify(forwarding)).toBe(400);
       expect(res.body.error.code).toBeTypeOf('string');
     }
-    const callId = await createGroupCall(api);
-    const res = await api.post(`/communications/calls/${callId}/participants`, {
+    const callId = await createGroupCall(fixture.api);
+    const res = await fixture.api.post(`/communications/calls/${callId}/participants`, {
       info: { identity: { user: { id: 'ext15' } } },
       media: { kind: 'rtp', payloadType: PAYLOAD_TYPE, ssrc: 4242, receive: { ip: '127.0.0.1', port: 40_000 }, audioLevelExtensionId: 15 },
     });

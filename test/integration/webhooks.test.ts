@@ -1,39 +1,30 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../src/gateway.js';
-import { apiClient, metricValue, sleep, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { metricValue, sleep, useGateway, waitFor } from '../helpers/gateway.js';
 import { joinRtp, type RtpParticipant } from '../helpers/rtpCall.js';
 import { WebhookReceiver } from '../helpers/webhookReceiver.js';
 
 /** Graph webhooks: in order, retried with backoff, bounded, and counted when they fail. */
 describe('Graph webhook delivery (real gateway, local receiver)', () => {
-  let gateway: Gateway;
-  let api: ReturnType<typeof apiClient>;
-  let receiver: WebhookReceiver;
-  const participants: RtpParticipant[] = [];
-
-  beforeAll(async () => {
-    gateway = await startTestGateway({
+  const fixture = useGateway({
       MUTEGATE_WEBHOOKS_RETRY_DELAYS_MS: '[20,40,80]',
       MUTEGATE_WEBHOOKS_TIMEOUT_MS: '500',
       MUTEGATE_WEBHOOKS_MAX_QUEUE_PER_CALL: '5',
     });
-    api = apiClient(gateway.url);
-  });
+  let receiver: WebhookReceiver;
+  const participants: RtpParticipant[] = [];
+
   afterEach(async () => {
     for (const p of participants.splice(0)) p.peer.close();
     await receiver?.close();
   });
-  afterAll(async () => {
-    await gateway?.close();
-  });
 
   async function metric(series: string): Promise<number> {
-    const value = metricValue((await api.get('/metrics')).body as string, series);
+    const value = metricValue((await fixture.api.get('/metrics')).body as string, series);
     return Number.isNaN(value) ? 0 : value;
   }
 
   async function callWithHook(): Promise<string> {
-    const res = await api.post('/communications/calls', { subject: 'hooked', callbackUri: receiver.url });
+    const res = await fixture.api.post('/communications/calls', { subject: 'hooked', callbackUri: receiver.url });
     expect(res.status).toBe(201);
     expect(res.body.callbackUri).toBe(receiver.url);
     return res.body.id;
@@ -43,9 +34,9 @@ describe('Graph webhook delivery (real gateway, local receiver)', () => {
     receiver = await WebhookReceiver.start();
     receiver.respond = (attempt) => (attempt <= 2 ? 503 : 202); // the first notification fails twice
     const callId = await callWithHook();
-    const a = await joinRtp(api, callId);
+    const a = await joinRtp(fixture.api, callId);
     participants.push(a);
-    expect((await api.post(`/communications/calls/${callId}/participants/${a.id}/mute`, {})).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${a.id}/mute`, {})).status).toBe(200);
     await waitFor(() => receiver.received.length === 2, 5000, 'both notifications');
     await sleep(200);
     expect(receiver.attempts).toBe(4);
@@ -58,10 +49,10 @@ describe('Graph webhook delivery (real gateway, local receiver)', () => {
     receiver.respond = (attempt) => (attempt <= 2 ? 503 : 202); // the head is retried while the others queue
     const supersededBefore = await metric('mutegate_webhook_deliveries_total{result="superseded"}');
     const callId = await callWithHook();
-    const a = await joinRtp(api, callId);
+    const a = await joinRtp(fixture.api, callId);
     participants.push(a);
     for (const action of ['mute', 'unmute', 'mute']) {
-      expect((await api.post(`/communications/calls/${callId}/participants/${a.id}/${action}`, {})).status).toBe(200);
+      expect((await fixture.api.post(`/communications/calls/${callId}/participants/${a.id}/${action}`, {})).status).toBe(200);
     }
     await waitFor(() => receiver.received.length === 2, 5000, 'the join and the last state');
     await sleep(200);
@@ -75,9 +66,9 @@ describe('Graph webhook delivery (real gateway, local receiver)', () => {
     receiver.respond = (_attempt, body) => (body['@mutegate.change'] === 'joined' ? 500 : 202);
     const failuresBefore = await metric('mutegate_webhook_failures_total');
     const callId = await callWithHook();
-    const a = await joinRtp(api, callId);
+    const a = await joinRtp(fixture.api, callId);
     participants.push(a);
-    expect((await api.post(`/communications/calls/${callId}/participants/${a.id}/mute`, {})).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${a.id}/mute`, {})).status).toBe(200);
     await waitFor(() => receiver.received.length === 1, 5000, 'the mute notification');
     expect(receiver.attempts).toBe(5); // 1 + 3 retries for the join, 1 for the mute
     expect(receiver.received[0]!.body['@mutegate.change']).toBe('updated');
@@ -89,7 +80,7 @@ describe('Graph webhook delivery (real gateway, local receiver)', () => {
     receiver = await WebhookReceiver.start();
     receiver.respond = () => 404;
     const callId = await callWithHook();
-    participants.push(await joinRtp(api, callId));
+    participants.push(await joinRtp(fixture.api, callId));
     await waitFor(() => receiver.attempts === 1, 3000, 'one attempt');
     await sleep(300);
     expect(receiver.attempts).toBe(1);
@@ -101,15 +92,15 @@ describe('Graph webhook delivery (real gateway, local receiver)', () => {
     const droppedBefore = await metric('mutegate_webhook_deliveries_total{result="dropped"}');
     const supersededBefore = await metric('mutegate_webhook_deliveries_total{result="superseded"}');
     const callId = await callWithHook();
-    const a = await joinRtp(api, callId);
+    const a = await joinRtp(fixture.api, callId);
     participants.push(a);
     for (let i = 0; i < 12; i++) {
-      expect((await api.post(`/communications/calls/${callId}/participants/${a.id}/${i % 2 ? 'unmute' : 'mute'}`, {})).status).toBe(200);
+      expect((await fixture.api.post(`/communications/calls/${callId}/participants/${a.id}/${i % 2 ? 'unmute' : 'mute'}`, {})).status).toBe(200);
     }
     // 13 notifications of one participant, room for 5: once the queue is backed up, newer states
     // supersede older ones (and what still does not fit is dropped): at least 8 never go out.
     const notSent = (await metric('mutegate_webhook_deliveries_total{result="dropped"}')) + (await metric('mutegate_webhook_deliveries_total{result="superseded"}'));
     expect(notSent).toBeGreaterThanOrEqual(droppedBefore + supersededBefore + 8);
-    expect((await api.get('/healthz')).status).toBe(200);
+    expect((await fixture.api.get('/healthz')).status).toBe(200);
   });
 });

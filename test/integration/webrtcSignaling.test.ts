@@ -1,31 +1,24 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClientMessage } from '../../src/proto/contract.js';
-import type { Gateway } from '../../src/gateway.js';
-import { apiClient, startTestGateway } from '../helpers/gateway.js';
+import { useGateway } from '../helpers/gateway.js';
 import { RosterClient } from '../helpers/rosterClient.js';
 import { createGroupCall } from '../helpers/rtpCall.js';
 
 /** The WebRTC signaling protocol's error paths, over both encodings, against the real worker. */
 describe('WebRTC signaling errors (real gateway, real worker)', () => {
-  let gateway: Gateway;
-  let api: ReturnType<typeof apiClient>;
+  const fixture = useGateway({ MUTEGATE_WS_MAX_FRAME_BYTES: '65536' });
   let callId: string;
   const clients: RosterClient[] = [];
 
   beforeAll(async () => {
-    gateway = await startTestGateway({ MUTEGATE_WS_MAX_FRAME_BYTES: '65536' });
-    api = apiClient(gateway.url);
-    callId = await createGroupCall(api);
+    callId = await createGroupCall(fixture.api);
   });
   afterEach(() => {
     for (const c of clients.splice(0)) c.close();
   });
-  afterAll(async () => {
-    await gateway?.close();
-  });
 
   async function client(encoding: 'json' | 'proto' = 'json') {
-    const c = await RosterClient.connect(gateway.url, encoding);
+    const c = await RosterClient.connect(fixture.gateway.url, encoding);
     clients.push(c);
     return c;
   }
@@ -47,12 +40,12 @@ describe('WebRTC signaling errors (real gateway, real worker)', () => {
 
   it('refuses device capabilities it cannot use at join (400, nobody left in the call)', async () => {
     const c = await client();
-    const before = (await api.get(`/communications/calls/${callId}/participants`)).body.value.length;
+    const before = (await fixture.api.get(`/communications/calls/${callId}/participants`)).body.value.length;
     for (const rtpCapabilities of [{ codecs: 'x' }, null, { codecs: [{ kind: 'audio' }] }, { codecs: [{ kind: 'audio', mimeType: 'audio/PCMU', clockRate: 8000 }] }, { codecs: [], headerExtensions: 'x' }]) {
       const join = await c.answer(c.request({ type: 'join', callId, userId: 'device-x', rtpCapabilities }));
       expect(join, JSON.stringify(rtpCapabilities)).toMatchObject({ type: 'error', status: 400 });
     }
-    expect((await api.get(`/communications/calls/${callId}/participants`)).body.value.length).toBe(before);
+    expect((await fixture.api.get(`/communications/calls/${callId}/participants`)).body.value.length).toBe(before);
     // A device with Opus joins and gets its receive transport.
     const participantId = await joined(c, 'device-ok');
     const recv = c.request({ type: 'createTransport', callId, participantId, direction: 'recv' });
@@ -91,14 +84,14 @@ describe('WebRTC signaling errors (real gateway, real worker)', () => {
     expect(foreign).toMatchObject({ status: 403, error: { code: 'accessDenied', innerError: expect.objectContaining({ code: 'notYourParticipant' }) } });
 
     // A WebRTC participant cannot be re-produced through the plain-RTP PATCH.
-    const patch = await api.patch(`/communications/calls/${callId}/participants/${participantId}`, { media: { payloadType: 100, ssrc: 5 } });
+    const patch = await fixture.api.patch(`/communications/calls/${callId}/participants/${participantId}`, { media: { payloadType: 100, ssrc: 5 } });
     expect(patch.status).toBe(400);
     expect(patch.body.error.innerError.code).toBe('notAnRtpParticipant');
 
     // Leaving removes it from the roster.
     expect((await c.answer(c.request({ type: 'leave', ...own }))).status).toBe(200);
-    expect((await api.get(`/communications/calls/${callId}/participants/${participantId}`)).status).toBe(404);
-    expect((await api.get('/healthz')).status).toBe(200);
+    expect((await fixture.api.get(`/communications/calls/${callId}/participants/${participantId}`)).status).toBe(404);
+    expect((await fixture.api.get('/healthz')).status).toBe(200);
   });
 
   it('answers client mistakes the worker catches (two connects at once, a video codec, two encodings) with 400, never 503', async () => {
@@ -128,7 +121,7 @@ describe('WebRTC signaling errors (real gateway, real worker)', () => {
     await joined(elsewhere, 'signal-b');
     const stale = await c.answer(c.request({ type: 'createTransport', ...own, direction: 'recv' }));
     expect(stale.status, JSON.stringify(stale)).toBe(404);
-    expect((await api.get('/healthz')).status).toBe(200);
+    expect((await fixture.api.get('/healthz')).status).toBe(200);
   });
 
   it('validates signaling requests in both encodings', async () => {
@@ -162,6 +155,6 @@ describe('WebRTC signaling errors (real gateway, real worker)', () => {
     c.ws.send(JSON.stringify({ type: 'join', requestId: 'big', callId, userId: 'big', rtpCapabilities: { pad: 'x'.repeat(70_000) } }));
     await c.closed();
     expect(c.closeCode).toBe(1009);
-    expect((await api.get('/healthz')).status).toBe(200);
+    expect((await fixture.api.get('/healthz')).status).toBe(200);
   });
 });

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../../src/gateway.js';
 import { CometdAgent } from '../../helpers/cometdAgent.js';
-import { apiClient, startTestGateway } from '../../helpers/gateway.js';
+import { apiClient, useGateway } from '../../helpers/gateway.js';
 import { RosterClient } from '../../helpers/rosterClient.js';
 import { createGroupCall, joinRtp, type RtpParticipant } from '../../helpers/rtpCall.js';
 import { tokenFor } from '../../helpers/tokens.js';
@@ -12,16 +11,15 @@ import { tokenFor } from '../../helpers/tokens.js';
  * the WebSocket or the agent APIs. Its own leg it sees in full; so does the application.
  */
 describe('hostile participants: no one else\'s addresses, ports or keys', () => {
-  let gateway: Gateway;
+  const fixture = useGateway();
   let callId: string;
   let alice: RtpParticipant; // plain RTP, receive address given by the application
   let bob: RtpParticipant; // SRTP, latching
   let mallory: RtpParticipant; // SRTP, the curious one
   let secrets: string[];
-  const admin = () => apiClient(gateway.url);
+  const admin = () => apiClient(fixture.gateway.url);
 
   beforeAll(async () => {
-    gateway = await startTestGateway();
     // The backend's webhook address may carry a secret; nothing listens on that port (deliveries fail locally).
     callId = await createGroupCall(admin(), { callbackUri: 'http://127.0.0.1:9/hooks?secret=s3cr3t-token', tenantId: 'tenant-x' });
     alice = await joinRtp(admin(), callId, { userId: 'alice' });
@@ -44,14 +42,13 @@ describe('hostile participants: no one else\'s addresses, ports or keys', () => 
   });
   afterAll(async () => {
     for (const p of [alice, bob, mallory]) p?.peer.close();
-    await gateway?.close();
   });
 
   /** The secrets found in a serialized reply, and any transport address at all ("port" fields). */
   const leaks = (text: string) => [...secrets.filter((s) => text.includes(s)), ...(/"port"\s*:/.test(text) ? ['a "port" field'] : [])];
 
   it('a participant sees its own media and only the roster view of the others (HTTP)', async () => {
-    const asMallory = apiClient(gateway.url, await tokenFor({ role: 'participant', subject: 'mallory', call: callId }));
+    const asMallory = apiClient(fixture.gateway.url, await tokenFor({ role: 'participant', subject: 'mallory', call: callId }));
     const list = await asMallory.get(`/communications/calls/${callId}/participants`);
     expect(list.status).toBe(200);
     const byId = new Map<string, Record<string, unknown>>(list.body.value.map((p: { id: string }) => [p.id, p]));
@@ -69,8 +66,8 @@ describe('hostile participants: no one else\'s addresses, ports or keys', () => 
   });
 
   it("the call's backend settings (callbackUri with its secret, tenantId) are the application's only", async () => {
-    const asMallory = apiClient(gateway.url, await tokenFor({ role: 'participant', subject: 'mallory', call: callId }));
-    const asModerator = apiClient(gateway.url, await tokenFor({ role: 'moderator', subject: 'mod', calls: [callId] }));
+    const asMallory = apiClient(fixture.gateway.url, await tokenFor({ role: 'participant', subject: 'mallory', call: callId }));
+    const asModerator = apiClient(fixture.gateway.url, await tokenFor({ role: 'moderator', subject: 'mod', calls: [callId] }));
     for (const as of [asMallory, asModerator]) {
       const one = await as.get(`/communications/calls/${callId}`);
       expect(one.status).toBe(200);
@@ -84,7 +81,7 @@ describe('hostile participants: no one else\'s addresses, ports or keys', () => 
   });
 
   it('a moderator moderates without seeing transports either', async () => {
-    const asModerator = apiClient(gateway.url, await tokenFor({ role: 'moderator', subject: 'mod', calls: [callId] }));
+    const asModerator = apiClient(fixture.gateway.url, await tokenFor({ role: 'moderator', subject: 'mod', calls: [callId] }));
     const list = await asModerator.get(`/communications/calls/${callId}/participants`);
     expect(list.body.value.every((p: object) => !('media' in p))).toBe(true);
     expect(leaks(JSON.stringify(list.body))).toEqual([]);
@@ -98,7 +95,7 @@ describe('hostile participants: no one else\'s addresses, ports or keys', () => 
   it('nothing of it travels over the WebSocket (JSON and protobuf) or the agent APIs', async () => {
     const token = await tokenFor({ role: 'participant', subject: 'mallory', call: callId });
     for (const encoding of ['json', 'proto'] as const) {
-      const client = await RosterClient.connect(gateway.url, encoding, token);
+      const client = await RosterClient.connect(fixture.gateway.url, encoding, token);
       await client.answer(client.request({ type: 'subscribe', callId }));
       // A change while subscribed: a delta too.
       await admin().post(`/communications/calls/${callId}/participants/${alice.id}/mute`, {});
@@ -109,9 +106,9 @@ describe('hostile participants: no one else\'s addresses, ports or keys', () => 
       expect(JSON.stringify(client.messages), encoding).not.toContain('s3cr3t-token');
       client.close();
     }
-    const asMallory = apiClient(gateway.url, token);
+    const asMallory = apiClient(fixture.gateway.url, token);
     expect(leaks(JSON.stringify((await asMallory.get('/api/v2/me/calls')).body))).toEqual([]);
-    const agent = new CometdAgent(gateway.url, token);
+    const agent = new CometdAgent(fixture.gateway.url, token);
     await agent.handshake();
     await agent.subscribe();
     await admin().post(`/communications/calls/${callId}/participants/${bob.id}/mute`, {});

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../../src/gateway.js';
 import { ClientMessage } from '../../../src/proto/contract.js';
-import { apiClient, sleep, startTestGateway, waitFor, type ApiResponse } from '../../helpers/gateway.js';
+import { type ApiResponse, sleep, useGateway, waitFor } from '../../helpers/gateway.js';
 import { RosterClient, type AnyMessage } from '../../helpers/rosterClient.js';
 import { createGroupCall, joinRtp, type RtpParticipant } from '../../helpers/rtpCall.js';
 import { userToken } from '../../helpers/tokens.js';
@@ -104,8 +103,7 @@ function prng(seed: number): () => number {
 }
 
 describe('hostile bodies (fuzz): 4xx never 5xx, nothing stored, everything still works (real gateway)', () => {
-  let gateway: Gateway;
-  let api: ReturnType<typeof apiClient>;
+  const fixture = useGateway({ MUTEGATE_HTTP_BODY_LIMIT_BYTES: String(BODY_LIMIT), MUTEGATE_WS_MAX_FRAME_BYTES: String(BODY_LIMIT) });
   let callId: string;
   let alice: RtpParticipant;
   let bob: RtpParticipant;
@@ -122,13 +120,11 @@ describe('hostile bodies (fuzz): 4xx never 5xx, nothing stored, everything still
   let nextPort = 46_000;
 
   beforeAll(async () => {
-    gateway = await startTestGateway({ MUTEGATE_HTTP_BODY_LIMIT_BYTES: String(BODY_LIMIT), MUTEGATE_WS_MAX_FRAME_BYTES: String(BODY_LIMIT) });
-    api = apiClient(gateway.url);
-    callId = await createGroupCall(api);
-    alice = await joinRtp(api, callId, { userId: 'alice' });
-    bob = await joinRtp(api, callId, { userId: 'bob' });
+    callId = await createGroupCall(fixture.api);
+    alice = await joinRtp(fixture.api, callId, { userId: 'alice' });
+    bob = await joinRtp(fixture.api, callId, { userId: 'bob' });
     // alice stays muted throughout: accepted mutes change nothing, so the roster only moves on joins.
-    expect((await api.post(`/communications/calls/${callId}/participants/${alice.id}/mute`, {})).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${alice.id}/mute`, {})).status).toBe(200);
     jsonWatcher = await connect('json');
     protoWatcher = await connect('proto');
     await jsonWatcher.answer(jsonWatcher.request({ type: 'subscribe', callId }));
@@ -140,11 +136,10 @@ describe('hostile bodies (fuzz): 4xx never 5xx, nothing stored, everything still
   afterAll(async () => {
     for (const c of clients) c.close();
     for (const p of [alice, bob]) p?.peer.close();
-    await gateway?.close();
   });
 
   async function connect(encoding: 'json' | 'proto'): Promise<RosterClient> {
-    const c = await RosterClient.connect(gateway.url, encoding);
+    const c = await RosterClient.connect(fixture.gateway.url, encoding);
     clients.push(c);
     return c;
   }
@@ -218,9 +213,9 @@ describe('hostile bodies (fuzz): 4xx never 5xx, nothing stored, everything still
     { path: ['media'] },
     { path: ['extra'] },
   ];
-  const createCall = (body: string) => api.post('/communications/calls', body);
+  const createCall = (body: string) => fixture.api.post('/communications/calls', body);
   const deleteCreatedCall = async (res: ApiResponse) => {
-    expect((await api.delete(`/communications/calls/${res.body.id}`)).status).toBe(204);
+    expect((await fixture.api.delete(`/communications/calls/${res.body.id}`)).status).toBe(204);
   };
 
   const joinBody = (t: string) => ({
@@ -248,21 +243,21 @@ describe('hostile bodies (fuzz): 4xx never 5xx, nothing stored, everything still
     { path: ['media', 'srtp'] },
     { path: ['extra'] },
   ];
-  const join = (body: string) => api.post(`/communications/calls/${callId}/participants`, body);
+  const join = (body: string) => fixture.api.post(`/communications/calls/${callId}/participants`, body);
   const removeJoined = async (res: ApiResponse) => {
-    expect((await api.delete(`/communications/calls/${callId}/participants/${res.body.id}`)).status).toBe(204);
+    expect((await fixture.api.delete(`/communications/calls/${callId}/participants/${res.body.id}`)).status).toBe(204);
   };
 
   const patchBody = () => ({ media: { payloadType: 100, ssrc: bob.ssrc } });
   const patchSlots: Slot[] = [{ path: ['media'] }, { path: ['media', 'ssrc'] }, { path: ['media', 'payloadType'] }, { path: ['extra'] }];
-  const patchParticipant = (body: string) => api.request('PATCH', `/communications/calls/${callId}/participants/${bob.id}`, body);
+  const patchParticipant = (body: string) => fixture.api.request('PATCH', `/communications/calls/${callId}/participants/${bob.id}`, body);
 
-  const patchCall = (body: string) => api.request('PATCH', `/communications/calls/${callId}`, body);
-  const mute = (body: string) => api.post(`/communications/calls/${callId}/participants/${alice.id}/mute`, body);
+  const patchCall = (body: string) => fixture.api.request('PATCH', `/communications/calls/${callId}`, body);
+  const mute = (body: string) => fixture.api.post(`/communications/calls/${callId}/participants/${alice.id}/mute`, body);
 
   let genesysToken: string;
   const genesys = (body: string) =>
-    api.post(`/api/v2/me/calls/${callId}`, body, { headers: { authorization: `Bearer ${genesysToken}` } });
+    fixture.api.post(`/api/v2/me/calls/${callId}`, body, { headers: { authorization: `Bearer ${genesysToken}` } });
 
   // ---- WebSocket frames ---------------------------------------------------------------------
 
@@ -335,13 +330,13 @@ describe('hostile bodies (fuzz): 4xx never 5xx, nothing stored, everything still
     expect(shallow.status).toBe(400);
     refused.push(t);
 
-    const list = await api.get(`/communications/calls/${callId}/participants`);
+    const list = await fixture.api.get(`/communications/calls/${callId}/participants`);
     expect(list.status).toBe(200);
     expect(list.body.value.map((p: { id: string }) => p.id).sort()).toEqual([alice.id, bob.id].sort());
     // The same at call creation (deep in `source`): refused, and the call list still answers.
     const created = await createCall(withHostile(callBody(t), ['source', 'extra'], deepObject(6000)));
     expect(created.status).toBe(400);
-    const calls = await api.get('/communications/calls');
+    const calls = await fixture.api.get('/communications/calls');
     expect(calls.status).toBe(200);
     expect(calls.body.value.map((c: { id: string }) => c.id)).toEqual([callId]);
     // No roster change, no gap: the next change a subscriber sees follows the last one it saw.
@@ -416,10 +411,10 @@ describe('hostile bodies (fuzz): 4xx never 5xx, nothing stored, everything still
     if (participantId) {
       // A receive transport makes the gateway try to offer her everyone's audio.
       await mallory.answer(mallory.request({ type: 'createTransport', callId, participantId, direction: 'recv' }));
-      const late = await joinRtp(api, callId, { userId: `late-${tag()}` });
+      const late = await joinRtp(fixture.api, callId, { userId: `late-${tag()}` });
       late.peer.close();
-      expect((await api.delete(`/communications/calls/${callId}/participants/${late.id}`)).status).toBe(204);
-      expect((await api.delete(`/communications/calls/${callId}/participants/${participantId}`)).status).toBe(204);
+      expect((await fixture.api.delete(`/communications/calls/${callId}/participants/${late.id}`)).status).toBe(204);
+      expect((await fixture.api.delete(`/communications/calls/${callId}/participants/${participantId}`)).status).toBe(204);
     } else {
       // Refusing such capabilities at the join is as good.
       expect(frameStatus(joined)).toBe(400);
@@ -460,11 +455,11 @@ describe('hostile bodies (fuzz): 4xx never 5xx, nothing stored, everything still
 
   it('afterwards: lists and new JSON and protobuf subscriptions work and show nothing of the refused requests', async () => {
     await sleep(100);
-    expect((await api.get('/healthz')).status).toBe(200);
-    const calls = await api.get('/communications/calls');
+    expect((await fixture.api.get('/healthz')).status).toBe(200);
+    const calls = await fixture.api.get('/communications/calls');
     expect(calls.status).toBe(200);
     expect(calls.body.value.map((c: { id: string }) => c.id)).toEqual([callId]);
-    const participants = await api.get(`/communications/calls/${callId}/participants`);
+    const participants = await fixture.api.get(`/communications/calls/${callId}/participants`);
     expect(participants.status).toBe(200);
     expect(participants.body.value.map((p: { id: string }) => p.id).sort()).toEqual([alice.id, bob.id].sort());
     expect(participants.body.value.find((p: { id: string }) => p.id === alice.id).isMuted).toBe(true);

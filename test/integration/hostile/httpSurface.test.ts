@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintDevToken } from '../../../src/api/auth/devTokens.js';
-import type { Gateway } from '../../../src/gateway.js';
-import { apiClient, startTestGateway, type ApiResponse } from '../../helpers/gateway.js';
+import { apiClient, type ApiResponse, startTestGateway, useGateway } from '../../helpers/gateway.js';
 import { rawHttp } from '../../helpers/rawHttp.js';
 import { createGroupCall, joinRtp, type RtpParticipant } from '../../helpers/rtpCall.js';
 import { tokenFor, userToken } from '../../helpers/tokens.js';
@@ -13,19 +12,17 @@ import { tokenFor, userToken } from '../../helpers/tokens.js';
  * request tells nothing about the resources it names.
  */
 describe('hostile HTTP surface: authentication by route, not by URL spelling (real gateway)', () => {
-  let gateway: Gateway;
+  const fixture = useGateway({ MUTEGATE_AUTH_PUBLIC_METRICS: 'false' });
   let callId: string;
   let p: RtpParticipant;
-  const anonymous = () => apiClient(gateway.url, null);
+  const anonymous = () => apiClient(fixture.gateway.url, null);
 
   beforeAll(async () => {
-    gateway = await startTestGateway({ MUTEGATE_AUTH_PUBLIC_METRICS: 'false' });
-    callId = await createGroupCall(apiClient(gateway.url));
-    p = await joinRtp(apiClient(gateway.url), callId, { userId: 'agent-p' });
+    callId = await createGroupCall(apiClient(fixture.gateway.url));
+    p = await joinRtp(apiClient(fixture.gateway.url), callId, { userId: 'agent-p' });
   });
   afterAll(async () => {
     p?.peer.close();
-    await gateway?.close();
   });
 
   function expectGraph401(res: ApiResponse, what: string) {
@@ -56,13 +53,13 @@ describe('hostile HTTP surface: authentication by route, not by URL spelling (re
     ] as const;
     for (const [method, path] of paths) expectGraph401(await anonymous().request(method, path, method === 'POST' ? {} : undefined), `${method} ${path}`);
     // The call is untouched.
-    const call = await apiClient(gateway.url).get(`/communications/calls/${callId}`);
+    const call = await apiClient(fixture.gateway.url).get(`/communications/calls/${callId}`);
     expect(call.status).toBe(200);
-    expect((await apiClient(gateway.url).get(`/communications/calls/${callId}/participants/${p.id}`)).body.isMuted).toBe(false);
+    expect((await apiClient(fixture.gateway.url).get(`/communications/calls/${callId}/participants/${p.id}`)).body.isMuted).toBe(false);
   });
 
   it('the encoded spelling is the same route: with a token it is served', async () => {
-    const res = await apiClient(gateway.url).get('/%63ommunications/calls');
+    const res = await apiClient(fixture.gateway.url).get('/%63ommunications/calls');
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.value.map((c: { id: string }) => c.id)).toContain(callId);
   });
@@ -75,11 +72,11 @@ describe('hostile HTTP surface: authentication by route, not by URL spelling (re
     expect(refusal(existing)).toEqual(refusal(unknown));
     // A bad signature too: refused before the route looks anything up.
     const forged = await mintDevToken('not-the-gateway-secret-0123456789', { role: 'app' });
-    const forgedExisting = await apiClient(gateway.url, forged).post(`/communications/calls/${callId}/participants/${p.id}/lock`, {});
-    const forgedUnknown = await apiClient(gateway.url, forged).post(`/communications/calls/${randomUUID()}/participants/${randomUUID()}/lock`, {});
+    const forgedExisting = await apiClient(fixture.gateway.url, forged).post(`/communications/calls/${callId}/participants/${p.id}/lock`, {});
+    const forgedUnknown = await apiClient(fixture.gateway.url, forged).post(`/communications/calls/${randomUUID()}/participants/${randomUUID()}/lock`, {});
     expect(forgedExisting.status).toBe(401);
     expect(refusal(forgedExisting)).toEqual(refusal(forgedUnknown));
-    expect((await apiClient(gateway.url).get(`/communications/calls/${callId}/participants/${p.id}`)).body.isMuted).toBe(false);
+    expect((await apiClient(fixture.gateway.url).get(`/communications/calls/${callId}/participants/${p.id}`)).body.isMuted).toBe(false);
   });
 
   it('answers authentication failures on the Genesys API in the Genesys shape (statusCode 2)', async () => {
@@ -94,7 +91,7 @@ describe('hostile HTTP surface: authentication by route, not by URL spelling (re
     ];
     for (const token of [null, expired, forged]) {
       for (const [method, path, body] of requests) {
-        const res = await apiClient(gateway.url, token).request(method, path, body);
+        const res = await apiClient(fixture.gateway.url, token).request(method, path, body);
         const what = `${method} ${path} with ${token === null ? 'no' : token === expired ? 'an expired' : 'a forged'} token`;
         expect(res.status, `${what}: ${JSON.stringify(res.body)}`).toBe(401);
         expect(res.body, what).toEqual({ statusCode: 2, statusMessage: expect.any(String) });
@@ -103,10 +100,10 @@ describe('hostile HTTP surface: authentication by route, not by URL spelling (re
       }
     }
     // The agent's own token is served, in the same shape.
-    const mine = await apiClient(gateway.url, await userToken('agent-p')).get('/api/v2/me/calls');
+    const mine = await apiClient(fixture.gateway.url, await userToken('agent-p')).get('/api/v2/me/calls');
     expect(mine.status).toBe(200);
     expect(mine.body.statusCode).toBe(0);
-    expect((await apiClient(gateway.url).get(`/communications/calls/${callId}/participants/${p.id}`)).body.isMuted).toBe(false);
+    expect((await apiClient(fixture.gateway.url).get(`/communications/calls/${callId}/participants/${p.id}`)).body.isMuted).toBe(false);
   });
 
   it('keeps /healthz and the page public, and /metrics behind a token unless configured public', async () => {
@@ -116,13 +113,13 @@ describe('hostile HTTP surface: authentication by route, not by URL spelling (re
     expect([200, 503]).toContain((await anonymous().get('/')).status); // 503: the bundle is not built
     expectGraph401(await anonymous().get('/metrics'), '/metrics');
     expectGraph401(await anonymous().get('/%6Detrics'), '/%6Detrics');
-    const metrics = await apiClient(gateway.url).get('/metrics');
+    const metrics = await apiClient(fixture.gateway.url).get('/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.body).toContain('# TYPE');
   });
 
   it('answers unknown paths 404 in Graph shape with request-id, with or without a token', async () => {
-    for (const client of [anonymous(), apiClient(gateway.url)]) {
+    for (const client of [anonymous(), apiClient(fixture.gateway.url)]) {
       const res = await client.get('/communications/nothing-here');
       expect(res.status).toBe(404);
       expect(res.body.error.innerError.code).toBe('routeNotFound');
@@ -131,19 +128,19 @@ describe('hostile HTTP surface: authentication by route, not by URL spelling (re
   });
 
   it('answers malformed requests to protected paths before authentication, in Graph shape (400, 414, 431, upgrade 404)', async () => {
-    const badUrl = await rawHttp(gateway.url, `GET /%63ommunications/calls/%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const badUrl = await rawHttp(fixture.gateway.url, `GET /%63ommunications/calls/%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
     expect(badUrl.status).toBe(400);
     expect(badUrl.headers['request-id']).toBe(badUrl.body.error.innerError['request-id']);
-    const long = await rawHttp(gateway.url, `GET /%63ommunications/calls/${'%61'.repeat(101)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const long = await rawHttp(fixture.gateway.url, `GET /%63ommunications/calls/${'%61'.repeat(101)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
     expect(long.status).toBe(414);
     expect(long.body.error.code).toBe('requestUriTooLong');
     expect(long.headers['request-id']).toBe(long.body.error.innerError['request-id']);
-    const hugeUrl = await rawHttp(gateway.url, `GET /communications/calls/${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const hugeUrl = await rawHttp(fixture.gateway.url, `GET /communications/calls/${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
     expect(hugeUrl.status).toBe(431);
     expect(hugeUrl.headers['request-id']).toBe(hugeUrl.body.error.innerError['request-id']);
     // A WebSocket upgrade to a path no endpoint owns.
     const upgrade = await rawHttp(
-      gateway.url,
+      fixture.gateway.url,
       'GET /nothing-here HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
     );
     expect(upgrade.status).toBe(404);
@@ -155,7 +152,7 @@ describe('hostile HTTP surface: authentication by route, not by URL spelling (re
     // Before the fix, `[{}]` (a message without a channel) was an unhandled rejection that ended the process.
     const bodies = ['[{}]', '{"channel":5}', '[5]', '[{"channel":{}}]', '[[]]', '[{"channel":"/foo","data":{}}]', '[{"channel":"/meta/subscribe","subscription":5}]'];
     for (const body of bodies) {
-      const res = await fetch(`${gateway.url}/cometd`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const res = await fetch(`${fixture.gateway.url}/cometd`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       expect(res.status, body).toBe(200);
       const replies = (await res.json()) as { successful?: boolean; error?: string }[];
       expect(replies.length, body).toBeGreaterThan(0);

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../../src/gateway.js';
-import { apiClient, sleep, startTestGateway } from '../../helpers/gateway.js';
+import { apiClient, sleep, useGateway } from '../../helpers/gateway.js';
 import { createGroupCall, joinRtp, PAYLOAD_TYPE, PACKET_INTERVAL_MS, receivedSince, type RtpParticipant } from '../../helpers/rtpCall.js';
 import { tokenFor } from '../../helpers/tokens.js';
 
@@ -10,19 +9,18 @@ import { tokenFor } from '../../helpers/tokens.js';
  * rejoining, unmuting itself, and sending into someone else's leg. The listener hears none of it.
  */
 describe('hostile participants: a locked participant stays silent whatever it sends', () => {
-  let gateway: Gateway;
+  const fixture = useGateway();
   let callId: string;
   let mallory: RtpParticipant;
   let bob: RtpParticipant;
   let listener: RtpParticipant;
   let malloryToken: string;
-  const admin = () => apiClient(gateway.url);
-  const asMallory = () => apiClient(gateway.url, malloryToken);
+  const admin = () => apiClient(fixture.gateway.url);
+  const asMallory = () => apiClient(fixture.gateway.url, malloryToken);
   /** Packets the listener got from mallory's socket since `counter`. */
   const heardFromMallory = (counter: number) => receivedSince(listener.peer, mallory.peer, counter);
 
   beforeAll(async () => {
-    gateway = await startTestGateway();
     callId = await createGroupCall(admin());
     malloryToken = await tokenFor({ role: 'participant', subject: 'mallory', call: callId });
     // Mallory joins herself: SRTP, latching (what a participant token may do).
@@ -39,7 +37,6 @@ describe('hostile participants: a locked participant stays silent whatever it se
   });
   afterAll(async () => {
     for (const p of [mallory, bob, listener]) p?.peer.close();
-    await gateway?.close();
   });
 
   it('her own stream after the lock: 0 packets forwarded', async () => {

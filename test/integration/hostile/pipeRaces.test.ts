@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CallRouter } from '../../../src/media/CallRouter.js';
-import { sleep, waitFor, useGateway, SPREAD_OVER_TWO_WORKERS } from '../../helpers/gateway.js';
+import { sleep, SPREAD_OVER_TWO_WORKERS, useGateway, waitFor } from '../../helpers/gateway.js';
 import { createGroupCall, joinRtp, PAYLOAD_TYPE, receivedSince, type RtpParticipant } from '../../helpers/rtpCall.js';
 
 /**

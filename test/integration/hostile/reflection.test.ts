@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RtpPeer } from '../../../native-bench/lib/RtpPeer.js';
-import type { Gateway } from '../../../src/gateway.js';
-import { apiClient, sleep, startTestGateway } from '../../helpers/gateway.js';
+import { apiClient, sleep, useGateway } from '../../helpers/gateway.js';
 import { createGroupCall, joinRtp, PAYLOAD_TYPE, type RtpParticipant } from '../../helpers/rtpCall.js';
 import { appToken, tokenFor } from '../../helpers/tokens.js';
 
@@ -12,21 +11,20 @@ import { appToken, tokenFor } from '../../helpers/tokens.js';
  * wrong-family or out-of-policy addresses, or at service ports.
  */
 describe('hostile participants: no reflection through media.receive', () => {
-  let gateway: Gateway;
+  const fixture = useGateway();
   let callId: string;
   let talker: RtpParticipant;
   /** An unrelated UDP service on this machine that the attacker wants flooded. */
   let victim: RtpPeer;
-  const admin = () => apiClient(gateway.url);
+  const admin = () => apiClient(fixture.gateway.url);
   const join = (token: string | Promise<string>, userId: string, media: Record<string, unknown>) =>
-    apiClient(gateway.url, token).post(`/communications/calls/${callId}/participants`, {
+    apiClient(fixture.gateway.url, token).post(`/communications/calls/${callId}/participants`, {
       info: { identity: { user: { id: userId } } },
       media: { kind: 'rtp', payloadType: PAYLOAD_TYPE, ssrc: 0x7000 + userId.length, ...media },
     });
   const participantIds = async () => (await admin().get(`/communications/calls/${callId}/participants`)).body.value.map((p: { id: string }) => p.id);
 
   beforeAll(async () => {
-    gateway = await startTestGateway();
     callId = await createGroupCall(admin());
     talker = await joinRtp(admin(), callId, { userId: 'talker' });
     talker.startStreaming();
@@ -35,7 +33,6 @@ describe('hostile participants: no reflection through media.receive', () => {
   afterAll(async () => {
     talker?.peer.close();
     victim?.close();
-    await gateway?.close();
   });
 
   it('a participant token cannot name a receive address, with or without SRTP: 403, nothing stored, 0 packets reflected', async () => {
@@ -60,7 +57,7 @@ describe('hostile participants: no reflection through media.receive', () => {
     const mallory = await tokenFor({ role: 'participant', subject: 'mallory', call: callId });
     const joined = await join(mallory, 'mallory', { srtp: { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80' } });
     expect(joined.status, JSON.stringify(joined.body)).toBe(201);
-    const patched = await apiClient(gateway.url, mallory).patch(`/communications/calls/${callId}/participants/${joined.body.id}`, {
+    const patched = await apiClient(fixture.gateway.url, mallory).patch(`/communications/calls/${callId}/participants/${joined.body.id}`, {
       media: { payloadType: PAYLOAD_TYPE, ssrc: 0x7777, receive: victim.address },
     });
     expect(patched.status).toBeLessThan(500);

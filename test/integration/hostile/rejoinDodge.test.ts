@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../../src/gateway.js';
-import { apiClient, sleep, startTestGateway } from '../../helpers/gateway.js';
+import { apiClient, sleep, startTestGateway, useGateway } from '../../helpers/gateway.js';
 import { createGroupCall, joinRtp, receivedSince, type RtpParticipant } from '../../helpers/rtpCall.js';
 import { tokenFor } from '../../helpers/tokens.js';
 
@@ -10,25 +9,23 @@ import { tokenFor } from '../../helpers/tokens.js';
  * leg that a rejoin replaced acts on the same person's current leg, so rejoining dodges nothing.
  */
 describe('hostile participants: rejoining does not dodge a moderator', () => {
-  let gateway: Gateway;
+  const fixture = useGateway({ MUTEGATE_AUTH_ALLOW_APP_REMOTE_UNMUTE: 'false' });
   let callId: string;
   let listener: RtpParticipant;
   let malloryToken: string;
-  const admin = () => apiClient(gateway.url);
-  const asMallory = () => apiClient(gateway.url, malloryToken);
-  const moderator = async () => apiClient(gateway.url, await tokenFor({ role: 'moderator', subject: 'mod', calls: [callId] }));
+  const admin = () => apiClient(fixture.gateway.url);
+  const asMallory = () => apiClient(fixture.gateway.url, malloryToken);
+  const moderator = async () => apiClient(fixture.gateway.url, await tokenFor({ role: 'moderator', subject: 'mod', calls: [callId] }));
   const mallorysLegs = async () =>
     (await admin().get(`/communications/calls/${callId}/participants`)).body.value.filter((p: { info: { identity: { user?: { id: string } } } }) => p.info.identity.user?.id === 'mallory');
 
   beforeAll(async () => {
-    gateway = await startTestGateway({ MUTEGATE_AUTH_ALLOW_APP_REMOTE_UNMUTE: 'false' });
     callId = await createGroupCall(admin());
     malloryToken = await tokenFor({ role: 'participant', subject: 'mallory', call: callId });
     listener = await joinRtp(admin(), callId, { userId: 'listener' });
   });
   afterAll(async () => {
     listener?.peer.close();
-    await gateway?.close();
   });
 
   it('a lock aimed at a replaced leg locks the current one, which then stays silent', async () => {

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { RtpPeer, type Address } from '../../../native-bench/lib/RtpPeer.js';
 import { SrtpEndpointCodec } from '../../../native-bench/lib/srtp.js';
 import type { SrtpCryptoSuite, SrtpKeys } from '../../../src/control/mediaPlane.js';
-import type { Gateway } from '../../../src/gateway.js';
 import { SRTP_KEYING_MATERIAL_BYTES } from '../../../src/media/srtpKeys.js';
-import { apiClient, sleep, startTestGateway, waitFor } from '../../helpers/gateway.js';
+import { sleep, useGateway, waitFor } from '../../helpers/gateway.js';
 import { createGroupCall, joinRtp, PAYLOAD_TYPE, receivedSince, type RtpParticipant } from '../../helpers/rtpCall.js';
 
 /**
@@ -15,20 +14,12 @@ import { createGroupCall, joinRtp, PAYLOAD_TYPE, receivedSince, type RtpParticip
  * latch. Real gateway, real worker, real UDP on 127.0.0.1.
  */
 describe('SRTP latching cannot be hijacked (real worker, real UDP)', () => {
-  let gateway: Gateway;
-  let api: ReturnType<typeof apiClient>;
+  const fixture = useGateway({ MUTEGATE_MEDIA_NUM_WORKERS: '1' });
   const peers: RtpPeer[] = [];
   let nextAttackerId = 9000;
 
-  beforeAll(async () => {
-    gateway = await startTestGateway({ MUTEGATE_MEDIA_NUM_WORKERS: '1' });
-    api = apiClient(gateway.url);
-  });
   afterEach(() => {
     for (const peer of peers.splice(0)) peer.close();
-  });
-  afterAll(async () => {
-    await gateway?.close();
   });
 
   async function openPeer(): Promise<RtpPeer> {
@@ -38,7 +29,7 @@ describe('SRTP latching cannot be hijacked (real worker, real UDP)', () => {
   }
 
   async function participantMedia(callId: string, id: string): Promise<{ send: Address | null; receive: Address | null; srtp: SrtpKeys | null; state: string }> {
-    const res = await api.get(`/communications/calls/${callId}/participants/${id}`);
+    const res = await fixture.api.get(`/communications/calls/${callId}/participants/${id}`);
     expect(res.status).toBe(200);
     return res.body.media;
   }
@@ -57,9 +48,9 @@ describe('SRTP latching cannot be hijacked (real worker, real UDP)', () => {
 
   /** A call with a plain-RTP listener (explicit receive) and an SRTP victim that has not sent yet. */
   async function victimAndListener(suite: SrtpCryptoSuite = 'AES_CM_128_HMAC_SHA1_80') {
-    const callId = await createGroupCall(api);
-    const listener = await joinRtp(api, callId);
-    const victim = await joinRtp(api, callId, { srtp: suite });
+    const callId = await createGroupCall(fixture.api);
+    const listener = await joinRtp(fixture.api, callId);
+    const victim = await joinRtp(fixture.api, callId, { srtp: suite });
     peers.push(listener.peer, victim.peer);
     expect((await participantMedia(callId, victim.id)).receive).toBeNull();
     return { callId, listener, victim };
@@ -192,24 +183,24 @@ describe('SRTP latching cannot be hijacked (real worker, real UDP)', () => {
     const { callId, listener, victim } = await victimAndListener();
     victim.startStreaming();
     await waitFor(() => receivedSince(listener.peer, victim.peer, 0) >= 10, 5000, 'victim → listener');
-    const mute = await api.post(`/communications/calls/${callId}/participants/${victim.id}/mute`, {});
+    const mute = await fixture.api.post(`/communications/calls/${callId}/participants/${victim.id}/mute`, {});
     const counterAtAck = victim.peer.nextCounter;
     expect(mute.status).toBe(200);
     await sleep(800);
     expect(victim.peer.nextCounter - counterAtAck).toBeGreaterThanOrEqual(25);
     expect(receivedSince(listener.peer, victim.peer, counterAtAck)).toBe(0);
-    expect((await api.post(`/communications/calls/${callId}/participants/${victim.id}/unmute`, {})).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${victim.id}/unmute`, {})).status).toBe(200);
     const counterAtUnmute = victim.peer.nextCounter;
     await waitFor(() => receivedSince(listener.peer, victim.peer, counterAtUnmute) >= 5, 3000, 'victim → listener after unmute');
   });
 
   for (const suite of ['AES_CM_128_HMAC_SHA1_80', 'AEAD_AES_128_GCM'] as const) {
     it(`(f) ${suite}: two latched SRTP participants hear each other; keys are the suite's length`, async () => {
-      const callId = await createGroupCall(api);
+      const callId = await createGroupCall(fixture.api);
       // One asks for its own send key, the other lets the gateway generate it.
       const ownKey = randomBytes(SRTP_KEYING_MATERIAL_BYTES[suite]).toString('base64');
-      const x = await joinRtp(api, callId, { srtp: { cryptoSuite: suite, keyBase64: ownKey } });
-      const y = await joinRtp(api, callId, { srtp: suite });
+      const x = await joinRtp(fixture.api, callId, { srtp: { cryptoSuite: suite, keyBase64: ownKey } });
+      const y = await joinRtp(fixture.api, callId, { srtp: suite });
       peers.push(x.peer, y.peer);
       expect(x.srtp?.sendKeyBase64).toBe(ownKey);
       for (const keys of [x.srtp, y.srtp]) {
@@ -228,8 +219,8 @@ describe('SRTP latching cannot be hijacked (real worker, real UDP)', () => {
   }
 
   it('refuses a client key of the wrong length for the suite', async () => {
-    const callId = await createGroupCall(api);
-    const res = await api.post(`/communications/calls/${callId}/participants`, {
+    const callId = await createGroupCall(fixture.api);
+    const res = await fixture.api.post(`/communications/calls/${callId}/participants`, {
       info: { identity: { user: { id: 'short-key' } } },
       media: { kind: 'rtp', payloadType: PAYLOAD_TYPE, ssrc: 5151, srtp: { cryptoSuite: 'AEAD_AES_128_GCM', keyBase64: randomBytes(30).toString('base64') } },
     });
@@ -246,7 +237,7 @@ describe('SRTP latching cannot be hijacked (real worker, real UDP)', () => {
     const before = await participantMedia(callId, victim.id);
     expect(before.srtp).toEqual(victim.srtp);
 
-    const [deadPid] = gateway.pool.pids;
+    const [deadPid] = fixture.gateway.pool.pids;
     process.kill(deadPid as number, 'SIGKILL');
     victim.peer.stop();
     listener.peer.stop();

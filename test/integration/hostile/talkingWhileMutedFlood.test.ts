@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { RtpPeer } from '../../../native-bench/lib/RtpPeer.js';
-import type { Gateway } from '../../../src/gateway.js';
-import { apiClient, sleep, startTestGateway, waitFor } from '../../helpers/gateway.js';
+import { sleep, useGateway, waitFor } from '../../helpers/gateway.js';
 import { RosterClient } from '../../helpers/rosterClient.js';
 import { createGroupCall, joinRtp, PACKET_INTERVAL_MS, PAYLOAD_TYPE, receivedSince } from '../../helpers/rtpCall.js';
 
@@ -13,31 +12,25 @@ import { createGroupCall, joinRtp, PACKET_INTERVAL_MS, PAYLOAD_TYPE, receivedSin
  * participant is still heard by nobody.
  */
 describe('hostile: talkingWhileMuted cannot be turned into a roster flood', () => {
-  let gateway: Gateway;
-  let api: ReturnType<typeof apiClient>;
+  const fixture = useGateway();
   const peers: RtpPeer[] = [];
   const clients: RosterClient[] = [];
 
-  beforeAll(async () => {
-    gateway = await startTestGateway();
-    api = apiClient(gateway.url);
-  });
   afterAll(async () => {
     for (const p of peers) p.close();
     for (const c of clients) c.close();
-    await gateway?.close();
   });
 
   it('toggling speech every 100 ms for 4 s gives at most two talkingWhileMuted changes, and nothing is forwarded', async () => {
-    const callId = await createGroupCall(api, { forwarding: { mode: 'speakers', maxSpeakers: 1 } });
-    const mallory = await joinRtp(api, callId, { audioLevelExtensionId: 1 });
-    const listener = await joinRtp(api, callId);
+    const callId = await createGroupCall(fixture.api, { forwarding: { mode: 'speakers', maxSpeakers: 1 } });
+    const mallory = await joinRtp(fixture.api, callId, { audioLevelExtensionId: 1 });
+    const listener = await joinRtp(fixture.api, callId);
     peers.push(mallory.peer, listener.peer);
     mallory.peer.audioLevel = { id: 1, levelDbov: 0, voice: true };
-    const json = await RosterClient.connect(gateway.url, 'json');
+    const json = await RosterClient.connect(fixture.gateway.url, 'json');
     clients.push(json);
     await json.answer(json.request({ type: 'subscribe', callId }));
-    expect((await api.post(`/communications/calls/${callId}/participants/${mallory.id}/lock`, {})).status).toBe(200);
+    expect((await fixture.api.post(`/communications/calls/${callId}/participants/${mallory.id}/lock`, {})).status).toBe(200);
     const flags = () =>
       json.messages
         .filter((m) => m['@mutegate.kind'] === 'delta')

@@ -1,9 +1,8 @@
 import { createSecretKey } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../../src/gateway.js';
 import { CometdAgent } from '../../helpers/cometdAgent.js';
-import { apiClient, sleep, startTestGateway, type ApiResponse } from '../../helpers/gateway.js';
+import { apiClient, type ApiResponse, sleep, useGateway } from '../../helpers/gateway.js';
 import { RosterClient } from '../../helpers/rosterClient.js';
 import { createGroupCall, joinRtp, type RtpParticipant } from '../../helpers/rtpCall.js';
 import { TEST_SECRET, tokenFor } from '../../helpers/tokens.js';
@@ -16,14 +15,14 @@ import { TEST_SECRET, tokenFor } from '../../helpers/tokens.js';
  * be a participant's user id is not that participant, and a token without `sub` names no agent.
  */
 describe('hostile tokens: call scope and subject on all four transports', () => {
-  let gateway: Gateway;
+  const fixture = useGateway({ MUTEGATE_AUTH_ALLOW_APP_REMOTE_UNMUTE: 'false' });
   let G: string;
   let G2: string;
   let aInG: RtpParticipant;
   let aInG2: RtpParticipant;
   let bobInG: RtpParticipant;
   const tokens = {} as Record<'participantG' | 'moderatorG' | 'appBob' | 'appNoSub' | 'moderatorNoSub', string>;
-  const admin = () => apiClient(gateway.url);
+  const admin = () => apiClient(fixture.gateway.url);
   const open: { close(): void }[] = [];
 
   /** A token with exactly these claims (no defaults filled in), signed with the test secret. */
@@ -35,13 +34,12 @@ describe('hostile tokens: call scope and subject on all four transports', () => 
 
   /** Mutes as the application; unmutes as agent-a itself (with a token for that call), as remote unmute is off. */
   const setMuted = async (callId: string, participantId: string, muted: boolean) => {
-    const as = muted ? admin() : apiClient(gateway.url, tokenFor({ role: 'participant', subject: 'agent-a', call: callId }));
+    const as = muted ? admin() : apiClient(fixture.gateway.url, tokenFor({ role: 'participant', subject: 'agent-a', call: callId }));
     expect((await as.post(`/communications/calls/${callId}/participants/${participantId}/${muted ? 'mute' : 'unmute'}`, {})).status).toBe(200);
   };
 
   beforeAll(async () => {
     // The default (privacy-safe) policy: applications may not unmute others.
-    gateway = await startTestGateway({ MUTEGATE_AUTH_ALLOW_APP_REMOTE_UNMUTE: 'false' });
     G = await createGroupCall(admin());
     G2 = await createGroupCall(admin());
     aInG = await joinRtp(admin(), G, { userId: 'agent-a' });
@@ -56,12 +54,11 @@ describe('hostile tokens: call scope and subject on all four transports', () => 
   afterAll(async () => {
     for (const c of open) c.close();
     for (const p of [aInG, aInG2, bobInG]) p?.peer.close();
-    await gateway?.close();
   });
 
-  const graph = (who: keyof typeof tokens) => apiClient(gateway.url, tokens[who]);
+  const graph = (who: keyof typeof tokens) => apiClient(fixture.gateway.url, tokens[who]);
   const ws = async (who: keyof typeof tokens) => {
-    const client = await RosterClient.connect(gateway.url, 'json', tokens[who]);
+    const client = await RosterClient.connect(fixture.gateway.url, 'json', tokens[who]);
     open.push(client);
     return client;
   };
@@ -122,7 +119,7 @@ describe('hostile tokens: call scope and subject on all four transports', () => 
       });
 
       it("hears only G on CometD, although agent-a's G2 leg changes too", async () => {
-        const agent = new CometdAgent(gateway.url, tokens[who]);
+        const agent = new CometdAgent(fixture.gateway.url, tokens[who]);
         open.push({ close: () => agent.client.disconnect() });
         expect((await agent.handshake()).successful).toBe(true);
         expect((await agent.subscribe()).successful).toBe(true);
@@ -166,7 +163,7 @@ describe('hostile tokens: call scope and subject on all four transports', () => 
     expect(genesys.status).toBe(403);
     expect(genesys.body.statusCode).toBe(2);
     expect((await graph('appBob').get('/api/v2/me/calls')).status).toBe(403);
-    const agent = new CometdAgent(gateway.url, tokens.appBob);
+    const agent = new CometdAgent(fixture.gateway.url, tokens.appBob);
     open.push({ close: () => agent.client.disconnect() });
     const handshake = await agent.handshake();
     expect(handshake.successful).toBe(false);
@@ -180,7 +177,7 @@ describe('hostile tokens: call scope and subject on all four transports', () => 
       expect(list.status, who).toBe(403);
       expect(list.body.statusCode).toBe(2);
       expect((await graph(who).post(`/api/v2/me/calls/${G}`, { operationName: 'MuteCall' })).status, who).toBe(403);
-      const agent = new CometdAgent(gateway.url, tokens[who]);
+      const agent = new CometdAgent(fixture.gateway.url, tokens[who]);
       open.push({ close: () => agent.client.disconnect() });
       const handshake = await agent.handshake();
       expect(handshake.successful, who).toBe(false);

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../../src/gateway.js';
-import { apiClient, metricValue, startTestGateway, waitFor } from '../../helpers/gateway.js';
+import { apiClient, metricValue, useGateway, waitFor } from '../../helpers/gateway.js';
 import { createGroupCall, joinRtp, type RtpParticipant } from '../../helpers/rtpCall.js';
 import { tokenFor } from '../../helpers/tokens.js';
 import { WebhookReceiver } from '../../helpers/webhookReceiver.js';
@@ -12,20 +11,19 @@ import { WebhookReceiver } from '../../helpers/webhookReceiver.js';
  * replaces older news about it in the queue.
  */
 describe('hostile participants: flooding the webhook queue', () => {
-  let gateway: Gateway;
+  const fixture = useGateway({ MUTEGATE_WEBHOOKS_MAX_QUEUE_PER_CALL: '50' });
   let receiver: WebhookReceiver;
   let callId: string;
   let bob: RtpParticipant;
   let mallory: RtpParticipant;
-  const admin = () => apiClient(gateway.url);
+  const admin = () => apiClient(fixture.gateway.url);
 
   beforeAll(async () => {
-    gateway = await startTestGateway({ MUTEGATE_WEBHOOKS_MAX_QUEUE_PER_CALL: '50' });
     receiver = await WebhookReceiver.start();
     receiver.delayMs = 50;
     callId = await createGroupCall(admin(), { callbackUri: receiver.url });
     bob = await joinRtp(admin(), callId, { userId: 'bob' });
-    const asMallory = apiClient(gateway.url, await tokenFor({ role: 'participant', subject: 'mallory', call: callId }));
+    const asMallory = apiClient(fixture.gateway.url, await tokenFor({ role: 'participant', subject: 'mallory', call: callId }));
     mallory = await joinRtp(asMallory, callId, { userId: 'mallory', srtp: 'AES_CM_128_HMAC_SHA1_80' });
     // 600 hand toggles and 30 rejoins, far more than the queue (50) holds at 20 deliveries/s.
     const hand = (raised: boolean) => asMallory.post(`/communications/calls/${callId}/participants/${mallory.id}/${raised ? 'raiseHand' : 'lowerHand'}`, {});
@@ -37,7 +35,6 @@ describe('hostile participants: flooding the webhook queue', () => {
   });
   afterAll(async () => {
     for (const p of [bob, mallory]) p?.peer.close();
-    await gateway?.close();
     await receiver?.close();
   });
 
