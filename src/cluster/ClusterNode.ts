@@ -21,6 +21,9 @@ export interface ClusterHealth {
   callsTakenOver: number;
 }
 
+/** How long a node shutting down keeps trying to write what Redis has not taken yet. */
+const LEAVE_FLUSH_MS = 2000;
+
 /** How long start() waits for Redis before the node starts degraded (it keeps trying). */
 const START_WAIT_MS = 3000;
 
@@ -84,6 +87,8 @@ export class ClusterNode {
       // Connected all along, yet the registration expired (a stalled event loop, heartbeats that
       // timed out): other nodes may have taken calls over. Writing every call again finds out, and
       // ends here the ones another node hosts now.
+      onRegistrationRefused: (err) =>
+        this.logger.error({ err, nodeId: this.nodeId }, 'the cluster Redis refused this node\'s registration (mutegate needs Redis 6.2 or newer): the other nodes count this node as gone'),
       onLapsed: () => {
         this.logger.warn({ nodeId: this.nodeId }, "this node's registration had expired: checking which of its calls other nodes took over");
         this.resync(service.hostedCallIds());
@@ -145,6 +150,16 @@ export class ClusterNode {
    * the calls can move to other nodes now instead of after nodeTtlMs.
    */
   async leave(): Promise<void> {
+    // What Redis has not taken yet is tried again first (for up to LEAVE_FLUSH_MS): once the
+    // registration is gone another node may take the calls over with what Redis has.
+    const until = Date.now() + LEAVE_FLUSH_MS;
+    while (this.store.unsyncedStates > 0 && this.redis.up && Date.now() < until) {
+      await this.store.retryUnsynced();
+      if (this.store.unsyncedStates > 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (this.store.unsyncedStates > 0) {
+      this.logger.error({ unsyncedStates: this.store.unsyncedStates }, 'leaving the cluster with moderation states Redis has not taken: they are lost with this node');
+    }
     await this.registry?.close();
   }
 

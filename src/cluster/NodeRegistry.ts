@@ -34,12 +34,15 @@ export class NodeRegistry {
       onHeartbeat?: () => void;
       /** A renewal found the registration gone although this node had registered: it counted as dead meanwhile. */
       onLapsed?: () => void;
+      /** Redis answered the registration with an error (first time only). */
+      onRegistrationRefused?: (err: Error) => void;
     },
   ) {}
 
   /** Whether a registration of this node was written since start (and not removed by close()). */
   private registered = false;
   private closed = false;
+  private warnedSetError = false;
 
   /** Registers now (if Redis is there) and then every heartbeatMs. */
   start(): void {
@@ -61,22 +64,32 @@ export class NodeRegistry {
    * expired or was lost with Redis's data meanwhile is not reported as a lapse.
    */
   renewAfterReconnect(): void {
+    if (this.closed) return;
     this.registered = false;
     void this.heartbeat();
   }
 
   private async heartbeat(): Promise<void> {
-    // Not before the node listens: the others would read an address that answers nothing.
-    if (!this.redis.up || this.options.url() === '') return;
+    // Not before the node listens (the others would read an address that answers nothing), and
+    // never again once it left.
+    if (this.closed || !this.redis.up || this.options.url() === '') return;
     const registration: NodeRegistration = { nodeId: this.nodeId, url: this.options.url(), ...this.options.load(), heartbeatAt: new Date().toISOString() };
     // GET: the registration it replaces; none although this node had registered = it had expired.
-    const replies = await this.redis.client
-      .multi()
-      .set(nodeKey(this.nodeId), JSON.stringify(registration), 'PX', this.options.nodeTtlMs, 'GET')
-      .sadd(NODES_SET, this.nodeId)
-      .exec()
-      .catch(() => null); // the next heartbeat tries again; a node that cannot renew expires
-    const [setError, previous] = replies?.[0] ?? [new Error('not written'), null];
+    let replies: [Error | null, unknown][] | null;
+    try {
+      replies = await this.redis.client
+        .multi()
+        .set(nodeKey(this.nodeId), JSON.stringify(registration), 'PX', this.options.nodeTtlMs, 'GET')
+        .sadd(NODES_SET, this.nodeId)
+        .exec();
+    } catch (err) {
+      // A lost connection or a timeout: the next heartbeat tries again (a node that cannot renew
+      // expires). An error reply (EXECABORT) is Redis refusing the command itself.
+      if ((err as Error).name === 'ReplyError') this.refusedOnce(err as Error);
+      return;
+    }
+    const [setError, previous] = replies?.[0] ?? [new Error('the registration transaction was aborted'), null];
+    if (setError) this.refusedOnce(setError);
     if (setError || this.closed) return;
     const lapsed = this.registered && previous === null;
     this.registered = true;
@@ -97,6 +110,13 @@ export class NodeRegistry {
   async urlOf(nodeId: string): Promise<string | undefined> {
     const registration = await this.redis.client.get(nodeKey(nodeId));
     return registration === null ? undefined : (JSON.parse(registration) as NodeRegistration).url;
+  }
+
+  /** Redis refused the registration: e.g. a Redis older than 6.2 (no SET … GET). Said once. */
+  private refusedOnce(err: Error): void {
+    if (this.warnedSetError) return;
+    this.warnedSetError = true;
+    this.options.onRegistrationRefused?.(err);
   }
 
   /** Stops renewing and removes the registration (a node shutting down): its calls can move at once. */

@@ -65,8 +65,14 @@ export class RedisCallStateStore implements CallStateStore {
   private readonly unsyncedSettings = new Map<string, StoredCallSettings>();
   /** Calls that ended here and whose end Redis has not taken yet (else a takeover would bring them back). */
   private readonly unsyncedEnds = new Set<string>();
-  /** The last write failed while the connection looked up (OOM, READONLY, timeouts): not durable until one succeeds. */
-  private writesFailing = false;
+  /**
+   * What Redis refused while the connection looked up (OOM, READONLY, timeouts), by key
+   * (`speaker:` + identity entry, `settings:` / `end:` + call): the store is not durable while any
+   * of them is still unwritten.
+   */
+  private readonly refused = new Set<string>();
+  /** A retryUnsynced() is running: the next heartbeat's does not start beside it. */
+  private retrying = false;
 
   constructor(
     private readonly redis: RedisConnection,
@@ -81,9 +87,9 @@ export class RedisCallStateStore implements CallStateStore {
     private readonly onCallUnknown: (callId: string) => void,
   ) {}
 
-  /** Whether a state written now is durable: Redis is connected and takes writes. */
+  /** Whether a state written now is durable: Redis is connected, and nothing it refused is still unwritten. */
   get writable(): boolean {
-    return this.redis.up && !this.writesFailing;
+    return this.redis.up && this.refused.size === 0;
   }
 
   /** States answered while Redis was away (or refused them) and not written yet (metric and /healthz). */
@@ -173,13 +179,17 @@ export class RedisCallStateStore implements CallStateStore {
       const coveredSettings = this.unsyncedSettings.get(callId);
       try {
         const written = await this.redis.client.eval(REWRITE_IF_NOT_TAKEN, 2, callKey(callId), speakersKey(callId), this.nodeId, JSON.stringify(settings), String(rosterSequence), ...pairs);
-        this.writesFailing = false;
-        for (const [key, entry] of covered) if (this.unsynced.get(key) === entry) this.unsynced.delete(key);
+        this.refused.delete(`settings:${callId}`);
+        for (const [key, entry] of covered) {
+          if (this.unsynced.get(key) !== entry) continue;
+          this.unsynced.delete(key);
+          this.refused.delete(`speaker:${key}`);
+        }
         if (this.unsyncedSettings.get(callId) === coveredSettings) this.unsyncedSettings.delete(callId);
         if (written === 0) this.onCallTakenOver(callId);
         else for (const operation of operations) this.saveOperation(operation, operationsPerCall);
       } catch (err) {
-        this.writesFailing = true;
+        this.refused.add(`settings:${callId}`);
         this.logger.warn({ err, callId }, 'could not write a call to Redis again; trying again shortly');
       }
     }
@@ -191,15 +201,33 @@ export class RedisCallStateStore implements CallStateStore {
    * ended. Called every heartbeat; nothing to do in the usual case.
    */
   async retryUnsynced(): Promise<void> {
-    if (!this.redis.up) return;
-    for (const callId of [...this.unsyncedEnds]) await this.writeEnd(callId);
-    for (const [id, { callId, key, state }] of [...this.unsynced]) await this.writeSpeaker(id, callId, key, state);
-    for (const settings of [...this.unsyncedSettings.values()]) await this.writeSettings(settings);
+    if (!this.redis.up || this.retrying) return;
+    this.retrying = true;
+    try {
+      for (const callId of [...this.unsyncedEnds]) await this.writeEnd(callId);
+      // Each entry is read again just before its write is sent: a newer state saved meanwhile
+      // (and sent by saveSpeaker already) is what goes out, never the one this loop began with.
+      for (const id of [...this.unsynced.keys()]) {
+        const entry = this.unsynced.get(id);
+        if (entry) await this.writeSpeaker(id, entry.callId, entry.key, entry.state);
+      }
+      for (const callId of [...this.unsyncedSettings.keys()]) {
+        const settings = this.unsyncedSettings.get(callId);
+        if (settings) await this.writeSettings(settings);
+      }
+    } finally {
+      this.retrying = false;
+    }
   }
 
   private forgetUnsynced(callId: string): void {
-    for (const [id, entry] of this.unsynced) if (entry.callId === callId) this.unsynced.delete(id);
+    for (const [id, entry] of this.unsynced) {
+      if (entry.callId !== callId) continue;
+      this.unsynced.delete(id);
+      this.refused.delete(`speaker:${id}`);
+    }
     this.unsyncedSettings.delete(callId);
+    this.refused.delete(`settings:${callId}`);
   }
 
   private async writeEnd(callId: string): Promise<void> {
@@ -208,9 +236,9 @@ export class RedisCallStateStore implements CallStateStore {
       // 0: another node hosts it now (or nobody does): nothing of this node's left to end.
       await this.redis.client.eval(END_IF_HOSTED, 4, callKey(callId), speakersKey(callId), operationsKey(callId), operationOrderKey(callId), this.nodeId);
       this.unsyncedEnds.delete(callId);
-      this.writesFailing = false;
+      this.refused.delete(`end:${callId}`);
     } catch (err) {
-      this.writesFailing = true;
+      this.refused.add(`end:${callId}`);
       this.logger.warn({ err, callId }, 'could not end a call in Redis; trying again shortly');
     }
   }
@@ -219,13 +247,15 @@ export class RedisCallStateStore implements CallStateStore {
     if (!this.redis.up) return;
     try {
       const written = await this.redis.client.eval(WRITE_IF_HOSTED, 2, callKey(callId), speakersKey(callId), this.nodeId, key, JSON.stringify(state));
-      this.writesFailing = false;
       if (written === -1) return this.onCallUnknown(callId); // stays unsynced until written in full
       // Only if no newer state of the same identity is waiting (it replaced this entry).
-      if (this.unsynced.get(id)?.state === state) this.unsynced.delete(id);
+      if (this.unsynced.get(id)?.state === state) {
+        this.unsynced.delete(id);
+        this.refused.delete(`speaker:${id}`);
+      }
       if (written === 0) this.onCallTakenOver(callId);
     } catch (err) {
-      this.writesFailing = true;
+      this.refused.add(`speaker:${id}`);
       this.logger.warn({ err, callId }, 'could not write a moderation state to Redis; it is written again shortly');
     }
   }
@@ -234,12 +264,14 @@ export class RedisCallStateStore implements CallStateStore {
     if (!this.redis.up) return;
     try {
       const written = await this.redis.client.eval(WRITE_SETTINGS_IF_HOSTED, 1, callKey(settings.id), this.nodeId, JSON.stringify(settings));
-      this.writesFailing = false;
       if (written === -1) return this.onCallUnknown(settings.id);
-      if (this.unsyncedSettings.get(settings.id) === settings) this.unsyncedSettings.delete(settings.id);
+      if (this.unsyncedSettings.get(settings.id) === settings) {
+        this.unsyncedSettings.delete(settings.id);
+        this.refused.delete(`settings:${settings.id}`);
+      }
       if (written === 0) this.onCallTakenOver(settings.id);
     } catch (err) {
-      this.writesFailing = true;
+      this.refused.add(`settings:${settings.id}`);
       this.logger.warn({ err, callId: settings.id }, 'could not write call settings to Redis; they are written again shortly');
     }
   }

@@ -315,7 +315,7 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     call.continueRosterAfter(stored.rosterSequence);
     for (const operation of stored.operations) call.operations.add(operation);
     // "The highest finishedSequence stands": the operations finished here come after the adopted ones.
-    call.continueOperationsAfter(Math.max(0, ...stored.operations.map((operation) => operation.finishedSequence ?? 0)));
+    call.continueOperationsAfter(stored.operations.reduce((highest, operation) => Math.max(highest, operation.finishedSequence ?? 0), 0));
     media.onLost((reason) => this.onMediaLost(call, media, reason));
     this.speakerSignals.attach(call, media);
     this.calls.set(call.id, call);

@@ -73,6 +73,27 @@ describe('cluster state store: writes that must not be lost', () => {
     expect(store.unsyncedStates).toBe(0);
   });
 
+  it('a retry never writes an older state over a mute answered while it runs', async () => {
+    const connection = await connect();
+    const store = storeOn(connection, 'node-a');
+    await store.saveCall(settingsOf('call-5'));
+    await refuseWrites(true);
+    // Refused: first y's state, then x unmuted (answered while Redis refused: permissive, but the
+    // domain had let it through before the refusal was known).
+    await store.saveSpeaker('call-5', 'user:y', speaker(true));
+    await store.saveSpeaker('call-5', 'user:x', speaker(false));
+    await refuseWrites(false);
+    // The heartbeat's retry starts (y first); meanwhile x is muted and its write sent.
+    const retry = store.retryUnsynced();
+    const mute = store.saveSpeaker('call-5', 'user:x', speaker(true));
+    await Promise.all([retry, mute]);
+    const admin = redis.client();
+    expect(JSON.parse((await admin.hget(speakersKey('call-5'), 'user:x')) ?? 'null')).toMatchObject({ muted: true });
+    admin.disconnect();
+    expect(store.unsyncedStates).toBe(0);
+    expect(store.writable).toBe(true);
+  });
+
   it('a call that ended while Redis refused writes is ended there at the next retry (no takeover brings it back)', async () => {
     const connection = await connect();
     const store = storeOn(connection, 'node-a');
