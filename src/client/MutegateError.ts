@@ -10,6 +10,8 @@ export class MutegateError extends Error {
     /** mutegate's reason (`muteNotConfirmed`, `participantLocked`, `nodeUnreachable`, …). */
     readonly innerCode: string,
     message: string,
+    /** HTTP: the reply's `Location` (a mute that failed closed names its failed operation). */
+    readonly location: string | null = null,
   ) {
     super(message);
   }

@@ -84,6 +84,15 @@ export class MutegateHttp {
     return this.send('DELETE', graphPaths.participant(callId, participantId));
   }
 
+  /** The application's own participant in the call (its `source`): Graph's call-level mute. */
+  muteSelf(callId: string, clientContext?: string): Promise<HttpReply> {
+    return this.send('POST', `${graphPaths.call(callId)}/mute`, clientContext !== undefined ? { clientContext } : {});
+  }
+
+  unmuteSelf(callId: string, clientContext?: string): Promise<HttpReply> {
+    return this.send('POST', `${graphPaths.call(callId)}/unmute`, clientContext !== undefined ? { clientContext } : {});
+  }
+
   /** Server mute: resolves once the media worker confirmed the pause (the finished operation). */
   mute(callId: string, participantId: string, clientContext?: string): Promise<HttpReply> {
     return this.participantAction('mute', callId, participantId, clientContext);
@@ -111,6 +120,7 @@ export class MutegateHttp {
     if (body !== undefined) headers['content-type'] = 'application/json';
     const timeoutMs = this.options.timeoutMs ?? 10_000;
     let response: Response;
+    let text: string;
     try {
       response = await this.fetch(new URL(path, this.baseUrl), {
         method,
@@ -118,16 +128,23 @@ export class MutegateHttp {
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(timeoutMs),
       });
+      text = await response.text();
     } catch (err) {
       if ((err as Error).name === 'TimeoutError') throw new MutegateTimeout(`no answer to ${method} ${path} within ${timeoutMs} ms`);
       throw err;
     }
-    const text = await response.text();
-    const parsed = (text ? JSON.parse(text) : {}) as Body;
+    let parsed: Body = {};
+    try {
+      parsed = (text ? JSON.parse(text) : {}) as Body;
+    } catch {
+      // Not JSON (e.g. a proxy's error page): an error below if the status says so.
+      if (response.ok) throw new MutegateError(response.status, 'invalidResponse', '', `${method} ${path} answered ${response.status} with a body that is not JSON`);
+    }
+    const location = response.headers.get('location');
     if (!response.ok) {
       const error = (parsed.error ?? {}) as { code?: string; message?: string; innerError?: { code?: string } };
-      throw new MutegateError(response.status, error.code ?? '', error.innerError?.code ?? '', error.message ?? `${method} ${path} answered ${response.status}`);
+      throw new MutegateError(response.status, error.code ?? '', error.innerError?.code ?? '', error.message ?? `${method} ${path} answered ${response.status}`, location);
     }
-    return { status: response.status, body: parsed, location: response.headers.get('location') };
+    return { status: response.status, body: parsed, location };
   }
 }

@@ -39,6 +39,8 @@ export interface SocketOptions {
   path?: string;
   /** How long a request waits for its answer (default 10 s). */
   requestTimeoutMs?: number;
+  /** How long opening the connection may take (default 10 s). */
+  connectTimeoutMs?: number;
 }
 
 /** A call's roster as this client knows it. */
@@ -118,10 +120,25 @@ export class MutegateSocket {
     const headers = options.token && tokenIn === 'header' ? { authorization: `Bearer ${options.token}` } : undefined;
     const ws = new Impl(url.toString(), encoding.subprotocol, headers ? { headers } : undefined);
     ws.binaryType = 'arraybuffer';
+    const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
-      ws.onopen = () => resolve(new MutegateSocket(ws, encoding, options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS));
-      ws.onerror = () => reject(new Error(`cannot open a WebSocket to ${url.origin}${url.pathname}`));
-      ws.onclose = (event) => reject(new Error(`WebSocket closed while opening (${event.code} ${event.reason})`));
+      const timer = setTimeout(() => {
+        ws.onopen = ws.onerror = ws.onclose = null;
+        ws.close();
+        reject(new MutegateTimeout(`no WebSocket to ${url.origin}${url.pathname} within ${connectTimeoutMs} ms`));
+      }, connectTimeoutMs);
+      ws.onopen = () => {
+        clearTimeout(timer);
+        resolve(new MutegateSocket(ws, encoding, options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS));
+      };
+      ws.onerror = () => {
+        clearTimeout(timer);
+        reject(new Error(`cannot open a WebSocket to ${url.origin}${url.pathname}`));
+      };
+      ws.onclose = (event) => {
+        clearTimeout(timer);
+        reject(new Error(`WebSocket closed while opening (${event.code} ${event.reason})`));
+      };
     });
   }
 
@@ -151,12 +168,14 @@ export class MutegateSocket {
 
   /** Starts following a call's roster; resolves with it as of the snapshot, then keeps it up to date. */
   async subscribe(callId: string): Promise<Roster> {
-    const followed: Followed = this.followed.get(callId) ?? { roster: { callId, sequence: 0, participants: new Map(), ended: false }, resyncing: true };
+    const existing = this.followed.get(callId);
+    const followed: Followed = existing ?? { roster: { callId, sequence: 0, participants: new Map(), ended: false }, resyncing: true };
     this.followed.set(callId, followed);
     try {
       await this.send('subscribe', { callId }, this.requestTimeoutMs);
     } catch (err) {
-      this.followed.delete(callId);
+      // A failed second subscribe leaves the one that works alone.
+      if (!existing && this.followed.get(callId) === followed) this.followed.delete(callId);
       throw err;
     }
     return followed.roster;
@@ -202,6 +221,8 @@ export class MutegateSocket {
   private send(type: string, fields: { callId: string } & Record<string, unknown>, timeoutMs: number): Promise<ServerFrame> {
     const requestId = `c${this.nextId++}`;
     const request: ClientRequestFields = { ...fields, type, requestId };
+    // A closed socket drops what is sent on it without a word: fail now, not at the timeout.
+    if (!this.open) return Promise.reject(new Error(`the connection is closed: ${type} not sent`));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(requestId);
@@ -280,8 +301,17 @@ export class MutegateSocket {
       // A change went missing: what this client holds may be wrong. Ask for the whole roster.
       followed.resyncing = true;
       this.emit('gap', frame.callId, roster.sequence + 1, frame.sequence);
-      this.send('resync', { callId: frame.callId }, this.requestTimeoutMs).catch(() => {
-        // No snapshot: the next delta starts another attempt.
+      this.send('resync', { callId: frame.callId }, this.requestTimeoutMs).catch((err: unknown) => {
+        if (this.followed.get(frame.callId) !== followed) return;
+        if (err instanceof MutegateError && err.status === 404) {
+          // The call is gone (it ended in the changes that went missing): so is its roster.
+          roster.ended = true;
+          roster.participants.clear();
+          this.followed.delete(frame.callId);
+          this.emit('roster', roster, { type: 'delta', callId: frame.callId, sequence: frame.sequence, change: 'callEnded', participants: [] });
+          return;
+        }
+        // No snapshot (timeout, connection trouble): the next delta starts another attempt.
         followed.resyncing = false;
         roster.sequence = -1;
       });

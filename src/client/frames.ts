@@ -38,7 +38,13 @@ export interface ConsumerOffer {
 export type ServerFrame =
   | { type: 'snapshot'; callId: string; sequence: number; requestId?: string; participants: RosterParticipant[] }
   | { type: 'delta'; callId: string; sequence: number; change: RosterChangeKind; leaveReason?: LeaveReason; participants: RosterParticipant[] }
-  /** The answer to a request: its body (an operation, `{ callId }`, or a signaling result). */
+  /**
+   * The answer to a request: its body (an operation, `{ callId }`, or a signaling result). An
+   * operation is what the encoding carries: JSON the Graph operation resource (`@odata.type`,
+   * `status`, `finishedSequence`, `resultInfo`, muteAll's `results`, …), protobuf its Operation
+   * message (`id`, `type`, `status`, `clientContext`, `callId`, `participantId`) for mute and
+   * unmute, and the JSON resource for the other actions (`result_json`).
+   */
   | { type: 'response'; requestId: string; body: Record<string, unknown> }
   | { type: 'error'; requestId?: string; status: number; code: string; innerCode: string; message: string }
   | ({ type: 'consumer' } & ConsumerOffer)

@@ -40,6 +40,10 @@ if (params.has('token')) {
 
 /** Close codes after which joining again cannot help (the token is refused). */
 const FINAL_CLOSE_CODES = new Set([4401, 4403]);
+/** A connection that lasted this long was a good one: the next drop starts the backoff again. */
+const STABLE_MS = 30_000;
+/** This load is a reconnection (the page's own reload after a drop): a failed join tries again. */
+const reconnecting = Number(sessionStorage.getItem(RECONNECT_KEY) ?? '0') > 0;
 
 /** What the token says about us, for the UI only (the server enforces every rule). */
 function tokenRole(token: string): 'app' | 'moderator' | 'participant' | 'unknown' {
@@ -62,7 +66,39 @@ const state = {
   /** A moderator asked us to unmute and we have neither unmuted nor dismissed it. */
   unmuteRequested: false,
   joined: false,
+  /** When the last join completed (ms since page load), and the last close code seen. */
+  joinedAt: 0,
+  lastCloseCode: 0,
 };
+
+/** Who joined, to join again as the same identity. */
+let session: { callId: string; displayName: string; userId: string; token: string } | null = null;
+
+/**
+ * Joins again as the same identity (the server keeps its mute, lock and hand) on a fresh page
+ * load, so that no transport or consumer of the old connection is left behind; the token crosses
+ * the reload in the tab's sessionStorage, never in the address. Waits 1, 2, 4 … 30 s between
+ * attempts (`now` for the first one: the server asked for it); a connection that lasted
+ * STABLE_MS starts the count again.
+ */
+function scheduleRejoin(why: string, now: boolean): void {
+  if (!session) return;
+  if (state.joined && performance.now() - state.joinedAt > STABLE_MS) sessionStorage.removeItem(RECONNECT_KEY);
+  const attempt = Number(sessionStorage.getItem(RECONNECT_KEY) ?? '0');
+  sessionStorage.setItem(RECONNECT_KEY, String(attempt + 1));
+  const delayMs = now && attempt === 0 ? 0 : Math.min(30_000, 1000 * 2 ** (now ? attempt - 1 : attempt));
+  setStatus(`${why}; reconnecting in ${Math.round(delayMs / 1000)} s…`, 'error');
+  const { callId, displayName, userId, token } = session;
+  setTimeout(() => {
+    const next = new URL(location.href);
+    next.searchParams.set('call', callId);
+    next.searchParams.set('name', displayName);
+    next.searchParams.set('user', userId);
+    next.searchParams.set('autojoin', '1');
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    location.replace(next);
+  }, delayMs);
+}
 
 let signaling: MutegateSocket | null = null;
 let producer: types.Producer | null = null;
@@ -212,6 +248,7 @@ async function join(): Promise<void> {
   if (!callId) return setStatus('Enter a call id.', 'error');
   $<HTMLButtonElement>('join').disabled = true;
   setStatus('Connecting…');
+  session = { callId, displayName, userId, token: $<HTMLInputElement>('token').value.trim() };
   try {
     // The token (a participant token for this call, see `npm run token`) rides in the URL:
     // browsers cannot set headers on a WebSocket.
@@ -221,28 +258,10 @@ async function join(): Promise<void> {
     const socket = await MutegateSocket.connect(location.origin, token ? { token } : {});
     signaling = socket;
     socket.on('roster', applyRoster);
-    // Joins again as the same identity (the server keeps its mute, lock and hand): a fresh page
-    // load, so that no transport or consumer of the old connection is left behind. The token
-    // goes through the tab's sessionStorage, never the address.
-    const rejoin = (delayMs: number) => {
-      setTimeout(() => {
-        const next = new URL(location.href);
-        next.searchParams.set('call', callId);
-        next.searchParams.set('name', displayName);
-        next.searchParams.set('user', userId);
-        next.searchParams.set('autojoin', '1');
-        if (token) sessionStorage.setItem(TOKEN_KEY, token);
-        location.replace(next);
-      }, delayMs);
-    };
     socket.on('close', (code, reason) => {
-      if (!state.joined || FINAL_CLOSE_CODES.has(code)) return setStatus(`Disconnected: ${reason}`, 'error');
-      // The connection dropped: try again, waiting longer each time (1, 2, 4 … 30 s).
-      const attempt = Number(sessionStorage.getItem(RECONNECT_KEY) ?? '0');
-      sessionStorage.setItem(RECONNECT_KEY, String(attempt + 1));
-      const delayMs = Math.min(30_000, 1000 * 2 ** attempt);
-      setStatus(`Disconnected (${reason}); reconnecting in ${Math.round(delayMs / 1000)} s…`, 'error');
-      rejoin(delayMs);
+      state.lastCloseCode = code;
+      if (!state.joined || FINAL_CLOSE_CODES.has(code)) return setStatus(`Disconnected: ${reason || code}`, 'error');
+      scheduleRejoin(`Disconnected (${reason || code})`, false);
     });
     socket.on('unmuteRequested', () => {
       state.unmuteRequested = true;
@@ -250,9 +269,8 @@ async function join(): Promise<void> {
     });
     socket.on('reconnect', () => {
       // The server rebuilt the call's media after a crash: join again, same identity (mute kept).
-      setStatus('Reconnecting…');
+      scheduleRejoin('The server rebuilt the call', true);
       state.joined = false;
-      rejoin(0);
     });
     state.callId = callId;
 
@@ -297,13 +315,16 @@ async function join(): Promise<void> {
     // server tells a muted participant who talks from one who is quiet (talkingWhileMuted).
     producer = await sendTransport.produce({ track, codecOptions: { opusDtx: true } });
     state.joined = true;
-    sessionStorage.removeItem(RECONNECT_KEY);
+    state.joinedAt = performance.now();
     $('join-form').hidden = true;
     $('call').hidden = false;
     $('call-title').textContent = `Call ${callId}`;
     setStatus(`Joined as ${displayName}.`);
     render();
   } catch (err) {
+    // Joining again after a drop: the server may still be away; keep trying (not a refused token).
+    if (reconnecting && !FINAL_CLOSE_CODES.has(state.lastCloseCode)) return scheduleRejoin(`Could not join again (${(err as Error).message})`, false);
+    sessionStorage.removeItem(RECONNECT_KEY);
     setStatus(`Could not join: ${(err as Error).message}`, 'error');
     $<HTMLButtonElement>('join').disabled = false;
   }

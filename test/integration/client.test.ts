@@ -141,4 +141,55 @@ describe('typed client: the gap rule', () => {
       server.close();
     }
   });
+
+  it('a call that ended in the missing changes: the resync answers 404 and the roster ends (event with callEnded)', async () => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const port = (server.address() as { port: number }).port;
+    const frame = (extra: Record<string, unknown>) =>
+      JSON.stringify({
+        '@odata.type': '#microsoft.graph.commsNotifications',
+        '@mutegate.callId': 'call-2',
+        ...extra,
+        value: [{ changeType: 'updated', resourceUrl: '/communications/calls/call-2/participants', resourceData: [{ '@odata.type': '#microsoft.graph.participant', id: 'p1', info: { identity: { user: { id: 'p1' } } }, isMuted: false }] }],
+      });
+    server.on('connection', (ws) => {
+      ws.on('message', (data) => {
+        const request = JSON.parse(String(data)) as { type: string; requestId: string };
+        if (request.type === 'subscribe') {
+          ws.send(frame({ '@mutegate.kind': 'snapshot', '@mutegate.sequence': 1, '@mutegate.requestId': request.requestId }));
+          ws.send(frame({ '@mutegate.kind': 'delta', '@mutegate.sequence': 3, '@mutegate.change': 'updated' }));
+        }
+        if (request.type === 'resync') {
+          ws.send(JSON.stringify({ type: 'error', requestId: request.requestId, status: 404, error: { code: 'itemNotFound', message: 'call call-2 not found', innerError: { code: 'callNotFound' } } }));
+        }
+      });
+    });
+    const socket = await MutegateSocket.connect(`http://127.0.0.1:${port}`, { WebSocket: NodeWebSocket });
+    const events: string[] = [];
+    socket.on('roster', (_roster, received) => events.push(`${received.type}${received.type === 'delta' ? `:${received.change}` : ''}`));
+    try {
+      const roster = await socket.subscribe('call-2');
+      await waitFor(() => roster.ended, 3000, 'the roster marked ended');
+      expect(roster.participants.size).toBe(0);
+      expect(events.at(-1)).toBe('delta:callEnded');
+    } finally {
+      socket.close();
+      server.close();
+    }
+  });
+
+  it('a request on a closed connection fails at once (not at its timeout)', async () => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const port = (server.address() as { port: number }).port;
+    const socket = await MutegateSocket.connect(`http://127.0.0.1:${port}`, { WebSocket: NodeWebSocket, requestTimeoutMs: 60_000 });
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    for (const ws of server.clients) ws.terminate();
+    await closed;
+    const started = Date.now();
+    await expect(socket.mute('call-3', 'p1')).rejects.toThrow(/connection is closed/);
+    expect(Date.now() - started).toBeLessThan(1000);
+    server.close();
+  });
 });

@@ -16,5 +16,12 @@ export function webClientRoutes(app: FastifyInstance): void {
     return;
   }
   // Only the files that exist are routes (wildcard off), so unknown paths keep the Graph 404.
-  void app.register(fastifyStatic, { root: WEB_ROOT, prefix: '/', wildcard: false, index: 'index.html' });
+  // no-referrer: a page opened as /?token=… must not hand its address (the token) to anything it loads.
+  void app.register(fastifyStatic, {
+    root: WEB_ROOT,
+    prefix: '/',
+    wildcard: false,
+    index: 'index.html',
+    setHeaders: (res) => void res.header('Referrer-Policy', 'no-referrer'),
+  });
 }
