@@ -10,6 +10,12 @@ export interface PolicyOptions {
   trustedRtpRoles: readonly ('app' | 'moderator')[];
 }
 
+/**
+ * What deciding "is this principal that participant?" needs: the participant's id, call and
+ * identity (another node knows a participant of a call it does not host by these alone).
+ */
+export type ParticipantRef = Pick<Participant, 'id' | 'callId' | 'identity'>;
+
 /** How the acting principal relates to the participant an operation targets. */
 export type ActorRole = 'self' | 'moderator' | 'app';
 
@@ -59,7 +65,7 @@ export class Policy {
    * user identity, but only in the calls it moderates (the call scope holds). An application
    * token is nobody: its `sub` names the backend, not a person.
    */
-  isSelf(principal: Principal, participant: Participant): boolean {
+  isSelf(principal: Principal, participant: ParticipantRef): boolean {
     if (!principal.subject && principal.kind !== 'participant') return false;
     switch (principal.kind) {
       case 'app':

@@ -30,6 +30,8 @@ const OPEN_TIMEOUT_MS = 3000;
  */
 export class NodeRelays {
   private readonly relays = new Map<SocketConnection, Map<string, Promise<WebSocket>>>();
+  /** Relays whose WebSocket to the other node is open (see carriesEventsFrom). */
+  private readonly opened = new WeakSet<Promise<WebSocket>>();
 
   constructor(
     private readonly path: string,
@@ -49,12 +51,25 @@ export class NodeRelays {
     }
     let relay = perNode.get(nodeId);
     if (!relay) {
-      relay = this.open(connection, nodeId);
-      perNode.set(nodeId, relay);
-      relay.catch(() => perNode?.get(nodeId) === relay && perNode?.delete(nodeId));
+      const opening = this.open(connection, nodeId);
+      relay = opening;
+      perNode.set(nodeId, opening);
+      opening.then(
+        () => this.opened.add(opening),
+        () => perNode?.get(nodeId) === opening && perNode?.delete(nodeId),
+      );
     }
     const socket = await relay;
     socket.send(frame.data, { binary: frame.isBinary });
+  }
+
+  /**
+   * Whether the connection has an open relay to `nodeId`: that node's events for the client
+   * (an unmute request) already reach it through the relay, so this node does not send them again.
+   */
+  carriesEventsFrom(connection: SocketConnection, nodeId: string): boolean {
+    const relay = this.relays.get(connection)?.get(nodeId);
+    return relay !== undefined && this.opened.has(relay);
   }
 
   /** The client connection closed: so do its relays (the other node then releases its participants). */

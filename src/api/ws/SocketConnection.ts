@@ -8,6 +8,7 @@ import { isCallRequest, runCallRequest } from './callRequests.js';
 import type { Principal } from '../../control/Principal.js';
 import { DomainError } from '../../control/errors.js';
 import type { Participant } from '../../control/Participant.js';
+import type { ParticipantRef } from '../../control/Policy.js';
 import { describeDomainError } from '../graph/errors.js';
 import type { WireCodec } from './codec.js';
 import { FrameError, type ClientRequest, type ServerEvent } from './protocol.js';
@@ -234,7 +235,7 @@ export class SocketConnection {
   }
 
   /** Whether this connection speaks for the participant (joined it, or its token is that participant). */
-  speaksFor(participant: Participant): boolean {
+  speaksFor(participant: ParticipantRef): boolean {
     return this.participants.has(participant.id) || this.commands.policy.isSelf(this.principal, participant);
   }
 

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Call } from '../../control/Call.js';
 import type { Participant } from '../../control/Participant.js';
+import type { ParticipantRef } from '../../control/Policy.js';
 import type { RosterChange } from '../../control/CallService.js';
 import type { CommandContext } from '../../commands/context.js';
 import type { WebRtcPresence } from './WebRtcPresence.js';
@@ -18,6 +19,7 @@ import { CallSubscribers } from './CallSubscribers.js';
 import type { ClientRequest } from './protocol.js';
 import { isWebRtcRequest, NodeRelays, RELAYED_FROM_HEADER } from './NodeRelay.js';
 import { RemoteRosters } from './RemoteRosters.js';
+import { RemoteUnmuteRequests } from './RemoteUnmuteRequests.js';
 import type { WireCodec } from './codec.js';
 import { jsonCodec } from './jsonCodec.js';
 import { protoCodec } from './protoCodec.js';
@@ -55,6 +57,7 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
   private readonly keepalive: NodeJS.Timeout;
   /** With a cluster: subscribers of calls on other nodes, and this node's calls for theirs. */
   private readonly remote: RemoteRosters | undefined;
+  private readonly unmuteRequests: RemoteUnmuteRequests | undefined;
   /** With a cluster: WebRTC signaling of clients here for calls on other nodes. */
   private readonly relays: NodeRelays | undefined;
   private readonly nodeId: string | undefined;
@@ -88,13 +91,11 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
     });
     service.on('roster', (call, change) => this.broadcast(call, change));
     service.on('reconnectRequired', (_call, participant, reason) => this.owners.get(participant.id)?.reconnect(participant, reason));
-    // An unmute request goes to the asked participant's own connections only.
-    service.on('unmuteRequested', (call, participant, clientContext) => {
-      for (const connection of this.connections) {
-        if (connection.speaksFor(participant)) {
-          connection.send({ type: 'unmuteRequested', callId: call.id, participantId: participant.id, ...(clientContext !== undefined ? { clientContext } : {}) });
-        }
-      }
+    // An unmute request goes to the asked participant's own connections only, on every node.
+    this.unmuteRequests = link ? new RemoteUnmuteRequests(link, (participant, clientContext, hostingNodeId) => this.deliverUnmuteRequest(participant, clientContext, hostingNodeId), log) : undefined;
+    service.on('unmuteRequested', (_call, participant, clientContext) => {
+      this.deliverUnmuteRequest(participant, clientContext);
+      this.unmuteRequests?.publish(participant, clientContext);
     });
     this.keepalive = setInterval(() => this.pingAll(), options.pingIntervalMs);
     this.keepalive.unref();
@@ -178,6 +179,15 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
     }
     if (isWebRtcRequest(request)) return this.relays.forward(connection, nodeId, frame);
     return this.remote.forward(connection, request, nodeId);
+  }
+
+  /** `hostingNodeId`: the request came from that node (its relays to our clients carry it already). */
+  private deliverUnmuteRequest(participant: ParticipantRef, clientContext: string | undefined, hostingNodeId?: string): void {
+    for (const connection of this.connections) {
+      if (!connection.speaksFor(participant)) continue;
+      if (hostingNodeId !== undefined && this.relays?.carriesEventsFrom(connection, hostingNodeId)) continue;
+      connection.send({ type: 'unmuteRequested', callId: participant.callId, participantId: participant.id, ...(clientContext !== undefined ? { clientContext } : {}) });
+    }
   }
 
   own(participantId: string, connection: SocketConnection): void {
