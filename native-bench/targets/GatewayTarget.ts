@@ -1,3 +1,4 @@
+import { MutegateError, MutegateHttp } from '../../src/client/index.js';
 import type { LoadStream } from '../lib/LoadGenerator.js';
 import { HopRecorder } from '../lib/hops.js';
 import type { MuteClient } from '../lib/muteClient.js';
@@ -18,18 +19,17 @@ export class GatewayTarget implements BenchTarget {
   readonly issued = { mute: 0, unmute: 0, failed: 0 };
   /** Where the probe's mutes spent their time in the gateway (HTTP only); main.ts takes one summary per run. */
   readonly hops = new HopRecorder();
+  /** Set-up and tear-down over the typed client (the mutes go through `client`). */
+  private readonly http: MutegateHttp;
 
   /** `token`: an application token; the gateway must allow application unmute (auth.allowAppRemoteUnmute). */
   constructor(
     readonly baseUrl: string,
-    private readonly token: string,
+    token: string,
     private readonly client: MuteClient,
   ) {
     this.name = client.transport === 'ws' ? 'ours-ws' : 'ours';
-  }
-
-  private get headers(): Record<string, string> {
-    return { 'content-type': 'application/json', authorization: `Bearer ${this.token}` };
+    this.http = new MutegateHttp(baseUrl, { token, timeoutMs: 30_000 });
   }
 
   get probeCallId(): string | undefined {
@@ -88,8 +88,11 @@ export class GatewayTarget implements BenchTarget {
     // Checked: calls left behind would count against the worker's budget in the next step (a
     // full profile once failed with 503 mediaCapacityExceeded that way).
     for (const callId of this.calls.splice(0)) {
-      const res = await fetch(`${this.baseUrl}/communications/calls/${callId}`, { method: 'DELETE', headers: { authorization: `Bearer ${this.token}` } });
-      if (res.status !== 204 && res.status !== 404) throw new Error(`DELETE call ${callId} answered ${res.status}: ${await res.text()}`);
+      try {
+        await this.http.endCall(callId);
+      } catch (err) {
+        if (!(err instanceof MutegateError && err.status === 404)) throw err;
+      }
     }
     this.loadParticipants = [];
     this.probe = null;
@@ -114,21 +117,13 @@ export class GatewayTarget implements BenchTarget {
   }
 
   private async createCall(subject: string): Promise<string> {
-    const body = await this.post('/communications/calls', { subject: `native-bench ${subject}` });
-    this.calls.push(body.id);
-    return body.id;
+    const { body } = await this.http.createCall({ subject: `native-bench ${subject}` });
+    this.calls.push(body.id as string);
+    return body.id as string;
   }
 
-  private join(callId: string, userId: string, media: Record<string, unknown>) {
-    return this.post(`/communications/calls/${callId}/participants`, { info: { identity: { user: { id: userId } } }, media });
-  }
-
-  // `any`: the Graph JSON replies are read field by field.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private async post(path: string, body: unknown): Promise<any> {
-    const res = await fetch(this.baseUrl + path, { method: 'POST', headers: this.headers, body: JSON.stringify(body) });
-    const json = await res.json();
-    if (res.status !== 201) throw new Error(`POST ${path} answered ${res.status}: ${JSON.stringify(json)}`);
-    return json;
+  private async join(callId: string, userId: string, media: Record<string, unknown>): Promise<{ id: string; media: { send: Address } }> {
+    const { body } = await this.http.joinParticipant(callId, { info: { identity: { user: { id: userId } } }, media });
+    return body as unknown as { id: string; media: { send: Address } };
   }
 }

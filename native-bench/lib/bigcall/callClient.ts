@@ -3,6 +3,7 @@
  * its forwarding mode), join plain-RTP participants one by one and time each join, delete it.
  * A join the gateway refuses for capacity (503) is an answer, recorded with its time, not an error.
  */
+import { MutegateError, MutegateHttp, MutegateTimeout } from '../../../src/client/index.js';
 import { nowMs, type Address } from '../RtpPeer.js';
 
 export type Forwarding = { mode: 'all' } | { mode: 'speakers'; maxSpeakers: number; silenceDbov: number };
@@ -25,61 +26,51 @@ export interface JoinMedia {
   audioLevelExtensionId?: number;
 }
 
-interface GraphErrorBody {
-  error?: { code?: string; message?: string; innerError?: { code?: string } };
-}
-
 export class BigCallClient {
-  constructor(
-    private readonly baseUrl: string,
-    private readonly token: string,
-    /** A join not answered within this is recorded as a timeout. */
-    private readonly joinTimeoutMs: number,
-  ) {}
+  /** Joins: one answered later than joinTimeoutMs is recorded as a timeout. */
+  private readonly joins: MutegateHttp;
+  /** Creating and deleting calls. */
+  private readonly calls: MutegateHttp;
 
-  private get headers(): Record<string, string> {
-    return { 'content-type': 'application/json', authorization: `Bearer ${this.token}` };
+  constructor(baseUrl: string, token: string, joinTimeoutMs: number) {
+    this.joins = new MutegateHttp(baseUrl, { token, timeoutMs: joinTimeoutMs });
+    this.calls = new MutegateHttp(baseUrl, { token, timeoutMs: 30_000 });
   }
 
   /** The call's id and the forwarding the gateway says it applies (undefined: a gateway that does not report it). */
   async createCall(subject: string, forwarding: Forwarding): Promise<{ id: string; forwarding: unknown }> {
-    const res = await fetch(`${this.baseUrl}/communications/calls`, { method: 'POST', headers: this.headers, body: JSON.stringify({ subject, forwarding }) });
-    const body = (await res.json()) as { id?: string; forwarding?: unknown } & GraphErrorBody;
-    if (res.status === 400) throw new IncompatibleGateway(`creating a call with forwarding ${JSON.stringify(forwarding)} answered 400: ${body.error?.message ?? JSON.stringify(body)}`);
-    if (res.status !== 201 || !body.id) throw new Error(`POST /communications/calls answered ${res.status}: ${JSON.stringify(body)}`);
-    return { id: body.id, forwarding: body.forwarding };
+    try {
+      const { body } = await this.calls.createCall({ subject, forwarding });
+      return { id: body.id as string, forwarding: body.forwarding };
+    } catch (err) {
+      if (err instanceof MutegateError && err.status === 400) throw new IncompatibleGateway(`creating a call with forwarding ${JSON.stringify(forwarding)} answered 400: ${err.message}`);
+      throw err;
+    }
   }
 
   async join(callId: string, userId: string, media: JoinMedia): Promise<JoinOutcome> {
     const started = nowMs();
-    const payload = { info: { identity: { user: { id: userId } } }, media: { kind: 'rtp', ...media } };
-    let res: Response;
     try {
-      res = await fetch(`${this.baseUrl}/communications/calls/${callId}/participants`, {
-        method: 'POST',
-        headers: this.headers,
-        body: JSON.stringify(payload),
-        signal: AbortSignal.timeout(this.joinTimeoutMs),
-      });
+      const { body } = await this.joins.joinParticipant(callId, { info: { identity: { user: { id: userId } } }, media: { kind: 'rtp', ...media } });
+      const send = (body.media as { send?: Address } | undefined)?.send;
+      if (!send) throw new Error(`joining answered without media.send: ${JSON.stringify(body)}`);
+      return { kind: 'placed', ms: nowMs() - started, participantId: body.id as string, send };
     } catch (err) {
-      if ((err as Error).name === 'TimeoutError') return { kind: 'timeout', ms: nowMs() - started };
-      throw err;
+      const ms = nowMs() - started;
+      if (err instanceof MutegateTimeout) return { kind: 'timeout', ms };
+      if (!(err instanceof MutegateError)) throw err;
+      const code = err.innerCode || err.code || 'unknown';
+      // 503: no worker has room (mediaCapacityExceeded); 409 callFull: limits.participantsPerCall. Both are capacity answers.
+      if (err.status === 503 || (err.status === 409 && code === 'callFull')) return { kind: 'refused', ms, status: err.status, code };
+      if (err.status === 400) {
+        const hint = media.audioLevelExtensionId !== undefined && /audioLevelExtensionId|additional propert/i.test(err.message) ? ' (this gateway does not take media.audioLevelExtensionId yet: run with --audio-level off)' : '';
+        throw new IncompatibleGateway(`joining answered 400: ${err.message}${hint}`);
+      }
+      throw new Error(`joining answered ${err.status}: ${err.message}`);
     }
-    const body = (await res.json()) as { id?: string; media?: { send?: Address } } & GraphErrorBody;
-    const ms = nowMs() - started;
-    if (res.status === 201 && body.id && body.media?.send) return { kind: 'placed', ms, participantId: body.id, send: body.media.send };
-    const code = body.error?.innerError?.code ?? body.error?.code ?? 'unknown';
-    // 503: no worker has room (mediaCapacityExceeded); 409 callFull: limits.participantsPerCall. Both are capacity answers.
-    if (res.status === 503 || (res.status === 409 && code === 'callFull')) return { kind: 'refused', ms, status: res.status, code };
-    if (res.status === 400) {
-      const message = body.error?.message ?? JSON.stringify(body);
-      const hint = media.audioLevelExtensionId !== undefined && /audioLevelExtensionId|additional propert/i.test(message) ? ' (this gateway does not take media.audioLevelExtensionId yet: run with --audio-level off)' : '';
-      throw new IncompatibleGateway(`joining answered 400: ${message}${hint}`);
-    }
-    throw new Error(`joining answered ${res.status}: ${JSON.stringify(body)}`);
   }
 
   async deleteCall(callId: string): Promise<void> {
-    await fetch(`${this.baseUrl}/communications/calls/${callId}`, { method: 'DELETE', headers: this.headers, signal: AbortSignal.timeout(30_000) }).catch(() => undefined);
+    await this.calls.endCall(callId).catch(() => undefined);
   }
 }
