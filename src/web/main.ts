@@ -5,7 +5,7 @@
  * the roster in sequence (and resyncs it after a gap).
  */
 import { Device, types } from 'mediasoup-client';
-import { MutegateSocket, type ConsumerOffer, type Roster } from '../client/index.js';
+import { MutegateError, MutegateSocket, type ConsumerOffer, type Roster } from '../client/index.js';
 
 interface RosterEntry {
   id: string;
@@ -79,25 +79,37 @@ let session: { callId: string; displayName: string; userId: string; token: strin
  * load, so that no transport or consumer of the old connection is left behind; the token crosses
  * the reload in the tab's sessionStorage, never in the address. Waits 1, 2, 4 … 30 s between
  * attempts (`now` for the first one: the server asked for it); a connection that lasted
- * STABLE_MS starts the count again.
+ * STABLE_MS starts the count again. The page is reloaded only once the server answers (a reload
+ * while it is away would leave the browser's error page, which tries nothing): until then each
+ * attempt is a probe of /healthz from this page.
  */
 function scheduleRejoin(why: string, now: boolean): void {
   if (!session) return;
   if (state.joined && performance.now() - state.joinedAt > STABLE_MS) sessionStorage.removeItem(RECONNECT_KEY);
+  state.joined = false;
   const attempt = Number(sessionStorage.getItem(RECONNECT_KEY) ?? '0');
   sessionStorage.setItem(RECONNECT_KEY, String(attempt + 1));
   const delayMs = now && attempt === 0 ? 0 : Math.min(30_000, 1000 * 2 ** (now ? attempt - 1 : attempt));
   setStatus(`${why}; reconnecting in ${Math.round(delayMs / 1000)} s…`, 'error');
+  setTimeout(() => void rejoinWhenReachable(why), delayMs);
+}
+
+async function rejoinWhenReachable(why: string): Promise<void> {
+  if (!session) return;
+  try {
+    const health = await fetch('/healthz', { cache: 'no-store', signal: AbortSignal.timeout(5000) });
+    if (!health.ok) throw new Error(`healthz ${health.status}`);
+  } catch {
+    return scheduleRejoin(`${why.replace(/; the server does not answer$/, '')}; the server does not answer`, false);
+  }
   const { callId, displayName, userId, token } = session;
-  setTimeout(() => {
-    const next = new URL(location.href);
-    next.searchParams.set('call', callId);
-    next.searchParams.set('name', displayName);
-    next.searchParams.set('user', userId);
-    next.searchParams.set('autojoin', '1');
-    if (token) sessionStorage.setItem(TOKEN_KEY, token);
-    location.replace(next);
-  }, delayMs);
+  const next = new URL(location.href);
+  next.searchParams.set('call', callId);
+  next.searchParams.set('name', displayName);
+  next.searchParams.set('user', userId);
+  next.searchParams.set('autojoin', '1');
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  location.replace(next);
 }
 
 let signaling: MutegateSocket | null = null;
@@ -270,7 +282,6 @@ async function join(): Promise<void> {
     socket.on('reconnect', () => {
       // The server rebuilt the call's media after a crash: join again, same identity (mute kept).
       scheduleRejoin('The server rebuilt the call', true);
-      state.joined = false;
     });
     state.callId = callId;
 
@@ -322,8 +333,10 @@ async function join(): Promise<void> {
     setStatus(`Joined as ${displayName}.`);
     render();
   } catch (err) {
-    // Joining again after a drop: the server may still be away; keep trying (not a refused token).
-    if (reconnecting && !FINAL_CLOSE_CODES.has(state.lastCloseCode)) return scheduleRejoin(`Could not join again (${(err as Error).message})`, false);
+    // Joining again after a drop: the server may still be away; keep trying, unless the server
+    // answered and said no (a refused token, or the call is gone: 404 after it ended).
+    const refused = FINAL_CLOSE_CODES.has(state.lastCloseCode) || (err instanceof MutegateError && err.status >= 400 && err.status < 500);
+    if (reconnecting && !refused) return scheduleRejoin(`Could not join again (${(err as Error).message})`, false);
     sessionStorage.removeItem(RECONNECT_KEY);
     setStatus(`Could not join: ${(err as Error).message}`, 'error');
     $<HTMLButtonElement>('join').disabled = false;
