@@ -80,6 +80,11 @@ export class MutegateHttp {
     return this.send('GET', graphPaths.participant(callId, participantId));
   }
 
+  /** A new send stream (`{ media: { ssrc, payloadType } }`, as after a SIP re-INVITE); a muted participant's new stream is paused before the reply. */
+  updateParticipant(callId: string, participantId: string, body: Body): Promise<HttpReply> {
+    return this.send('PATCH', graphPaths.participant(callId, participantId), body);
+  }
+
   removeParticipant(callId: string, participantId: string): Promise<HttpReply> {
     return this.send('DELETE', graphPaths.participant(callId, participantId));
   }

@@ -42,7 +42,8 @@ export type ServerFrame =
    * The answer to a request: its body (an operation, `{ callId }`, or a signaling result). An
    * operation is what the encoding carries: JSON the Graph operation resource (`@odata.type`,
    * `status`, `finishedSequence`, `resultInfo`, muteAll's `results`, …), protobuf its Operation
-   * message (`id`, `type`, `status`, `clientContext`, `callId`, `participantId`) for mute and
+   * message (`id`, `type`, `status`, `clientContext`, `callId`, `participantId`,
+   * `finishedSequence`) for mute and
    * unmute, and the JSON resource for the other actions (`result_json`).
    */
   | { type: 'response'; requestId: string; body: Record<string, unknown> }

@@ -53,6 +53,39 @@ function parseEnvValue(raw: string): Json {
   return raw;
 }
 
+/** The JSON types the schema gives a key, when it names them (`type`); undefined otherwise. */
+function schemaTypesAt(path: readonly string[]): string[] | undefined {
+  let node: unknown = configSchema;
+  for (const key of path) {
+    const properties = (node as { properties?: Record<string, unknown> }).properties;
+    node = properties?.[key];
+    if (node === undefined) return undefined;
+  }
+  const type = (node as { type?: string | string[] }).type;
+  return type === undefined ? undefined : Array.isArray(type) ? type : [type];
+}
+
+function jsonTypeOf(value: Json): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  return typeof value;
+}
+
+/**
+ * An environment value for one key: parsed as above, except that a key whose schema takes a
+ * string and not what the text looks like keeps the text (an all-digit HS256 secret, a Redis URL
+ * named `true`), so no string setting has to go through a config file.
+ */
+function envValueFor(path: readonly string[], raw: string): Json {
+  const parsed = parseEnvValue(raw);
+  const types = schemaTypesAt(path);
+  if (!types || !types.includes('string') || typeof parsed === 'string') return parsed;
+  const type = jsonTypeOf(parsed);
+  const allowed = types.includes(type) || (type === 'integer' && types.includes('number'));
+  return allowed ? parsed : raw;
+}
+
 function deepMerge(base: JsonObject, over: JsonObject): JsonObject {
   const out: JsonObject = { ...base };
   for (const [key, value] of Object.entries(over)) {
@@ -131,7 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     const name = envNameFor(path);
     const raw = env[name];
     if (raw === undefined) continue;
-    setPath(merged, path, parseEnvValue(raw));
+    setPath(merged, path, envValueFor(path, raw));
     sources.set(path.join('.'), `env ${name}`);
   }
 

@@ -1,13 +1,11 @@
-import { WebSocketServer, WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MutegateError, MutegateHttp, MutegateSocket, type Roster, type WebSocketConstructor } from '../../src/client/index.js';
+import { MutegateError, MutegateHttp, MutegateSocket, type Roster } from '../../src/client/index.js';
 import { protoEncoding } from '../../src/client/proto.js';
 import { apiClient, sleep, useGateway, waitFor } from '../helpers/gateway.js';
+import { NodeWebSocket } from '../helpers/nodeWebSocket.js';
 import { joinRtp, receivedSince, type RtpParticipant } from '../helpers/rtpCall.js';
 import { appToken, tokenFor } from '../helpers/tokens.js';
-
-// `ws`'s WebSocket has the WHATWG surface the client uses, plus the headers option.
-const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
 
 /**
  * The typed client (src/client) against a real gateway, real worker and real RTP: what an
@@ -52,6 +50,26 @@ describe('typed client (src/client)', () => {
     expect(refused).toMatchObject({ status: 404, code: 'itemNotFound' });
   });
 
+  it('HTTP: a new send stream (updateParticipant) of a muted participant is paused before the reply; a bad one is a MutegateError 400', async () => {
+    await http.mute(callId, a.id);
+    const newSsrc = a.ssrc + 7000;
+    const patched = await http.updateParticipant(callId, a.id, { media: { payloadType: 100, ssrc: newSsrc } });
+    expect(patched.body).toMatchObject({ id: a.id, isMuted: true, media: { ssrc: newSsrc } });
+    const sentFrom = a.peer.nextCounter;
+    a.peer.start({ to: a.send, payloadType: 100, ssrc: newSsrc, intervalMs: 20 });
+    await sleep(400);
+    expect(receivedSince(b.peer, a.peer, sentFrom)).toBe(0);
+
+    const refused = await http.updateParticipant(callId, a.id, { media: { payloadType: 200, ssrc: newSsrc } }).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(MutegateError);
+    expect(refused).toMatchObject({ status: 400, code: 'badRequest', innerCode: 'invalidRequestBody' });
+
+    const unmutedAt = a.peer.nextCounter;
+    await http.unmute(callId, a.id);
+    await waitFor(() => receivedSince(b.peer, a.peer, unmutedAt) >= 5, 3000, 'the new stream forwarded after the unmute');
+    a.peer.stop();
+  });
+
   for (const encoding of ['json', 'proto'] as const) {
     it(`WebSocket (${encoding}): subscribe gives the roster and keeps it in sequence; mute and refusals as over HTTP`, async () => {
       const socket = await MutegateSocket.connect(fixture.gateway.url, {
@@ -70,7 +88,9 @@ describe('typed client (src/client)', () => {
         // The roster follows: the delta of that mute, applied in sequence.
         await waitFor(() => roster.participants.get(b.id)?.isMuted === true, 3000, 'the mute in the roster');
         expect(roster.sequence).toBe(before + 1);
-        await socket.unmute(callId, b.id);
+        // Both encodings say in which order the call's operations finished.
+        const unmuted = await socket.unmute(callId, b.id);
+        expect(unmuted.finishedSequence).toBe((operation.finishedSequence as number) + 1);
         await waitFor(() => roster.participants.get(b.id)?.isMuted === false, 3000, 'the unmute in the roster');
 
         const refused = await socket.mute(callId, 'no-such-participant').catch((err: unknown) => err);

@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { apiClient, sleep, useGateway, waitFor } from '../helpers/gateway.js';
 import { RosterClient } from '../helpers/rosterClient.js';
 import { createGroupCall, joinRtp, receivedSince, type RtpParticipant } from '../helpers/rtpCall.js';
-import { tokenFor } from '../helpers/tokens.js';
+import { appToken, tokenFor } from '../helpers/tokens.js';
+import { NodeWebSocket } from '../helpers/nodeWebSocket.js';
+import { MutegateSocket } from '../../src/client/index.js';
+import { protoEncoding } from '../../src/client/proto.js';
 
 /** Moderation enforced in the worker: deafen, mute all, mute on entry, lock. Real RTP. */
 describe('moderation (real worker, real RTP)', () => {
@@ -130,5 +133,16 @@ describe('moderation (real worker, real RTP)', () => {
     expect((await self.post(`/communications/calls/${callId}/participants/${a!.id}/raiseHand`)).body).toMatchObject({ handRaised: true });
     await waitFor(() => watcher.messages.some((m) => m.value?.[0]?.resourceData?.[0]?.handRaised === true), 2000, 'hand in the roster');
     expect((await fixture.api.post(`/communications/calls/${callId}/participants/${a!.id}/lowerHand`)).body).toMatchObject({ handRaised: false });
+
+    // Over the WebSocket, in both encodings, the answer is the participant as over HTTP.
+    const asSelf = await MutegateSocket.connect(fixture.gateway.url, { token: await tokenFor({ role: 'participant', subject: 'hand-a', call: callId }), WebSocket: NodeWebSocket });
+    const asApp = await MutegateSocket.connect(fixture.gateway.url, { token: await appToken(), WebSocket: NodeWebSocket, encoding: protoEncoding });
+    try {
+      expect(await asSelf.participantAction('raiseHand', callId, a!.id)).toMatchObject({ id: a!.id, handRaised: true, isMuted: false });
+      expect(await asApp.participantAction('lowerHand', callId, a!.id)).toMatchObject({ id: a!.id, handRaised: false });
+    } finally {
+      asSelf.close();
+      asApp.close();
+    }
   });
 });

@@ -1,10 +1,10 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClientMessage } from '../../src/proto/contract.js';
-import { useGateway } from '../helpers/gateway.js';
+import { useGateway, waitFor } from '../helpers/gateway.js';
 import { RosterClient } from '../helpers/rosterClient.js';
-import { createGroupCall } from '../helpers/rtpCall.js';
+import { createGroupCall, joinRtp } from '../helpers/rtpCall.js';
 
-/** The WebRTC signaling protocol's error paths, over both encodings, against the real worker. */
+/** The WebRTC signaling protocol (its offers of streams, and its error paths), over both encodings, against the real worker. */
 describe('WebRTC signaling errors (real gateway, real worker)', () => {
   const fixture = useGateway({ MUTEGATE_WS_MAX_FRAME_BYTES: '65536' });
   let callId: string;
@@ -23,14 +23,53 @@ describe('WebRTC signaling errors (real gateway, real worker)', () => {
     return c;
   }
 
+  /** The answer to a request as the typed client reads it, in either encoding. */
+  async function answerFrame(c: RosterClient, requestId: string) {
+    const of = () => c.frames.find((f) => (f.type === 'response' || f.type === 'error') && f.requestId === requestId);
+    await waitFor(() => of() !== undefined, 5000, `answer to ${requestId}`);
+    return of()!;
+  }
+
   async function joined(c: RosterClient, userId: string) {
-    const caps = (await c.answer(c.request({ type: 'getRouterRtpCapabilities', callId }))).body.rtpCapabilities;
-    const join = await c.answer(c.request({ type: 'join', callId, userId, displayName: userId, rtpCapabilities: caps }));
-    expect(join, JSON.stringify(join)).toMatchObject({ type: 'response', status: 200 });
-    return join.body.participantId as string;
+    const caps = await answerFrame(c, c.request({ type: 'getRouterRtpCapabilities', callId }));
+    expect(caps.type, JSON.stringify(caps)).toBe('response');
+    const rtpCapabilities = caps.type === 'response' ? caps.body.rtpCapabilities : undefined;
+    const join = await answerFrame(c, c.request({ type: 'join', callId, userId, displayName: userId, rtpCapabilities }));
+    expect(join.type, JSON.stringify(join)).toBe('response');
+    return join.type === 'response' ? (join.body.participantId as string) : '';
   }
 
   const innerCode = (m: any) => m.error?.innerError?.code;
+
+  for (const encoding of ['json', 'proto'] as const) {
+    it(`tells the client (${encoding}) of each stream it receives and of each that goes away: newConsumer, consumerClosed`, async () => {
+      const c = await client(encoding);
+      const participantId = await joined(c, `receiver-${encoding}`);
+      expect(await answerFrame(c, c.request({ type: 'createTransport', callId, participantId, direction: 'recv' }))).toMatchObject({ type: 'response' });
+      const offers = () => c.frames.flatMap((f) => (f.type === 'consumer' ? [f] : []));
+      const closed = () => c.frames.flatMap((f) => (f.type === 'consumerClosed' ? [f.consumerId] : []));
+
+      const source = await joinRtp(fixture.api, callId);
+      const offerOf = async (n: number) => {
+        await waitFor(() => offers().filter((o) => o.sourceParticipantId === source.id).length >= n, 3000, `offer ${n} of the RTP source`);
+        return offers().filter((o) => o.sourceParticipantId === source.id)[n - 1]!;
+      };
+      const first = await offerOf(1);
+      expect(first).toMatchObject({ callId, participantId, kind: 'audio' });
+
+      // A new send stream: the old consumer is closed, a new one offered.
+      const patched = await fixture.api.patch(`/communications/calls/${callId}/participants/${source.id}`, { media: { payloadType: 100, ssrc: source.ssrc + 9000 } });
+      expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+      await waitFor(() => closed().includes(first.consumerId), 3000, 'consumerClosed of the replaced stream');
+      const second = await offerOf(2);
+      expect(second.consumerId).not.toBe(first.consumerId);
+
+      // The source leaves: its consumer is closed too.
+      expect((await fixture.api.delete(`/communications/calls/${callId}/participants/${source.id}`)).status).toBe(204);
+      await waitFor(() => closed().includes(second.consumerId), 3000, 'consumerClosed of the source that left');
+      source.peer.close();
+    });
+  }
 
   it('rejects signaling for an unknown call', async () => {
     const c = await client();

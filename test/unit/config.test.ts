@@ -44,6 +44,17 @@ describe('configuration', () => {
     expect(config.log.level).toBe('debug');
   });
 
+  it('keeps an env value as text where the key takes a string and not what the text looks like', () => {
+    const config = loadConfig({ MUTEGATE_AUTH_HS256_SECRET: '12345678901234567890', MUTEGATE_MEDIA_ANNOUNCED_IP: 'null' });
+    expect(config.auth.hs256Secret).toBe('12345678901234567890');
+    // The key takes null: "null" is null (here: announce the listen address).
+    expect(config.media.announcedIp).toBe('127.0.0.1');
+    expect(loadConfig({ MUTEGATE_AUTH_HS256_SECRET: 'null' }).auth.hs256Secret).toBeNull();
+    // A key that takes no string still refuses text, and a number key still gets a number.
+    expect(errorOf({ MUTEGATE_AUTH_ENABLED: 'yes' })).toContain('"auth.enabled"');
+    expect(loadConfig({ MUTEGATE_WS_PING_INTERVAL_MS: '5000' }).ws.pingIntervalMs).toBe(5000);
+  });
+
   it('names the bad key and where it came from', () => {
     expect(errorOf({ MUTEGATE_HTTP_PORT: 'eighty' })).toMatch(/"http\.port" \(from env MUTEGATE_HTTP_PORT\) must be integer/);
     expect(errorOf({ MUTEGATE_HTTP_PORT: '70000' })).toContain('"http.port"');

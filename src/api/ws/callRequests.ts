@@ -2,7 +2,7 @@ import type { CommandContext } from '../../commands/context.js';
 import { moderate, muteAll, setHand } from '../../commands/moderation.js';
 import { mute, unmute } from '../../commands/mute.js';
 import type { Principal } from '../../control/Principal.js';
-import { operationResource } from '../graph/resources.js';
+import { operationResource, rosterParticipantResource } from '../graph/resources.js';
 import type { ClientRequest, ServerEvent } from './protocol.js';
 
 /**
@@ -54,8 +54,9 @@ export async function runCallRequest(ctx: CommandContext, principal: Principal, 
     }
     case 'raiseHand':
     case 'lowerHand':
-      await setHand(ctx, principal, request.callId, request.participantId, request.type === 'raiseHand');
-      return { type: 'result', requestId: request.requestId, body: {} };
+      // As over HTTP: the participant as the roster shows it now.
+      const participant = await setHand(ctx, principal, request.callId, request.participantId, request.type === 'raiseHand');
+      return { type: 'result', requestId: request.requestId, body: rosterParticipantResource(participant) };
     case 'muteAll': {
       const operation = await muteAll(ctx, principal, request.callId, request.exceptParticipantIds ?? [], request.clientContext);
       return { type: 'result', requestId: request.requestId, body: operationResource(operation) };

@@ -67,6 +67,7 @@ function serverMessage(event: ServerEvent): Record<string, unknown> {
             ...(op.clientContext !== undefined ? { clientContext: op.clientContext } : {}),
             callId: op.callId,
             participantId: op.participantId,
+            ...(op.finishedSequence !== undefined ? { finishedSequence: op.finishedSequence } : {}),
           },
         },
       };
