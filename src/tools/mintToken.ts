@@ -3,7 +3,8 @@
  *                  [--participant ID] [--expires 12h]
  *
  * Prints a development token signed with the gateway's HS256 secret (auth.hs256Secret, from the
- * same config and MUTEGATE_* environment as the gateway).
+ * same config and MUTEGATE_* environment as the gateway), with its auth.issuer and auth.audience
+ * as iss and aud when they are set.
  */
 import { parseArgs } from 'node:util';
 import { mintDevToken, type DevTokenSpec } from '../api/auth/devTokens.js';
@@ -53,7 +54,9 @@ function main(): number {
     default:
       return usage(`unknown --role ${values.role ?? '(none)'}`);
   }
-  void mintDevToken(config.auth.hs256Secret, spec, { expiresIn: values.expires as string }).then((token) => console.log(token));
+  // The gateway requires iss and aud when auth.issuer / auth.audience are set: the token carries them.
+  const claims = { expiresIn: values.expires as string, ...(config.auth.issuer ? { issuer: config.auth.issuer } : {}), ...(config.auth.audience ? { audience: config.auth.audience } : {}) };
+  void mintDevToken(config.auth.hs256Secret, spec, claims).then((token) => console.log(token));
   return 0;
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientMessage } from '../../src/proto/contract.js';
+import { ClientMessage, ServerMessage } from '../../src/proto/contract.js';
 import { CometdAgent } from '../helpers/cometdAgent.js';
 import { appToken, userToken } from '../helpers/tokens.js';
 import { sleep, useGateway, waitFor } from '../helpers/gateway.js';
@@ -183,6 +183,33 @@ describe('bad input on every adapter (real gateway)', () => {
     plain.send(JSON.stringify({ type: 'subscribe', requestId: 'x', callId }));
     expect(JSON.parse(await got)['@mutegate.kind']).toBe('snapshot');
     plain.terminate();
+  });
+
+  it('speaks the encoding of the first known subprotocol the client offers, and answers that one', async () => {
+    const headers = { authorization: `Bearer ${await appToken()}` };
+    for (const offered of [
+      ['mutegate.v1.proto', 'mutegate.v1.json'],
+      ['mutegate.v1.json', 'mutegate.v1.proto'],
+      ['mutegate.v9.xml', 'mutegate.v1.proto'],
+    ]) {
+      const ws = new WebSocket(fixture.gateway.url.replace('http', 'ws') + '/ws', offered, { headers });
+      await new Promise((resolve) => ws.once('open', resolve));
+      const chosen = offered.find((p) => p.startsWith('mutegate.v1.'));
+      expect(ws.protocol, offered.join(',')).toBe(chosen);
+      const got = new Promise<{ data: Buffer; isBinary: boolean }>((resolve) => ws.once('message', (data: Buffer, isBinary) => resolve({ data, isBinary })));
+      if (chosen === 'mutegate.v1.proto') {
+        ws.send(ClientMessage.encode(ClientMessage.fromObject({ requestId: 'p', subscribe: { callId } })).finish());
+        const { data, isBinary } = await got;
+        expect(isBinary, offered.join(',')).toBe(true);
+        expect(ServerMessage.decode(data).toJSON()).toMatchObject({ snapshot: { callId, requestId: 'p' } });
+      } else {
+        ws.send(JSON.stringify({ type: 'subscribe', requestId: 'j', callId }));
+        const { data, isBinary } = await got;
+        expect(isBinary, offered.join(',')).toBe(false);
+        expect(JSON.parse(data.toString())).toMatchObject({ '@mutegate.kind': 'snapshot', '@mutegate.requestId': 'j' });
+      }
+      ws.terminate();
+    }
   });
 
   it('validates webhook registration', async () => {

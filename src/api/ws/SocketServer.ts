@@ -36,6 +36,19 @@ export interface SocketServerOptions extends ConnectionLimits {
 const codecs: readonly WireCodec[] = [jsonCodec, protoCodec];
 
 /**
+ * The encoding of the client's first offered subprotocol that is known (its order is its
+ * preference). The handshake answers that subprotocol and the connection speaks that codec: one
+ * decision, so the negotiated subprotocol and the frames can never disagree.
+ */
+function codecFor(offered: readonly string[]): WireCodec | undefined {
+  for (const subprotocol of offered) {
+    const codec = codecs.find((c) => c.subprotocol === subprotocol);
+    if (codec) return codec;
+  }
+  return undefined;
+}
+
+/**
  * The roster WebSocket endpoint: accepts upgrades (subprotocol mutegate.v1.json or
  * mutegate.v1.proto), keeps each call's subscribers, and fans every roster change out to them,
  * encoding it once per encoding.
@@ -86,8 +99,8 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxFrameBytes,
-      // The subprotocol was checked in handleUpgrade; pick the client's first known one.
-      handleProtocols: (offered) => [...offered].find((p) => codecs.some((c) => c.subprotocol === p)) ?? false,
+      // The subprotocol was checked in handleUpgrade; answer the one whose codec it chose.
+      handleProtocols: (offered) => codecFor([...offered])?.subprotocol ?? false,
     });
     service.on('roster', (call, change) => this.broadcast(call, change));
     service.on('reconnectRequired', (_call, participant, reason) => this.owners.get(participant.id)?.reconnect(participant, reason));
@@ -118,7 +131,7 @@ export class SocketServer extends EventEmitter<SocketServerEvents> implements Su
       .split(',')
       .map((p) => p.trim())
       .filter(Boolean);
-    const codec = offered.length === 0 ? jsonCodec : codecs.find((c) => offered.includes(c.subprotocol));
+    const codec = offered.length === 0 ? jsonCodec : codecFor(offered);
     if (!codec) {
       const message = `unsupported WebSocket subprotocol (${offered.join(', ').slice(0, 200)}); use ${codecs.map((c) => c.subprotocol).join(' or ')}`;
       socket.end(rawGraphErrorResponse(400, message, 'unsupportedSubprotocol'));
