@@ -71,7 +71,11 @@ export class CallLocator implements CallHosting {
     } catch (err) {
       throw unavailable(`call ${callId} is not hosted on this node and the cluster store (Redis) did not answer (${(err as Error).message})`);
     }
-    if (location.kind === 'unknown') return HERE;
+    if (location.kind === 'unknown') {
+      // Not a 404 yet: right after a reconnect the node hosting it may not have written it again.
+      if (this.redis.restoring) throw unavailable(`call ${callId} is not in the cluster store (Redis), which this node reached again moments ago: the node hosting it may still be writing it again`);
+      return HERE;
+    }
     if (location.kind === 'elsewhere') return { kind: 'node', nodeId: location.nodeId };
     await this.service.adoptCall(location.call);
     this.onTakenOver();

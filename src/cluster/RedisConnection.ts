@@ -9,6 +9,16 @@ export interface RedisConnectionEvents {
   down: [];
 }
 
+/** The longest wait between two reconnect attempts (ioredis retryStrategy below). */
+export const MAX_RECONNECT_BACKOFF_MS = 2000;
+
+/**
+ * After a reconnect, how long what Redis holds may still be missing what the other nodes host: a
+ * Redis that restarted empty is written again by every node as soon as it reconnects (within its
+ * backoff) and resyncs; twice the backoff leaves room for those writes.
+ */
+export const RESTORE_WINDOW_MS = 2 * MAX_RECONNECT_BACKOFF_MS;
+
 /**
  * The node's one connection to the cluster's Redis. Commands never wait in a queue for a Redis
  * that is not there (no offline queue, one try, a command timeout): a mute must not hang on it.
@@ -18,6 +28,9 @@ export class RedisConnection extends SafeEventEmitter<RedisConnectionEvents> {
   readonly client: Redis;
   private connected = false;
   private closed = false;
+  private everConnected = false;
+  /** When the connection came back after being lost (0: never lost). */
+  private reconnectedAt = 0;
 
   constructor(url: string, commandTimeoutMs: number, logger: Logger) {
     super();
@@ -26,12 +39,14 @@ export class RedisConnection extends SafeEventEmitter<RedisConnectionEvents> {
       maxRetriesPerRequest: 0,
       commandTimeout: commandTimeoutMs,
       connectTimeout: Math.max(1000, commandTimeoutMs),
-      retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+      retryStrategy: (attempt) => Math.min(100 * attempt, MAX_RECONNECT_BACKOFF_MS),
       lazyConnect: true,
     });
     this.client.on('ready', () => {
       if (this.connected) return;
       this.connected = true;
+      if (this.everConnected) this.reconnectedAt = Date.now();
+      this.everConnected = true;
       logger.info('connected to the cluster Redis');
       this.emit('up');
     });
@@ -62,6 +77,15 @@ export class RedisConnection extends SafeEventEmitter<RedisConnectionEvents> {
 
   get up(): boolean {
     return this.connected;
+  }
+
+  /**
+   * Connected again within RESTORE_WINDOW_MS: Redis may have come back empty (a restart without
+   * persistence) and not hold yet what the other nodes are writing again, so something missing
+   * from it is not known to be gone.
+   */
+  get restoring(): boolean {
+    return this.connected && this.reconnectedAt > 0 && Date.now() - this.reconnectedAt < RESTORE_WINDOW_MS;
   }
 
   close(): void {
