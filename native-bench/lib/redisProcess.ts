@@ -1,14 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './freePort.js';
 
 /**
  * A real redis-server (Debian's, installed by scripts/setup.sh --test) on a free port of
- * 127.0.0.1, without persistence, that a test or the bench's cluster profile can kill and start
- * again on the same port.
+ * 127.0.0.1, that a test or the bench's cluster profile can kill and start again on the same
+ * port. It saves nothing by itself, so it restarts empty, unless a client ran SAVE: then it
+ * restarts from that snapshot (its own data directory, never the caller's working directory).
  */
 export class RedisProcess {
   private child: ChildProcess | undefined;
+
+  private readonly dir = mkdtempSync(join(tmpdir(), 'mutegate-redis-'));
 
   private constructor(readonly port: number) {}
 
@@ -24,7 +30,7 @@ export class RedisProcess {
 
   /** Starts it (again) and resolves once it answers PING. */
   async restart(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir], { stdio: 'ignore' });
     const exited = new Promise<never>((_resolve, reject) => this.child?.once('exit', (code) => reject(new Error(`redis-server exited (${code})`))));
     const deadline = Date.now() + 5000;
     for (;;) {

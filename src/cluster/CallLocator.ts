@@ -65,16 +65,23 @@ export class CallLocator implements CallHosting {
 
   private async locate(callId: string): Promise<CallPlace> {
     if (!this.redis.up) throw unavailable(`call ${callId} is not hosted on this node and the cluster store (Redis) cannot be reached`);
+    // Right after a reconnect, Redis may have come back from a restart without (or with old)
+    // registrations: a node missing from it may be alive and about to write itself back, so its
+    // calls are not taken over yet (that would end them on their node, with states newer than
+    // what Redis kept), and a call Redis does not hold is not known to be gone.
+    const restoring = this.redis.restoring;
     let location;
     try {
-      location = await this.store.locate(callId);
+      location = await this.store.locate(callId, !restoring);
     } catch (err) {
       throw unavailable(`call ${callId} is not hosted on this node and the cluster store (Redis) did not answer (${(err as Error).message})`);
     }
     if (location.kind === 'unknown') {
-      // Not a 404 yet: right after a reconnect the node hosting it may not have written it again.
-      if (this.redis.restoring) throw unavailable(`call ${callId} is not in the cluster store (Redis), which this node reached again moments ago: the node hosting it may still be writing it again`);
+      if (restoring) throw unavailable(`call ${callId} is not in the cluster store (Redis), which this node reached again moments ago: the node hosting it may still be writing it again`);
       return HERE;
+    }
+    if (location.kind === 'unregistered') {
+      throw unavailable(`node ${location.nodeId}, which hosted call ${callId}, is not registered in the cluster store (Redis), which this node reached again moments ago: it may still be coming back`);
     }
     if (location.kind === 'elsewhere') return { kind: 'node', nodeId: location.nodeId };
     await this.service.adoptCall(location.call);

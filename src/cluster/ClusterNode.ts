@@ -47,7 +47,7 @@ export class ClusterNode {
     private readonly config: GatewayConfig['cluster'] & { redisUrl: string },
     private readonly logger: Logger,
   ) {
-    this.redis = new RedisConnection(config.redisUrl, config.commandTimeoutMs, logger);
+    this.redis = new RedisConnection(config.redisUrl, config.commandTimeoutMs, config.nodeTtlMs, logger);
     this.bus = new ClusterBus(this.redis, this.nodeId, logger);
     this.store = new RedisCallStateStore(
       this.redis,

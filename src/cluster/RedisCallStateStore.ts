@@ -9,7 +9,9 @@ export type CallLocation =
   | { kind: 'unknown' }
   | { kind: 'elsewhere'; nodeId: string }
   /** Hosted by a node that is gone (or was never set up here): this node takes it, with its state. */
-  | { kind: 'taken'; call: StoredCall };
+  | { kind: 'taken'; call: StoredCall }
+  /** Its node is not registered, but may still be writing itself back (see locate's `mayTake`): not taken. */
+  | { kind: 'unregistered'; nodeId: string };
 
 // The hosting node takes writes for its calls only: a node that was cut off from Redis long
 // enough for another to take its calls over cannot overwrite their state when it comes back.
@@ -46,11 +48,13 @@ if redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3]) == 1 then redis.call('RPUSH',
 while redis.call('LLEN', KEYS[3]) > tonumber(ARGV[4]) do redis.call('HDEL', KEYS[2], redis.call('LPOP', KEYS[3])) end
 return 1`;
 // Takes the call if its node's registration expired (or it is this node's already): atomically,
-// so two nodes asked at once about a dead node's call never both host it.
+// so two nodes asked at once about a dead node's call never both host it. ARGV[3] '0': do not
+// take it, only say that its node is not registered.
 const TAKE_IF_GONE = `
 local node = redis.call('HGET', KEYS[1], 'node')
 if not node then return {'unknown'} end
 if node ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. node) == 1 then return {'elsewhere', node} end
+if node ~= ARGV[1] and ARGV[3] == '0' then return {'unregistered', node} end
 redis.call('HSET', KEYS[1], 'node', ARGV[1])
 return {'taken', node}`;
 
@@ -133,11 +137,13 @@ export class RedisCallStateStore implements CallStateStore {
 
   /**
    * Where a call not hosted here is: unknown, hosted by a live node, or taken over by this one
-   * (its node is gone) with its stored state. Throws when Redis cannot be asked.
+   * (its node is gone) with its stored state. With `mayTake` false, a call whose node is not
+   * registered is not taken (`unregistered`). Throws when Redis cannot be asked.
    */
-  async locate(callId: string): Promise<CallLocation> {
-    const [kind, node] = (await this.redis.client.eval(TAKE_IF_GONE, 1, callKey(callId), this.nodeId, nodeKeyPrefix)) as [string, string?];
+  async locate(callId: string, mayTake = true): Promise<CallLocation> {
+    const [kind, node] = (await this.redis.client.eval(TAKE_IF_GONE, 1, callKey(callId), this.nodeId, nodeKeyPrefix, mayTake ? '1' : '0')) as [string, string?];
     if (kind === 'unknown') return { kind: 'unknown' };
+    if (kind === 'unregistered') return { kind: 'unregistered', nodeId: node as string };
     if (kind === 'elsewhere') return { kind: 'elsewhere', nodeId: node as string };
     const [[settings, rosterSequence], speakers, operations, order] = await Promise.all([
       this.redis.client.hmget(callKey(callId), 'settings', 'rosterSequence'),

@@ -13,11 +13,15 @@ export interface RedisConnectionEvents {
 export const MAX_RECONNECT_BACKOFF_MS = 2000;
 
 /**
- * After a reconnect, how long what Redis holds may still be missing what the other nodes host: a
- * Redis that restarted empty is written again by every node as soon as it reconnects (within its
- * backoff) and resyncs; twice the backoff leaves room for those writes.
+ * After a (re)connect, how long what Redis holds may still be missing what the other nodes host:
+ * a Redis that restarted (empty, or from an older snapshot without live registrations) is written
+ * again by every node as soon as that node reconnects (its backoff, plus a connect attempt that
+ * may time out) and resyncs; twice that leaves room for the writes. Never shorter than the time
+ * after which the cluster counts a silent node as gone anyway (nodeTtlMs).
  */
-export const RESTORE_WINDOW_MS = 2 * MAX_RECONNECT_BACKOFF_MS;
+export function restoreWindowMs(nodeTtlMs: number, connectTimeoutMs: number): number {
+  return Math.max(nodeTtlMs, 2 * (MAX_RECONNECT_BACKOFF_MS + connectTimeoutMs));
+}
 
 /**
  * The node's one connection to the cluster's Redis. Commands never wait in a queue for a Redis
@@ -29,23 +33,29 @@ export class RedisConnection extends SafeEventEmitter<RedisConnectionEvents> {
   private connected = false;
   private closed = false;
   private everConnected = false;
-  /** When the connection came back after being lost (0: never lost). */
-  private reconnectedAt = 0;
+  /** start() gave up waiting: the first connection comes later, maybe to a Redis that restarted. */
+  private startedDegraded = false;
+  /** performance.now() when the connection came back (or first came after a degraded start); null: not since start. */
+  private reconnectedAt: number | null = null;
+  private readonly restoreWindowMs: number;
 
-  constructor(url: string, commandTimeoutMs: number, logger: Logger) {
+  constructor(url: string, commandTimeoutMs: number, nodeTtlMs: number, logger: Logger) {
     super();
+    const connectTimeout = Math.max(1000, commandTimeoutMs);
+    this.restoreWindowMs = restoreWindowMs(nodeTtlMs, connectTimeout);
     this.client = new Redis(url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: commandTimeoutMs,
-      connectTimeout: Math.max(1000, commandTimeoutMs),
+      connectTimeout,
       retryStrategy: (attempt) => Math.min(100 * attempt, MAX_RECONNECT_BACKOFF_MS),
       lazyConnect: true,
     });
     this.client.on('ready', () => {
       if (this.connected) return;
       this.connected = true;
-      if (this.everConnected) this.reconnectedAt = Date.now();
+      // A monotonic clock: a wall-clock step must not stretch or shrink the window.
+      if (this.everConnected || this.startedDegraded) this.reconnectedAt = performance.now();
       this.everConnected = true;
       logger.info('connected to the cluster Redis');
       this.emit('up');
@@ -67,7 +77,10 @@ export class RedisConnection extends SafeEventEmitter<RedisConnectionEvents> {
     this.client.connect().catch(() => undefined);
     if (this.connected) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
+      const timer = setTimeout(() => {
+        this.startedDegraded = true;
+        resolve();
+      }, timeoutMs);
       this.once('up', () => {
         clearTimeout(timer);
         resolve();
@@ -80,12 +93,12 @@ export class RedisConnection extends SafeEventEmitter<RedisConnectionEvents> {
   }
 
   /**
-   * Connected again within RESTORE_WINDOW_MS: Redis may have come back empty (a restart without
-   * persistence) and not hold yet what the other nodes are writing again, so something missing
-   * from it is not known to be gone.
+   * Connected again (or for the first time after a degraded start) within the restore window
+   * (restoreWindowMs): Redis may have come back from a restart and not hold yet what the other
+   * nodes are writing again, so something missing from it is not known to be gone.
    */
   get restoring(): boolean {
-    return this.connected && this.reconnectedAt > 0 && Date.now() - this.reconnectedAt < RESTORE_WINDOW_MS;
+    return this.connected && this.reconnectedAt !== null && performance.now() - this.reconnectedAt < this.restoreWindowMs;
   }
 
   close(): void {

@@ -12,7 +12,8 @@ export class ConfigError extends Error {
 
 const ENV_PREFIX = 'MUTEGATE_';
 /** Listen addresses that mean "every interface": no other machine can reach a node there. */
-const UNSPECIFIED_HOSTS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '', '[::]']);
+// "0" is what the resolver makes 0.0.0.0 of.
+const UNSPECIFIED_HOSTS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '', '[::]', '0']);
 /** Names a JSON config file merged over the embedded defaults. */
 export const CONFIG_FILE_ENV = 'MUTEGATE_CONFIG';
 const DEFAULT_CONFIG_URL = new URL('../../config/default.json', import.meta.url);
@@ -74,8 +75,10 @@ function jsonTypeOf(value: Json): string {
 
 /**
  * An environment value for one key: parsed as above, except that a key whose schema takes a
- * string and not what the text looks like keeps the text (an all-digit HS256 secret, a Redis URL
- * named `true`), so no string setting has to go through a config file.
+ * string and not what the text looks like keeps the text (an all-digit HS256 secret, an
+ * issuer `1234`), so no string setting has to go through a config file. Keys typed through
+ * oneOf/anyOf (numWorkers, the cluster URLs) are parsed as before: their patterns take no
+ * number, boolean or null anyway.
  */
 function envValueFor(path: readonly string[], raw: string): Json {
   const parsed = parseEnvValue(raw);

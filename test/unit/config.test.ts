@@ -82,6 +82,8 @@ describe('configuration', () => {
     // Registered as http://0.0.0.0:8080, each other node's relay to it would reach that node itself.
     expect(errorOf({ ...redis, MUTEGATE_HTTP_HOST: '0.0.0.0' })).toContain('"cluster.advertiseUrl" must be set');
     expect(errorOf({ ...redis, MUTEGATE_HTTP_HOST: '::' })).toContain('"cluster.advertiseUrl" must be set');
+    // "0" is the resolver's 0.0.0.0 (kept as text since the key takes a string).
+    expect(errorOf({ ...redis, MUTEGATE_HTTP_HOST: '0' })).toContain('"cluster.advertiseUrl" must be set');
     expect(loadConfig({ ...redis, MUTEGATE_HTTP_HOST: '0.0.0.0', MUTEGATE_CLUSTER_ADVERTISE_URL: 'http://10.0.0.5:8080' }).cluster.advertiseUrl).toBe('http://10.0.0.5:8080');
     // Without a cluster nobody needs to reach the node: any address.
     expect(loadConfig({ MUTEGATE_HTTP_HOST: '0.0.0.0' }).http.host).toBe('0.0.0.0');

@@ -53,10 +53,11 @@ export async function runCallRequest(ctx: CommandContext, principal: Principal, 
       return { type: 'result', requestId: request.requestId, body: operationResource(operation) };
     }
     case 'raiseHand':
-    case 'lowerHand':
+    case 'lowerHand': {
       // As over HTTP: the participant as the roster shows it now.
       const participant = await setHand(ctx, principal, request.callId, request.participantId, request.type === 'raiseHand');
       return { type: 'result', requestId: request.requestId, body: rosterParticipantResource(participant) };
+    }
     case 'muteAll': {
       const operation = await muteAll(ctx, principal, request.callId, request.exceptParticipantIds ?? [], request.clientContext);
       return { type: 'result', requestId: request.requestId, body: operationResource(operation) };

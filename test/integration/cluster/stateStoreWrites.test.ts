@@ -33,7 +33,7 @@ describe('cluster state store: writes that must not be lost', () => {
   });
 
   async function connect(): Promise<RedisConnection> {
-    const connection = new RedisConnection(redis.url, 500, logger);
+    const connection = new RedisConnection(redis.url, 500, 1000, logger);
     open.push(connection);
     await connection.start(3000);
     return connection;
