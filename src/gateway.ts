@@ -91,7 +91,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   };
   const presence = new WebRtcPresence(service, config.webrtc.reconnectGraceMs, logger.child({ component: 'webrtc' }));
   const sockets = new SocketServer(commands, verifier, presence, config.ws, logger.child({ component: 'ws' }), cluster?.link);
-  const webhooks = new WebhookDispatcher(service, config.webhooks, logger.child({ component: 'webhooks' }));
+  const webhooks = new WebhookDispatcher(service, config.webhooks, logger.child({ component: 'webhooks' }), cluster !== undefined);
   const cometd = new CometdServer(commands, verifier, config.cometd, baseUrl, logger.child({ component: 'cometd' }), cluster?.link);
   const metrics = createMetrics({ service, workers: pool, webhooks, sockets, ...(cluster ? { cluster } : {}) });
   const requests = new InFlightRequests();

@@ -122,10 +122,16 @@ class CallWebhookQueue {
 export class WebhookDispatcher extends EventEmitter<WebhookEvents> {
   private readonly queues = new Map<string, CallWebhookQueue>();
 
+  /**
+   * `callsMoveOnShutdown`: a cluster node's calls go on on another node when it shuts down (that
+   * node posts their next changes): the end of each call here is not the call's end, and is not
+   * posted. The legs that lost their media here did leave: their `left` is posted.
+   */
   constructor(
-    service: CallService,
+    private readonly service: CallService,
     private readonly options: WebhookOptions,
     private readonly log: Logger,
+    private readonly callsMoveOnShutdown = false,
   ) {
     super();
     service.on('roster', (call, change) => this.onRoster(call, change));
@@ -155,6 +161,10 @@ export class WebhookDispatcher extends EventEmitter<WebhookEvents> {
         this.log.child({ callId: call.id }),
       );
       this.queues.set(call.id, queue);
+    }
+    if (change.kind === 'callEnded' && this.callsMoveOnShutdown && this.service.shuttingDown) {
+      queue.end();
+      return;
     }
     queue.push({
       kind: change.kind,
