@@ -57,6 +57,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   const service = new CallService(mediaPlane, {
     operationsPerCall: config.limits.operationsPerCall,
     participantsPerCall: config.limits.participantsPerCall,
+    ownRequestsInFlight: config.limits.ownRequestsInFlight,
     muteConfirmTimeoutMs: config.media.muteConfirmTimeoutMs,
     // Who hears whom in calls that do not say (README "Who is heard in a large call").
     forwarding: sanitizeForwarding(config.media.forwarding),

@@ -63,15 +63,18 @@ export async function agentOperation(
     const why = participant.locked ? 'a moderator locked the mute' : participant.isMuted ? 'the call is muted' : 'the call is not muted';
     throw new DomainError('conflict', 'notACapability', `${operationName} is not among the call's capabilities (${capabilities.join(', ')}): ${why}`);
   }
-  switch (operationName as AgentOperation) {
-    case 'MuteCall':
-      return ctx.service.muteOwn(call.id, participant.id, undefined, receivedAt);
-    case 'UnmuteCall':
-      return ctx.service.unmuteOwn(call.id, participant.id, undefined, receivedAt);
-    case 'RaiseHand':
-    case 'LowerHand':
-      return ctx.moderation.setHand(call.id, participant.id, operationName === 'RaiseHand');
-  }
+  // The agent's own leg: within the limit of a person's requests about itself.
+  return ctx.service.ownRequest(participant.speaker, async (): Promise<Operation | Participant> => {
+    switch (operationName as AgentOperation) {
+      case 'MuteCall':
+        return ctx.service.muteOwn(call.id, participant.id, undefined, receivedAt);
+      case 'UnmuteCall':
+        return ctx.service.unmuteOwn(call.id, participant.id, undefined, receivedAt);
+      case 'RaiseHand':
+      case 'LowerHand':
+        return ctx.moderation.setHand(call.id, participant.id, operationName === 'RaiseHand');
+    }
+  });
 }
 
 /**

@@ -26,8 +26,9 @@ export function moderate(
 export function setHand(ctx: CommandContext, principal: Principal, callId: string, participantId: string, raised: boolean): Promise<Participant> {
   const call = callInScope(ctx, principal, callId);
   const target = ctx.service.actionTarget(call.id, participantId);
-  ctx.policy.roleFor(principal, call, target, raised ? 'raise the hand of' : 'lower the hand of');
-  return ctx.moderation.setHand(call.id, target.id, raised);
+  const role = ctx.policy.roleFor(principal, call, target, raised ? 'raise the hand of' : 'lower the hand of');
+  const run = () => ctx.moderation.setHand(call.id, target.id, raised);
+  return role === 'self' ? ctx.service.ownRequest(target.speaker, run) : run();
 }
 
 /** Mutes everyone in the call but the listed participants. */

@@ -12,15 +12,19 @@ export interface RequestMeta {
 /** Server mute of one participant: by itself, a moderator of its call, or the application. */
 export function mute(ctx: CommandContext, principal: Principal, callId: string, participantId: string, meta: RequestMeta): Promise<Operation> {
   const call = callInScope(ctx, principal, callId);
-  const role = ctx.policy.roleFor(principal, call, ctx.service.actionTarget(call.id, participantId), 'mute');
-  return ctx.service.muteParticipant(call.id, participantId, meta.clientContext, meta.receivedAt, role);
+  const target = ctx.service.actionTarget(call.id, participantId);
+  const role = ctx.policy.roleFor(principal, call, target, 'mute');
+  const run = () => ctx.service.muteParticipant(call.id, participantId, meta.clientContext, meta.receivedAt, role);
+  return role === 'self' ? ctx.service.ownRequest(target.speaker, run) : run();
 }
 
 /** Unmute: only the participant itself (or the application when configured to); others ask with requestUnmute. */
 export function unmute(ctx: CommandContext, principal: Principal, callId: string, participantId: string, meta: RequestMeta): Promise<Operation> {
   const call = callInScope(ctx, principal, callId);
-  const role = ctx.policy.requireUnmute(principal, call, ctx.service.actionTarget(call.id, participantId));
-  return ctx.service.unmuteParticipant(call.id, participantId, meta.clientContext, meta.receivedAt, role);
+  const target = ctx.service.actionTarget(call.id, participantId);
+  const role = ctx.policy.requireUnmute(principal, call, target);
+  const run = () => ctx.service.unmuteParticipant(call.id, participantId, meta.clientContext, meta.receivedAt, role);
+  return role === 'self' ? ctx.service.ownRequest(target.speaker, run) : run();
 }
 
 /** Graph `POST /calls/{id}/mute|unmute`: the application mutes or unmutes its own participant. */

@@ -15,9 +15,10 @@ export async function joinRtp(
   input: { identity: IdentitySet; media: RtpMediaSpec },
 ): Promise<ParticipantView> {
   const call = callInScope(ctx, principal, callId);
-  ctx.policy.requireJoin(principal, call, input.identity.user?.id);
+  const role = ctx.policy.requireJoin(principal, call, input.identity.user?.id);
   const media = authorizeRtpMedia(ctx, principal, input.media);
-  const participant = await ctx.service.addParticipant(call.id, { identity: input.identity, media });
+  const join = () => ctx.service.addParticipant(call.id, { identity: input.identity, media });
+  const participant = role === 'self' ? await ctx.service.ownRequest(ctx.service.speakerForJoin(call.id, input.identity), join) : await join();
   // Whoever created the leg gets its media (where to send, the SRTP keys) in the reply.
   return { participant, withMedia: true };
 }
@@ -43,15 +44,19 @@ export async function replaceSendStream(
   spec: RtpSendSpec,
 ): Promise<ParticipantView> {
   const call = callInScope(ctx, principal, callId);
-  ctx.policy.roleFor(principal, call, ctx.service.actionTarget(call.id, participantId), 'change');
-  return view(ctx, principal, await ctx.service.replaceParticipantMedia(call.id, participantId, spec));
+  const target = ctx.service.actionTarget(call.id, participantId);
+  const role = ctx.policy.roleFor(principal, call, target, 'change');
+  const replace = () => ctx.service.replaceParticipantMedia(call.id, participantId, spec);
+  return view(ctx, principal, role === 'self' ? await ctx.service.ownRequest(target.speaker, replace) : await replace());
 }
 
 export async function removeParticipant(ctx: CommandContext, principal: Principal, callId: string, participantId: string): Promise<void> {
   const call = callInScope(ctx, principal, callId);
-  const role = ctx.policy.roleFor(principal, call, ctx.service.actionTarget(call.id, participantId, { onlyReplaced: true }), 'remove');
+  const target = ctx.service.actionTarget(call.id, participantId, { onlyReplaced: true });
+  const role = ctx.policy.roleFor(principal, call, target, 'remove');
   // A participant token deleting its own participant left by itself; anyone else removed it.
-  await ctx.service.removeParticipant(call.id, participantId, role === 'self' ? 'left' : 'removed');
+  if (role === 'self') await ctx.service.ownRequest(target.speaker, () => ctx.service.removeParticipant(call.id, participantId, 'left'));
+  else await ctx.service.removeParticipant(call.id, participantId, 'removed');
 }
 
 function view(ctx: CommandContext, principal: Principal, participant: Participant): ParticipantView {

@@ -85,6 +85,11 @@ export interface GatewayConfigInput {
     operationsPerCall: number;
     /** Participants one call may hold; joins beyond it answer 409 callFull (a rejoin replacing a leg always fits). */
     participantsPerCall: number;
+    /**
+     * Unfinished requests a participant may have about itself (its mute, unmute, hand, send
+     * stream, join, leave); more answer 429. A moderator's action on it waits behind at most these.
+     */
+    ownRequestsInFlight: number;
   };
   ws: {
     /** Path of the roster/control WebSocket endpoint. */
@@ -213,10 +218,11 @@ export const configSchema = {
     limits: {
       type: 'object',
       additionalProperties: false,
-      required: ['operationsPerCall', 'participantsPerCall'],
+      required: ['operationsPerCall', 'participantsPerCall', 'ownRequestsInFlight'],
       properties: {
         operationsPerCall: { type: 'integer', minimum: 1, maximum: 1_000_000 },
         participantsPerCall: { type: 'integer', minimum: 1, maximum: 100_000 },
+        ownRequestsInFlight: { type: 'integer', minimum: 1, maximum: 1000 },
       },
     },
     ws: {

@@ -47,6 +47,7 @@ const resultCodeByKind: Record<DomainError['kind'], number> = {
   forbidden: 403,
   notFound: 404,
   conflict: 409,
+  rateLimited: 429,
   mediaUnavailable: 503,
 };
 
@@ -100,6 +101,8 @@ export interface CallServiceOptions {
   operationsPerCall: number;
   /** Participants one call may hold (a token that may add participants cannot take every port). */
   participantsPerCall?: number;
+  /** Requests a person may have unfinished about its own identity (limits.ownRequestsInFlight); more are refused (429). */
+  ownRequestsInFlight?: number;
   /** Waits between attempts to get a new router after a worker died (the last one repeats). */
   recoveryRetryDelaysMs?: number[];
   /** Forwarding of calls created without one (config media.forwarding); absent = everyone hears everyone. */
@@ -479,6 +482,25 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
    * themselves. `receivedAt` (process.hrtime) is when the adapter received the request; the
    * enforcement latency is measured from there.
    */
+  /**
+   * Runs a request a person makes about its own identity (its mute, unmute, hand, send stream,
+   * join, leave) within the limit of such requests (Speaker.admitOwnRequest): a moderator's
+   * action on that person then waits behind at most that many of them.
+   */
+  async ownRequest<T>(speaker: Speaker, run: () => Promise<T>): Promise<T> {
+    const release = speaker.admitOwnRequest(this.options.ownRequestsInFlight ?? Infinity);
+    try {
+      return await run();
+    } finally {
+      release();
+    }
+  }
+
+  /** The speaker (the identity's state and queue) a join of `identity` into the call uses. */
+  speakerForJoin(callId: string, identity: IdentitySet): Speaker {
+    return this.getCall(callId).speakerFor(this.keyOf(identity, 'info.identity'));
+  }
+
   async muteParticipant(callId: string, participantId: string, clientContext?: string, receivedAt?: bigint, role: ActorRole = 'app'): Promise<Operation> {
     return this.runMuteOperation('muteParticipant', this.getCall(callId), participantId, { clientContext, receivedAt, role });
   }

@@ -1,4 +1,5 @@
 import { SerialQueue } from '../lib/SerialQueue.js';
+import { DomainError } from './errors.js';
 
 /**
  * The mute state of one identity in one call, and the queue that serializes everything that
@@ -20,6 +21,27 @@ export class Speaker {
   /** Has joined this call before (mute on entry applies to first joins only). */
   hasJoined = false;
   readonly queue = new SerialQueue();
+  /** Requests of the person itself admitted and not finished (see admitOwnRequest). */
+  private ownInFlight = 0;
 
   constructor(readonly identityKey: string) {}
+
+  /**
+   * Admits one more request the person makes of its own identity, or refuses it (429) when
+   * `limit` are unfinished already. Its requests run in this queue, and so do a moderator's mute,
+   * lock and removal of it: unbounded, a person flooding its own queue would hold those off for
+   * as long as it liked. Call the returned function when the request is finished.
+   */
+  admitOwnRequest(limit: number): () => void {
+    if (this.ownInFlight >= limit) {
+      throw new DomainError('rateLimited', 'tooManyOwnRequests', `${limit} requests of this participant about itself are still running (limits.ownRequestsInFlight); wait for their answers`);
+    }
+    this.ownInFlight++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.ownInFlight--;
+    };
+  }
 }

@@ -49,8 +49,15 @@ export class WebRtcSignaling {
     return this.run(() => this.media(participant).connectTransport(transportId, dtlsParameters));
   }
 
-  /** Creates the participant's audio producer: paused from the start if the identity is muted. */
+  /**
+   * Creates the participant's audio producer: paused from the start if the identity is muted.
+   * Always a request of the participant about itself (its own connection's), so within their limit.
+   */
   async produce(participant: Participant, transportId: string, rtpParameters: SignalingBlob): Promise<{ producerId: string }> {
+    return this.service.ownRequest(participant.speaker, () => this.queuedProduce(participant, transportId, rtpParameters));
+  }
+
+  private queuedProduce(participant: Participant, transportId: string, rtpParameters: SignalingBlob): Promise<{ producerId: string }> {
     return participant.speaker.queue.run(() =>
       this.run(async () => {
         const live = this.service.getParticipant(participant.callId, participant.id);

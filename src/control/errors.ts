@@ -1,8 +1,8 @@
 /**
  * What went wrong, in domain terms. Each API adapter maps `kind` to its own error shape and
- * status (Graph: 400/404/409/503), so the domain never speaks HTTP.
+ * status (Graph: 400/403/404/409/429/503), so the domain never speaks HTTP.
  */
-export type DomainErrorKind = 'invalidRequest' | 'forbidden' | 'notFound' | 'conflict' | 'mediaUnavailable';
+export type DomainErrorKind = 'invalidRequest' | 'forbidden' | 'notFound' | 'conflict' | 'rateLimited' | 'mediaUnavailable';
 
 export class DomainError extends Error {
   override name = 'DomainError';

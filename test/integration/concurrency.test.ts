@@ -11,7 +11,9 @@ import { seededRandom } from '../helpers/seededRandom.js';
  * agrees with it, and the roster's sequence numbers have no gap.
  */
 describe('concurrent mute/unmute on one participant (real worker, real RTP)', () => {
-  const fixture = useGateway();
+  // About ordering under concurrency, not about the limit of a participant's own requests
+  // (hostile/ownRequestFlood.test.ts): A's 150 requests about itself all run here.
+  const fixture = useGateway({ MUTEGATE_LIMITS_OWN_REQUESTS_IN_FLIGHT: '1000' });
   const participants: RtpParticipant[] = [];
   const clients: RosterClient[] = [];
 

@@ -23,6 +23,7 @@ export const statusByDomainKind: Record<DomainErrorKind, number> = {
   forbidden: 403,
   notFound: 404,
   conflict: 409,
+  rateLimited: 429,
   mediaUnavailable: 503,
 };
 

@@ -254,6 +254,9 @@ export class SocketConnection {
       consumerClosed: (consumerId) => this.send({ type: 'consumerClosed', callId, participantId, consumerId }),
       transportFailed: (reason) => this.presence.release(participant, reason),
     });
+    // The connection closed while the join was under way: its close released what it had then,
+    // not this participant, which would otherwise stay in the call for good.
+    if (this.socket.readyState !== this.socket.OPEN) this.presence.release(participant, 'signaling connection closed during the join');
   }
 }
 

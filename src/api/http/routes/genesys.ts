@@ -36,6 +36,8 @@ const genesysStatusByHttp: Record<number, number> = {
   409: GenesysStatus.notAllowed,
   413: GenesysStatus.invalidRequest,
   415: GenesysStatus.invalidRequest,
+  // Too many of the agent's own requests at once: try again once they are answered.
+  429: GenesysStatus.unavailable,
   503: GenesysStatus.unavailable,
 };
 
