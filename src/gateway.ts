@@ -58,6 +58,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     operationsPerCall: config.limits.operationsPerCall,
     participantsPerCall: config.limits.participantsPerCall,
     ownRequestsInFlight: config.limits.ownRequestsInFlight,
+    ownRequestsPerSecond: config.limits.ownRequestsPerSecond,
     muteConfirmTimeoutMs: config.media.muteConfirmTimeoutMs,
     // Who hears whom in calls that do not say (README "Who is heard in a large call").
     forwarding: sanitizeForwarding(config.media.forwarding),

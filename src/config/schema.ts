@@ -90,6 +90,11 @@ export interface GatewayConfigInput {
      * stream, join, leave); more answer 429. A moderator's action on it waits behind at most these.
      */
     ownRequestsInFlight: number;
+    /**
+     * Requests per second a participant may make about itself, in a burst of twice that; faster
+     * ones answer 429. Each of its changes is a roster update to every subscriber of the call.
+     */
+    ownRequestsPerSecond: number;
   };
   ws: {
     /** Path of the roster/control WebSocket endpoint. */
@@ -218,11 +223,12 @@ export const configSchema = {
     limits: {
       type: 'object',
       additionalProperties: false,
-      required: ['operationsPerCall', 'participantsPerCall', 'ownRequestsInFlight'],
+      required: ['operationsPerCall', 'participantsPerCall', 'ownRequestsInFlight', 'ownRequestsPerSecond'],
       properties: {
         operationsPerCall: { type: 'integer', minimum: 1, maximum: 1_000_000 },
         participantsPerCall: { type: 'integer', minimum: 1, maximum: 100_000 },
         ownRequestsInFlight: { type: 'integer', minimum: 1, maximum: 1000 },
+        ownRequestsPerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 100_000 },
       },
     },
     ws: {

@@ -103,6 +103,8 @@ export interface CallServiceOptions {
   participantsPerCall?: number;
   /** Requests a person may have unfinished about its own identity (limits.ownRequestsInFlight); more are refused (429). */
   ownRequestsInFlight?: number;
+  /** Requests per second a person may make about its own identity, in a burst of twice that (limits.ownRequestsPerSecond). */
+  ownRequestsPerSecond?: number;
   /** Waits between attempts to get a new router after a worker died (the last one repeats). */
   recoveryRetryDelaysMs?: number[];
   /** Forwarding of calls created without one (config media.forwarding); absent = everyone hears everyone. */
@@ -488,7 +490,7 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
    * action on that person then waits behind at most that many of them.
    */
   async ownRequest<T>(speaker: Speaker, run: () => Promise<T>): Promise<T> {
-    const release = speaker.admitOwnRequest(this.options.ownRequestsInFlight ?? Infinity);
+    const release = speaker.admitOwnRequest({ inFlight: this.options.ownRequestsInFlight ?? Infinity, perSecond: this.options.ownRequestsPerSecond ?? Infinity });
     try {
       return await run();
     } finally {

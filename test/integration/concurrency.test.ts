@@ -12,8 +12,8 @@ import { seededRandom } from '../helpers/seededRandom.js';
  */
 describe('concurrent mute/unmute on one participant (real worker, real RTP)', () => {
   // About ordering under concurrency, not about the limit of a participant's own requests
-  // (hostile/ownRequestFlood.test.ts): A's 150 requests about itself all run here.
-  const fixture = useGateway({ MUTEGATE_LIMITS_OWN_REQUESTS_IN_FLIGHT: '1000' });
+  // (hostile/ownRequestFlood.test.ts): A's 150 requests about itself, at once, all run here.
+  const fixture = useGateway({ MUTEGATE_LIMITS_OWN_REQUESTS_IN_FLIGHT: '1000', MUTEGATE_LIMITS_OWN_REQUESTS_PER_SECOND: '100000' });
   const participants: RtpParticipant[] = [];
   const clients: RosterClient[] = [];
 

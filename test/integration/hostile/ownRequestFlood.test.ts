@@ -13,7 +13,9 @@ import { tokenFor } from '../../helpers/tokens.js';
  * lock waits behind at most those few.
  */
 describe('hostile participants: flooding its own queue to hold off a moderator', () => {
-  const fixture = useGateway();
+  // The rate limit (limits.ownRequestsPerSecond) is raised here: what is tested is that the
+  // limit of unfinished requests alone bounds the moderator's wait (the rate is tested below).
+  const fixture = useGateway({ MUTEGATE_LIMITS_OWN_REQUESTS_PER_SECOND: '100000' });
   let callId: string;
   let bob: RtpParticipant;
   let mallory: RtpParticipant;
@@ -69,4 +71,45 @@ describe('hostile participants: flooding its own queue to hold off a moderator',
     const again = await flood.answer(flood.request({ type: 'unmute', callId, participantId: mallory.id }));
     expect(again).toMatchObject({ type: 'error', status: 403, error: { innerError: { code: 'participantLocked' } } });
   }, 40_000);
+});
+
+/**
+ * Each change a participant makes to itself (a hand raised or lowered, its own mute) is a roster
+ * update to every subscriber of the call: toggling its hand in a loop would flood every
+ * subscriber (and close the slow ones as too slow) and cost the control plane for everyone. A
+ * participant's own requests are held to limits.ownRequestsPerSecond (a burst of twice that).
+ */
+describe('hostile participants: toggling its hand as fast as it can', () => {
+  const fixture = useGateway({ MUTEGATE_LIMITS_OWN_REQUESTS_PER_SECOND: '10' });
+
+  it('gets 429 past 10 changes per second (burst 20); subscribers hear only those', async () => {
+    const callId = await createGroupCall(fixture.api);
+    const mallory = await joinRtp(fixture.api, callId, { userId: 'mallory' });
+    const watcher = await RosterClient.connect(fixture.gateway.url, 'proto');
+    const flood = await RosterClient.connect(fixture.gateway.url, 'json', tokenFor({ role: 'participant', subject: 'mallory', call: callId }));
+    try {
+      await watcher.answer(watcher.request({ type: 'subscribe', callId }));
+      const started = Date.now();
+      const ids: string[] = [];
+      // 2000 toggles over about a second, in batches (the in-flight limit of 4 stays out of the way).
+      for (let i = 0; i < 100; i++) {
+        for (let j = 0; j < 20; j++) ids.push(flood.request({ type: j % 2 === 0 ? 'raiseHand' : 'lowerHand', callId, participantId: mallory.id }));
+        await sleep(10);
+      }
+      await waitFor(() => ids.every((id) => flood.answersTo(id).length > 0), 15_000, 'an answer to each toggle');
+      const seconds = (Date.now() - started) / 1000;
+      const ok = ids.filter((id) => flood.answersTo(id)[0].type === 'response').length;
+      const limited = ids.filter((id) => flood.answersTo(id)[0].error?.innerError?.code === 'tooManyOwnRequests').length;
+      expect(ok + limited).toBe(ids.length);
+      // The burst of 20, then 10 per second; the in-flight limit refuses some besides.
+      expect(ok).toBeGreaterThan(0);
+      expect(ok).toBeLessThanOrEqual(20 + Math.ceil(10 * seconds));
+      await sleep(300);
+      expect(watcher.deltas().length, 'roster updates the subscriber got').toBeLessThanOrEqual(ok);
+    } finally {
+      watcher.close();
+      flood.close();
+      mallory.peer.close();
+    }
+  }, 30_000);
 });
