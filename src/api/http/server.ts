@@ -169,7 +169,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     // Has its own child scope with the Genesys error handler: an authentication failure there
     // is answered in Genesys' shape, since the hook runs in the route's scope.
     genesysRoutes(scope, context, options.baseUrl);
-    if (!options.publicMetrics) metricsRoutes(scope, options.metrics);
+    if (!options.publicMetrics) metricsRoutes(scope, options.metrics, context);
   });
   if (options.cluster && forwarded) serveForwardedHttp(app, forwarded, options.cluster.link);
   return app;

@@ -116,6 +116,13 @@ describe('hostile HTTP surface: authentication by route, not by URL spelling (re
     const metrics = await apiClient(fixture.gateway.url).get('/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.body).toContain('# TYPE');
+    // Gateway-wide figures (every call's counts, worker pids): for the application only, not for
+    // a participant's or a moderator's token.
+    for (const token of [tokenFor({ role: 'participant', subject: 'peeker', call: 'any-call' }), tokenFor({ role: 'moderator', subject: 'mod', calls: '*' })]) {
+      const refused = await apiClient(fixture.gateway.url, token).get('/metrics');
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.innerError.code).toBe('appRoleRequired');
+    }
   });
 
   it('answers unknown paths 404 in Graph shape with request-id, with or without a token', async () => {

@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { authorizeMetrics } from '../../../commands/metrics.js';
+import { principalOf } from '../authentication.js';
 import { TAG } from '../docs.js';
+import type { RouteContext } from './context.js';
 import { healthResponse, metricsResponse } from '../responses.schema.js';
 
 export interface HealthSource {
@@ -22,10 +25,14 @@ export function healthRoutes(app: FastifyInstance, health: HealthSource): void {
   });
 }
 
-/** GET /metrics: registered in the authenticated scope unless the config makes it public. */
-export function metricsRoutes(app: FastifyInstance, metrics: Registry): void {
-  const doc = { tags: [TAG.health], operationId: 'metrics', summary: 'Prometheus metrics (public or behind the token, by configuration)', docResponses: { 200: metricsResponse } };
-  app.get('/metrics', { schema: doc }, async (_request, reply) =>
-    reply.header('Content-Type', metrics.contentType).send(await metrics.metrics()),
-  );
+/**
+ * GET /metrics: public when the config makes it so; otherwise registered in the authenticated
+ * scope with the command context, and only an application token reads it.
+ */
+export function metricsRoutes(app: FastifyInstance, metrics: Registry, ctx?: RouteContext): void {
+  const doc = { tags: [TAG.health], operationId: 'metrics', summary: 'Prometheus metrics (public, or for application tokens only, by configuration)', docResponses: { 200: metricsResponse } };
+  app.get('/metrics', { schema: doc }, async (request, reply) => {
+    if (ctx) authorizeMetrics(ctx, principalOf(request));
+    return reply.header('Content-Type', metrics.contentType).send(await metrics.metrics());
+  });
 }
