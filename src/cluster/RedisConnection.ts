@@ -32,9 +32,11 @@ export class RedisConnection extends SafeEventEmitter<RedisConnectionEvents> {
   readonly client: Redis;
   private connected = false;
   private closed = false;
-  private everConnected = false;
-  /** start() gave up waiting: the first connection comes later, maybe to a Redis that restarted. */
-  private startedDegraded = false;
+  /**
+   * Whether the next connection opens the restore window: every one after the first, and the
+   * first too once start() gave up waiting for it (it comes later, maybe to a Redis that restarted).
+   */
+  private windowOnConnect = false;
   /** performance.now() when the connection came back (or first came after a degraded start); null: not since start. */
   private reconnectedAt: number | null = null;
   private readonly restoreWindowMs: number;
@@ -55,8 +57,8 @@ export class RedisConnection extends SafeEventEmitter<RedisConnectionEvents> {
       if (this.connected) return;
       this.connected = true;
       // A monotonic clock: a wall-clock step must not stretch or shrink the window.
-      if (this.everConnected || this.startedDegraded) this.reconnectedAt = performance.now();
-      this.everConnected = true;
+      if (this.windowOnConnect) this.reconnectedAt = performance.now();
+      this.windowOnConnect = true;
       logger.info('connected to the cluster Redis');
       this.emit('up');
     });
@@ -78,7 +80,7 @@ export class RedisConnection extends SafeEventEmitter<RedisConnectionEvents> {
     if (this.connected) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        this.startedDegraded = true;
+        this.windowOnConnect = true;
         resolve();
       }, timeoutMs);
       this.once('up', () => {

@@ -27,8 +27,7 @@ export function setHand(ctx: CommandContext, principal: Principal, callId: strin
   const call = callInScope(ctx, principal, callId);
   const target = ctx.service.actionTarget(call.id, participantId);
   const role = ctx.policy.roleFor(principal, call, target, raised ? 'raise the hand of' : 'lower the hand of');
-  const run = () => ctx.moderation.setHand(call.id, target.id, raised);
-  return role === 'self' ? ctx.service.ownRequest(target.speaker, run) : run();
+  return ctx.service.requestAs(role, () => target.speaker, () => ctx.moderation.setHand(call.id, target.id, raised));
 }
 
 /** Mutes everyone in the call but the listed participants. */

@@ -14,8 +14,7 @@ export function mute(ctx: CommandContext, principal: Principal, callId: string, 
   const call = callInScope(ctx, principal, callId);
   const target = ctx.service.actionTarget(call.id, participantId);
   const role = ctx.policy.roleFor(principal, call, target, 'mute');
-  const run = () => ctx.service.muteParticipant(call.id, participantId, meta.clientContext, meta.receivedAt, role);
-  return role === 'self' ? ctx.service.ownRequest(target.speaker, run) : run();
+  return ctx.service.requestAs(role, () => target.speaker, () => ctx.service.muteParticipant(call.id, participantId, meta.clientContext, meta.receivedAt, role));
 }
 
 /** Unmute: only the participant itself (or the application when configured to); others ask with requestUnmute. */
@@ -23,8 +22,7 @@ export function unmute(ctx: CommandContext, principal: Principal, callId: string
   const call = callInScope(ctx, principal, callId);
   const target = ctx.service.actionTarget(call.id, participantId);
   const role = ctx.policy.requireUnmute(principal, call, target);
-  const run = () => ctx.service.unmuteParticipant(call.id, participantId, meta.clientContext, meta.receivedAt, role);
-  return role === 'self' ? ctx.service.ownRequest(target.speaker, run) : run();
+  return ctx.service.requestAs(role, () => target.speaker, () => ctx.service.unmuteParticipant(call.id, participantId, meta.clientContext, meta.receivedAt, role));
 }
 
 /** Graph `POST /calls/{id}/mute|unmute`: the application mutes or unmutes its own participant. */

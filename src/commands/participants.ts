@@ -17,8 +17,7 @@ export async function joinRtp(
   const call = callInScope(ctx, principal, callId);
   const role = ctx.policy.requireJoin(principal, call, input.identity.user?.id);
   const media = authorizeRtpMedia(ctx, principal, input.media);
-  const join = () => ctx.service.addParticipant(call.id, { identity: input.identity, media });
-  const participant = role === 'self' ? await ctx.service.ownRequest(ctx.service.speakerForJoin(call.id, input.identity), join) : await join();
+  const participant = await ctx.service.requestAs(role, () => ctx.service.speakerForJoin(call.id, input.identity), () => ctx.service.addParticipant(call.id, { identity: input.identity, media }));
   // Whoever created the leg gets its media (where to send, the SRTP keys) in the reply.
   return { participant, withMedia: true };
 }
@@ -46,8 +45,7 @@ export async function replaceSendStream(
   const call = callInScope(ctx, principal, callId);
   const target = ctx.service.actionTarget(call.id, participantId);
   const role = ctx.policy.roleFor(principal, call, target, 'change');
-  const replace = () => ctx.service.replaceParticipantMedia(call.id, participantId, spec);
-  return view(ctx, principal, role === 'self' ? await ctx.service.ownRequest(target.speaker, replace) : await replace());
+  return view(ctx, principal, await ctx.service.requestAs(role, () => target.speaker, () => ctx.service.replaceParticipantMedia(call.id, participantId, spec)));
 }
 
 export async function removeParticipant(ctx: CommandContext, principal: Principal, callId: string, participantId: string): Promise<void> {
@@ -55,8 +53,7 @@ export async function removeParticipant(ctx: CommandContext, principal: Principa
   const target = ctx.service.actionTarget(call.id, participantId, { onlyReplaced: true });
   const role = ctx.policy.roleFor(principal, call, target, 'remove');
   // A participant token deleting its own participant left by itself; anyone else removed it.
-  if (role === 'self') await ctx.service.ownRequest(target.speaker, () => ctx.service.removeParticipant(call.id, participantId, 'left'));
-  else await ctx.service.removeParticipant(call.id, participantId, 'removed');
+  await ctx.service.requestAs(role, () => target.speaker, () => ctx.service.removeParticipant(call.id, participantId, role === 'self' ? 'left' : 'removed'));
 }
 
 function view(ctx: CommandContext, principal: Principal, participant: Participant): ParticipantView {

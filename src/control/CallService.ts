@@ -479,12 +479,6 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
   }
 
   /**
-   * Server-mutes a participant. `role` is how the caller relates to it (the adapters decide with
-   * Policy): muting someone else is for group calls only, as in Graph; anyone may mute
-   * themselves. `receivedAt` (process.hrtime) is when the adapter received the request; the
-   * enforcement latency is measured from there.
-   */
-  /**
    * Runs a request a person makes about its own identity (its mute, unmute, hand, send stream,
    * join, leave) within the limit of such requests (Speaker.admitOwnRequest): a moderator's
    * action on that person then waits behind at most that many of them.
@@ -498,11 +492,25 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     }
   }
 
+  /**
+   * Runs a request as `role` decided it: the person's own (`self`) within the limit of such
+   * requests (ownRequest, on the identity `speaker` gives), anyone else's as it is.
+   */
+  requestAs<T>(role: ActorRole, speaker: () => Speaker, run: () => Promise<T>): Promise<T> {
+    return role === 'self' ? this.ownRequest(speaker(), run) : run();
+  }
+
   /** The speaker (the identity's state and queue) a join of `identity` into the call uses. */
   speakerForJoin(callId: string, identity: IdentitySet): Speaker {
     return this.getCall(callId).speakerFor(this.keyOf(identity, 'info.identity'));
   }
 
+  /**
+   * Server-mutes a participant. `role` is how the caller relates to it (the adapters decide with
+   * Policy): muting someone else is for group calls only, as in Graph; anyone may mute
+   * themselves. `receivedAt` (process.hrtime) is when the adapter received the request; the
+   * enforcement latency is measured from there.
+   */
   async muteParticipant(callId: string, participantId: string, clientContext?: string, receivedAt?: bigint, role: ActorRole = 'app'): Promise<Operation> {
     return this.runMuteOperation('muteParticipant', this.getCall(callId), participantId, { clientContext, receivedAt, role });
   }

@@ -35,7 +35,7 @@ export class Speaker {
    * (a burst of twice that is allowed). Its requests run in this queue, and so do a moderator's
    * mute, lock and removal of it: unbounded, a person flooding its own queue would hold those off
    * for as long as it liked; and each change it makes is a roster update to every subscriber of
-   * the call. Call the returned function when the request is finished.
+   * the call. Call the returned function once, when the request is finished.
    */
   admitOwnRequest(limits: { inFlight: number; perSecond: number }): () => void {
     if (this.ownInFlight >= limits.inFlight) {
@@ -50,10 +50,7 @@ export class Speaker {
     }
     this.ownTokens -= 1;
     this.ownInFlight++;
-    let released = false;
     return () => {
-      if (released) return;
-      released = true;
       this.ownInFlight--;
     };
   }

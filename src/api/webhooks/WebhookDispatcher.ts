@@ -150,6 +150,11 @@ export class WebhookDispatcher extends EventEmitter<WebhookEvents> {
 
   private onRoster(call: Call, change: RosterChange): void {
     if (!call.callbackUri) return;
+    if (change.kind === 'callEnded' && this.callsMoveOnShutdown && this.service.shuttingDown) {
+      // What is queued for the call is still delivered; its end here is not posted.
+      this.queues.get(call.id)?.end();
+      return;
+    }
     let queue = this.queues.get(call.id);
     if (!queue) {
       queue = new CallWebhookQueue(
@@ -161,10 +166,6 @@ export class WebhookDispatcher extends EventEmitter<WebhookEvents> {
         this.log.child({ callId: call.id }),
       );
       this.queues.set(call.id, queue);
-    }
-    if (change.kind === 'callEnded' && this.callsMoveOnShutdown && this.service.shuttingDown) {
-      queue.end();
-      return;
     }
     queue.push({
       kind: change.kind,
