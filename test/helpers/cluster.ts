@@ -1,7 +1,21 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
-import { startTestGateway } from './gateway.js';
+import { sleep, startTestGateway, type apiClient, type ApiResponse } from './gateway.js';
 import { RedisServer } from './redisServer.js';
+
+/**
+ * A node's /healthz once its `cluster` part satisfies `ready` (asked every 50 ms), or the last
+ * answer after `timeoutMs`: the caller asserts on it, so a node that never got there fails there.
+ */
+export async function clusterHealthWhen(api: ReturnType<typeof apiClient>, ready: (cluster: { redis: string; unsyncedStates: number }) => boolean, timeoutMs: number): Promise<ApiResponse> {
+  const deadline = Date.now() + timeoutMs;
+  let health = await api.get('/healthz');
+  while (!ready(health.body.cluster) && Date.now() < deadline) {
+    await sleep(50);
+    health = await api.get('/healthz');
+  }
+  return health;
+}
 
 /** A real redis-server and two in-process gateway nodes sharing it (see useTwoNodes). */
 export interface TwoNodes {

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { RtpPeer } from '../../../native-bench/lib/RtpPeer.js';
 import type { Gateway } from '../../../src/gateway.js';
 import { apiClient, metricValue, sleep, startTestGateway, waitFor } from '../../helpers/gateway.js';
+import { clusterHealthWhen } from '../../helpers/cluster.js';
 import { RedisServer } from '../../helpers/redisServer.js';
 import { createGroupCall, joinRtp, receivedSince } from '../../helpers/rtpCall.js';
 
@@ -39,11 +40,7 @@ describe('cluster: Redis killed and restarted under a node', () => {
     expect((await api.get('/healthz')).body).toMatchObject({ status: 'ok', cluster: { redis: 'up', unsyncedStates: 0 } });
 
     await redis.kill();
-    let health = await api.get('/healthz');
-    for (let i = 0; i < 50 && health.body.cluster.redis !== 'down'; i++) {
-      await sleep(50);
-      health = await api.get('/healthz');
-    }
+    let health = await clusterHealthWhen(api, (cluster) => cluster.redis === 'down', 2500);
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({ status: 'degraded', cluster: { redis: 'down' } });
 
@@ -68,11 +65,7 @@ describe('cluster: Redis killed and restarted under a node', () => {
     // writes what it answered meanwhile, so the mute is in Redis again.
     await redis.restart();
     inspect = redis.client();
-    health = await api.get('/healthz');
-    for (let i = 0; i < 100 && !(health.body.cluster.redis === 'up' && health.body.cluster.unsyncedStates === 0); i++) {
-      await sleep(50);
-      health = await api.get('/healthz');
-    }
+    health = await clusterHealthWhen(api, (cluster) => cluster.redis === 'up' && cluster.unsyncedStates === 0, 5000);
     expect(health.body).toMatchObject({ status: 'ok', cluster: { redis: 'up', unsyncedStates: 0 } });
     const stored = JSON.parse((await inspect.hget(`mutegate:call:${callId}:speakers`, `user:${x.userId}`)) ?? 'null');
     expect(stored, 'the mute answered while Redis was away, written once it is back').toMatchObject({ muted: true });

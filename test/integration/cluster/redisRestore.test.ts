@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RtpPeer } from '../../../native-bench/lib/RtpPeer.js';
 import type { Gateway } from '../../../src/gateway.js';
 import { apiClient, sleep, startTestGateway } from '../../helpers/gateway.js';
+import { clusterHealthWhen } from '../../helpers/cluster.js';
 import { startMainProcess, type MainProcess } from '../../helpers/mainProcess.js';
 import { RedisServer } from '../../helpers/redisServer.js';
 import { createGroupCall, joinRtp } from '../../helpers/rtpCall.js';
@@ -56,11 +57,7 @@ describe('cluster: a live node’s call after a Redis restart, before that node 
     await beforeRestart();
     await redis.restart();
     inspect = redis.client();
-    let health = await apiB.get('/healthz');
-    for (let i = 0; i < 100 && health.body.cluster.redis !== 'up'; i++) {
-      await sleep(50);
-      health = await apiB.get('/healthz');
-    }
+    const health = await clusterHealthWhen(apiB, (cluster) => cluster.redis === 'up', 5000);
     expect(health.body.cluster.redis).toBe('up');
   }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import type { RtpPeer } from '../../../native-bench/lib/RtpPeer.js';
 import { apiClient, sleep, waitFor } from '../../helpers/gateway.js';
+import { clusterHealthWhen } from '../../helpers/cluster.js';
 import { startMainProcess, type MainProcess } from '../../helpers/mainProcess.js';
 import { RedisServer } from '../../helpers/redisServer.js';
 import { RosterClient } from '../../helpers/rosterClient.js';
@@ -141,11 +142,7 @@ describe('cluster of three nodes: any node serves any call', () => {
 
     await redis.kill();
     // Without Redis, B cannot know where the call is: a cross-node mute is a 503, never a hang.
-    let health = await apiB.get('/healthz');
-    for (let i = 0; i < 50 && health.body.cluster.redis !== 'down'; i++) {
-      await sleep(50);
-      health = await apiB.get('/healthz');
-    }
+    const health = await clusterHealthWhen(apiB, (cluster) => cluster.redis === 'down', 2500);
     expect(health.body.cluster.redis).toBe('down');
     const refused = await apiB.post(`/communications/calls/${callId}/participants/${x.id}/mute`, {});
     expect(refused.status, JSON.stringify(refused.body)).toBe(503);
