@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { audioLevelExtension, encodeRtpWithExtension, type AudioLevel } from './bigcall/audioLevel.js';
-import { decodeProbe, decodeRtp, encodeProbe, encodeRtp } from './rtp.js';
+import { decodeProbe, decodeRtp, encodeProbe, encodeRtp, type RtpPacket } from './rtp.js';
 import type { SrtpEndpointCodec } from './srtp.js';
 
 export interface Address {
@@ -60,6 +60,8 @@ export class RtpPeer {
   rtpPacketsReceived = 0;
   /** Datagrams that did not authenticate under the SRTP receive key (dropped). */
   srtpRejected = 0;
+  /** When set, told of every RTP packet received, probe or not (e.g. to watch one SSRC). */
+  onRtp: ((rtp: RtpPacket, receivedAtMs: number) => void) | null = null;
   private socket: Socket;
   private timer: NodeJS.Timeout | null = null;
   private sequenceNumber = Math.floor(Math.random() * 0xffff);
@@ -145,6 +147,7 @@ export class RtpPeer {
     const rtp = decodeRtp(plain);
     if (!rtp) return;
     this.rtpPacketsReceived++;
+    this.onRtp?.(rtp, receivedAtMs);
     const probe = decodeProbe(rtp.payload);
     if (!probe) return;
     this.received.push({ ...probe, receivedAtMs, ssrc: rtp.ssrc, payloadType: rtp.payloadType });
