@@ -13,8 +13,9 @@ import type { types } from 'mediasoup';
  * packets it sent just before may still wait in the destination worker's socket, and that worker
  * (another process, maybe busy) would forward them after the mute's 200. mediasoup's own pause of
  * the pipe producer (Router.pipeToRouter: pipe consumer observer 'pause' → pipe producer pause())
- * is sent without waiting. So `pause()` here pauses every pipe producer itself and resolves once
- * each destination worker confirmed: from then on no worker forwards anything of the participant.
+ * is sent without waiting, so it is switched off (createPipe) and `pause()` here pauses every pipe
+ * producer itself and resolves once each destination worker confirmed: from then on no worker
+ * forwards anything of the participant.
  * It runs beside the source pause, so a mute costs the slowest worker's round trip, not the sum.
  */
 export class ProducerPipes {
@@ -100,12 +101,19 @@ export class ProducerPipes {
   }
 
   private async createPipe(router: types.Router): Promise<types.Producer> {
-    const { pipeProducer } = await this.sourceRouter.pipeToRouter({
+    const { pipeConsumer, pipeProducer } = await this.sourceRouter.pipeToRouter({
       producerId: this.source.id,
       router,
       listenInfo: { protocol: 'udp', ip: this.listenIp },
     });
-    if (!pipeProducer) throw new Error(`piping producer ${this.source.id} gave no pipe producer`);
+    if (!pipeProducer || !pipeConsumer) throw new Error(`piping producer ${this.source.id} gave no pipe producer`);
+    // mediasoup mirrors the source's pause state onto the pipe producer by itself (pipe consumer
+    // observer 'pause'/'resume' → pipeProducer.pause()/resume(), not awaited). This class drives
+    // every pipe producer, in order with the mutes and unmutes: a second, unordered writer could
+    // only ever be late (a resume arriving after a newer pause) and doubles each mute's requests
+    // to the destination worker. Only mediasoup listens there ('close' stays: it ties the pair).
+    pipeConsumer.observer.removeAllListeners('pause');
+    pipeConsumer.observer.removeAllListeners('resume');
     if (this.closed || this.source.closed) {
       pipeProducer.close();
       throw new Error(`producer ${this.source.id} closed while it was being piped`);
