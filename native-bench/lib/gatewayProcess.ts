@@ -13,11 +13,12 @@ export interface GatewayProcess {
 /**
  * Starts mutegate (src/main.ts) as its own process on 127.0.0.1 and waits until /healthz answers.
  * `nodeArgs`: extra options for node itself (e.g. --cpu-prof, which NODE_OPTIONS does not take).
+ * `checkout`: another checkout of mutegate to start instead of this one (a before/after comparison).
  */
-export async function startGatewayProcess(env: Record<string, string>, nodeArgs: string[] = []): Promise<GatewayProcess> {
+export async function startGatewayProcess(env: Record<string, string>, nodeArgs: string[] = [], checkout = repoRoot): Promise<GatewayProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
-    cwd: repoRoot,
+    cwd: checkout,
     env: { ...process.env, MUTEGATE_HTTP_PORT: String(port), MUTEGATE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
