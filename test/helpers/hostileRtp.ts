@@ -148,6 +148,21 @@ export class HostileRtp {
     }
   }
 
+  /**
+   * A receiver report plus a generic NACK (RFC 4585) from `senderSsrc` about `mediaSsrc`: the 17
+   * packets from sequence number `pid` on (BLP all set), e.g. what a listener last got of a stream,
+   * to ask the SFU to send them again.
+   */
+  nack(senderSsrc: number, mediaSsrc: number, pid: number): Buffer {
+    const ssrc = (value: number) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(value >>> 0, 0);
+      return b;
+    };
+    const fci = Buffer.from([(pid >> 8) & 0xff, pid & 0xff, 0xff, 0xff]);
+    return Buffer.concat([this.rtcp(201, 0, ssrc(senderSsrc)), this.rtcp(205, 1, Buffer.concat([ssrc(senderSsrc), ssrc(mediaSsrc), fci]))]);
+  }
+
   private rtp(opts: { csrcs?: number[]; extension?: Buffer; padding?: number; payloadType?: number; marker?: boolean }): Buffer {
     const csrcs = opts.csrcs ?? [];
     const header = Buffer.alloc(12 + 4 * csrcs.length);

@@ -29,7 +29,9 @@ const tally = (kinds: string[]) => {
  * spreads over two workers, so what is forwarded crosses a pipe too. Before the mute some crafted
  * packets are forwarded (the measurement sees them); after its 200 none may be, on either worker;
  * the workers must survive it all (a crashed worker would take the whole call down with it) and
- * the others must still be heard.
+ * the others must still be heard. After the mute a colluding listener also crafts packets on its
+ * own leg, aimed at its stream of her (RTCP feedback, NACKs for the last packets of hers it got):
+ * nothing of hers may come back to it that way either.
  */
 describe('hostile participants: crafted RTP and RTCP from a muted plain-RTP leg', () => {
   const fx = useGateway(SPREAD_OVER_TWO_WORKERS);
@@ -55,9 +57,13 @@ describe('hostile participants: crafted RTP and RTCP from a muted plain-RTP leg'
     const ssrcOfM = new Map(listeners.map((l) => [l, l.peer.from(m.peer.senderId)[0]!.ssrc]));
     /** Per listener: receive times of every RTP packet on mallory's SSRC there, probe or not. */
     const onMsSsrc = new Map<RtpParticipant, number[]>(listeners.map((l) => [l, []]));
+    /** Per listener: the sequence number of the latest packet of hers it got (what a NACK would ask for again). */
+    const lastSeqOfM = new Map<RtpParticipant, number>();
     for (const l of listeners) {
       l.peer.onRtp = (rtp, at) => {
-        if (rtp.ssrc === ssrcOfM.get(l)) onMsSsrc.get(l)!.push(at);
+        if (rtp.ssrc !== ssrcOfM.get(l)) return;
+        onMsSsrc.get(l)!.push(at);
+        lastSeqOfM.set(l, rtp.sequenceNumber);
       };
     }
 
@@ -72,21 +78,39 @@ describe('hostile participants: crafted RTP and RTCP from a muted plain-RTP leg'
       },
       seededRandom(SEED),
     );
+    // A colluding listener crafts packets on its own leg too, aimed at its stream of her above all.
+    const accomplice = listeners[0]!;
+    const fromAccomplice = new HostileRtp(
+      {
+        senderId: accomplice.peer.senderId,
+        ssrc: accomplice.ssrc,
+        otherSsrcs: [ssrcOfM.get(accomplice)!, m.ssrc],
+        payloadType: PAYLOAD_TYPE,
+        nextCounter: () => accomplice.peer.nextCounter++,
+      },
+      seededRandom(SEED + 1),
+    );
     const sent = new Map<HostileKind, number>(HOSTILE_KINDS.map((k) => [k, 0]));
-    const blast = async (count: number) => {
+    const blast = async (count: number, withAccomplice: boolean) => {
       for (let i = 0; i < count; i++) {
         const before = m.peer.nextCounter;
         const { kind, datagram } = crafted.next();
         if (m.peer.nextCounter !== before) kindOf.set(before, kind);
         sent.set(kind, sent.get(kind)! + 1);
         m.peer.sendDatagram(datagram, m.send);
+        if (withAccomplice) {
+          accomplice.peer.sendDatagram(fromAccomplice.next().datagram, accomplice.send);
+          // And NACKs for the packets of hers it got last, over and over: sent again, they would reach it after the 200.
+          const seq = lastSeqOfM.get(accomplice);
+          if (seq !== undefined && i % 10 === 0) accomplice.peer.sendDatagram(fromAccomplice.nack(accomplice.ssrc, ssrcOfM.get(accomplice)!, (seq - 16) & 0xffff), accomplice.send);
+        }
         if (i % PER_TICK === PER_TICK - 1) await sleep(1);
       }
     };
 
     // Unmuted: some crafted packets are forwarded, so the count after the mute can see them.
     const beforeFrom = m.peer.nextCounter;
-    await blast(BEFORE_MUTE);
+    await blast(BEFORE_MUTE, false);
     await sleep(200);
     const forwardedKinds = new Set(
       listeners.flatMap((l) => l.peer.from(m.peer.senderId).filter((p) => p.counter >= beforeFrom && kindOf.has(p.counter))).map((p) => kindOf.get(p.counter)),
@@ -97,7 +121,7 @@ describe('hostile participants: crafted RTP and RTCP from a muted plain-RTP leg'
     const answeredAt = nowMs(); // the clock of RtpPeer's receive times
     const atMute = m.peer.nextCounter;
     expect(mute.status, JSON.stringify(mute.body)).toBe(200);
-    await blast(AFTER_MUTE);
+    await blast(AFTER_MUTE, true);
     await sleep(300);
     for (const [kind, n] of sent) expect(n, `crafted ${kind} datagrams sent`).toBeGreaterThan(500);
 
