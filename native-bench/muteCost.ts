@@ -84,13 +84,13 @@ async function measure(opts: Options, checkout: string | undefined): Promise<Cos
     }
     // Every leg streams at 50 packets/s (20 ms), spread over the interval.
     let tick = 0;
-    let seq = 0;
+    const sent = legs.map(() => 0);
     timer = setInterval(() => {
       tick++;
-      seq++;
       for (let i = tick % 4; i < legs.length; i += 4) {
         const leg = legs[i]!;
-        sender.send(encodeRtp({ payloadType: 100, sequenceNumber: seq, timestamp: seq * 960, ssrc: leg.ssrc, marker: false, payload: encodeProbe({ senderId: i, counter: seq, sentAtMs: 0 }) }), leg.port, '127.0.0.1');
+        const n = ++sent[i]!;
+        sender.send(encodeRtp({ payloadType: 100, sequenceNumber: n & 0xffff, timestamp: (n * 960) >>> 0, ssrc: leg.ssrc, marker: false, payload: encodeProbe({ senderId: i, counter: n, sentAtMs: 0 }) }), leg.port, '127.0.0.1');
       }
     }, 5);
     await sleep(1000);

@@ -148,21 +148,6 @@ export class HostileRtp {
     }
   }
 
-  /**
-   * A receiver report plus a generic NACK (RFC 4585) from `senderSsrc` about `mediaSsrc`: the 17
-   * packets from sequence number `pid` on (BLP all set), e.g. what a listener last got of a stream,
-   * to ask the SFU to send them again.
-   */
-  nack(senderSsrc: number, mediaSsrc: number, pid: number): Buffer {
-    const ssrc = (value: number) => {
-      const b = Buffer.alloc(4);
-      b.writeUInt32BE(value >>> 0, 0);
-      return b;
-    };
-    const fci = Buffer.from([(pid >> 8) & 0xff, pid & 0xff, 0xff, 0xff]);
-    return Buffer.concat([this.rtcp(201, 0, ssrc(senderSsrc)), this.rtcp(205, 1, Buffer.concat([ssrc(senderSsrc), ssrc(mediaSsrc), fci]))]);
-  }
-
   private rtp(opts: { csrcs?: number[]; extension?: Buffer; padding?: number; payloadType?: number; marker?: boolean }): Buffer {
     const csrcs = opts.csrcs ?? [];
     const header = Buffer.alloc(12 + 4 * csrcs.length);
@@ -188,7 +173,7 @@ export class HostileRtp {
     const elements: Buffer[] = [];
     for (let i = 1 + this.int(6); i > 0; i--) {
       const length = this.int(16);
-      elements.push(Buffer.from([(this.int(16) << 4) | length]), this.bytes(length + 1));
+      elements.push(Buffer.from([((1 + this.int(15)) << 4) | length]), this.bytes(length + 1));
       if (this.int(4) === 0) elements.push(Buffer.alloc(this.int(3))); // padding bytes between elements
     }
     return this.extensionBlock(0xbede, Buffer.concat(elements));
