@@ -19,6 +19,17 @@ export interface ClusterHealth {
   unsyncedStates: number;
   /** Calls this node took over from nodes that were gone, since it started. */
   callsTakenOver: number;
+  /** Every send stream held paused: the node's lease on its calls may have run out (see MediaFenceControl). */
+  mediaFenced: boolean;
+}
+
+/**
+ * The node's media fence (MediasoupMediaPlane): every send stream of every call held paused,
+ * whatever the participants' mute state, and released again.
+ */
+export interface MediaFenceControl {
+  raiseFence(): Promise<void>;
+  liftFence(): Promise<void>;
 }
 
 /** How long a node shutting down keeps trying to write what Redis has not taken yet. */
@@ -42,10 +53,15 @@ export class ClusterNode {
   private service: CallService | undefined;
   private takenOver = 0;
   private operationsPerCall = 0;
+  /** The media fence is up (raised when the lease was lost, lifted once it is held again and the calls were checked). */
+  private fenced = false;
+  private lifting = false;
 
   constructor(
     private readonly config: GatewayConfig['cluster'] & { redisUrl: string },
     private readonly logger: Logger,
+    /** Holds this node's media still while its lease on its calls may have run out. */
+    private readonly media?: MediaFenceControl,
   ) {
     this.redis = new RedisConnection(config.redisUrl, config.commandTimeoutMs, config.nodeTtlMs, logger);
     this.bus = new ClusterBus(this.redis, this.nodeId, logger);
@@ -83,7 +99,10 @@ export class ClusterNode {
       },
       heartbeatMs: this.config.heartbeatMs,
       nodeTtlMs: this.config.nodeTtlMs,
-      onHeartbeat: () => void this.store.retryUnsynced(),
+      onHeartbeat: () => {
+        void this.store.retryUnsynced();
+        if (this.fenced && registry.leaseHeld) void this.liftFence(registry);
+      },
       // Connected all along, yet the registration expired (a stalled event loop, heartbeats that
       // timed out): other nodes may have taken calls over. Writing every call again finds out, and
       // ends here the ones another node hosts now.
@@ -93,6 +112,8 @@ export class ClusterNode {
         this.logger.warn({ nodeId: this.nodeId }, "this node's registration had expired: checking which of its calls other nodes took over");
         this.resync(service.hostedCallIds());
       },
+      onLeaseLost: () => this.raiseFence(),
+      onLeaseRenewed: () => void this.liftFence(registry),
     });
     this.registry = registry;
     this.redis.on('up', () => {
@@ -108,6 +129,39 @@ export class ClusterNode {
   private resync(callIds: string[]): void {
     const service = this.service;
     if (service) void this.store.resync(callIds, (callId) => service.storedCall(callId), this.operationsPerCall);
+  }
+
+  /**
+   * No renewal of this node's registration succeeded for nodeTtlMs less a quarter: it may expire
+   * any moment, and then another node may take this node's calls over and answer mutes for
+   * them that this node would never hear of. So every send stream here is held paused first
+   * (fail closed: the calls go silent, mute states are kept), before the registration can expire.
+   */
+  private raiseFence(): void {
+    if (!this.media || this.fenced) return;
+    this.fenced = true;
+    this.logger.warn({ nodeId: this.nodeId }, "this node's registration in the cluster Redis may expire (no renewal succeeded): holding every send stream paused until it is renewed");
+    void this.media.raiseFence();
+  }
+
+  /**
+   * The registration is renewed: once every call hosted here was written again (a call another
+   * node took over meanwhile ends here instead), the send streams flow again as their mute
+   * states say. Not before: a call taken over must never be heard from here again.
+   */
+  private async liftFence(registry: NodeRegistry): Promise<void> {
+    const service = this.service;
+    if (!this.media || !this.fenced || this.lifting || !service) return;
+    this.lifting = true;
+    try {
+      const complete = await this.store.resync(service.hostedCallIds(), (callId) => service.storedCall(callId), this.operationsPerCall);
+      if (!complete || !registry.leaseHeld || !this.fenced) return; // the next heartbeat tries again
+      this.fenced = false;
+      await this.media.liftFence();
+      this.logger.info({ nodeId: this.nodeId }, "this node's registration is renewed and its calls are its own: send streams flow again as their mute states say");
+    } finally {
+      this.lifting = false;
+    }
   }
 
   /**
@@ -142,7 +196,7 @@ export class ClusterNode {
   }
 
   health(): ClusterHealth {
-    return { nodeId: this.nodeId, redis: this.redis.up ? 'up' : 'down', unsyncedStates: this.store.unsyncedStates, callsTakenOver: this.takenOver };
+    return { nodeId: this.nodeId, redis: this.redis.up ? 'up' : 'down', unsyncedStates: this.store.unsyncedStates, callsTakenOver: this.takenOver, mediaFenced: this.fenced };
   }
 
   /**

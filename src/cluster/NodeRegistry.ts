@@ -36,8 +36,34 @@ export class NodeRegistry {
       onLapsed?: () => void;
       /** Redis answered the registration with an error (first time only). */
       onRegistrationRefused?: (err: Error) => void;
+      /**
+       * No renewal succeeded for nodeTtlMs − leaseMarginMs since the last one was sent: the
+       * registration may expire in Redis within leaseMarginMs, after which another node may take
+       * this node's calls over (see `leaseHeld`).
+       */
+      onLeaseLost?: () => void;
+      /** A renewal succeeded after the lease was lost. */
+      onLeaseRenewed?: () => void;
     },
   ) {}
+
+  /** Before the registration can expire, the lease counts as lost this long (a quarter of nodeTtlMs). */
+  get leaseMarginMs(): number {
+    return Math.floor(this.options.nodeTtlMs / 4);
+  }
+
+  /**
+   * Whether this node's registration is certainly still in Redis for at least leaseMarginMs: a
+   * renewal succeeded that was sent less than nodeTtlMs − leaseMarginMs ago (Redis starts its
+   * nodeTtlMs when it receives the renewal, which is after it was sent). Another node takes this
+   * node's calls over only once the registration is gone.
+   */
+  get leaseHeld(): boolean {
+    return this.leaseLostTimer !== undefined && !this.leaseLost;
+  }
+
+  private leaseLostTimer: NodeJS.Timeout | undefined;
+  private leaseLost = false;
 
   /** Whether a registration of this node was written since start (and not removed by close()). */
   private registered = false;
@@ -74,6 +100,7 @@ export class NodeRegistry {
     // never again once it left.
     if (this.closed || !this.redis.up || this.options.url() === '') return;
     const registration: NodeRegistration = { nodeId: this.nodeId, url: this.options.url(), ...this.options.load(), heartbeatAt: new Date().toISOString() };
+    const sentAt = performance.now();
     // GET: the registration it replaces; none although this node had registered = it had expired.
     let replies: [Error | null, unknown][] | null;
     try {
@@ -93,7 +120,26 @@ export class NodeRegistry {
     if (setError || this.closed) return;
     const lapsed = this.registered && previous === null;
     this.registered = true;
+    this.renewLease(sentAt);
     if (lapsed) this.options.onLapsed?.();
+  }
+
+  /** A renewal sent at `sentAt` succeeded: the lease runs until sentAt + nodeTtlMs (less the margin). */
+  private renewLease(sentAt: number): void {
+    const lostIn = sentAt + this.options.nodeTtlMs - this.leaseMarginMs - performance.now();
+    clearTimeout(this.leaseLostTimer);
+    this.leaseLostTimer = setTimeout(() => this.loseLease(), Math.max(0, lostIn));
+    this.leaseLostTimer.unref();
+    // A renewal answered so late that its lease is already over changes nothing.
+    if (lostIn <= 0 || !this.leaseLost) return;
+    this.leaseLost = false;
+    this.options.onLeaseRenewed?.();
+  }
+
+  private loseLease(): void {
+    if (this.closed || this.leaseLost) return;
+    this.leaseLost = true;
+    this.options.onLeaseLost?.();
   }
 
   /** The nodes registered now (the set is pruned of the ones that expired). */
@@ -122,6 +168,7 @@ export class NodeRegistry {
   /** Stops renewing and removes the registration (a node shutting down): its calls can move at once. */
   async close(): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.leaseLostTimer);
     this.closed = true;
     this.registered = false;
     if (!this.redis.up) return;

@@ -171,8 +171,10 @@ export class RedisCallStateStore implements CallStateStore {
    * read from the domain (`current`) in the same turn its write is sent: a mute answered while
    * earlier calls were being written is sent after this write on the same connection, so Redis
    * never gets an older state after a newer one. Calls that ended here are ended there too.
+   * Resolves with whether every call was written (or found taken over and ended here).
    */
-  async resync(callIds: readonly string[], current: (callId: string) => StoredCall | undefined, operationsPerCall: number): Promise<void> {
+  async resync(callIds: readonly string[], current: (callId: string) => StoredCall | undefined, operationsPerCall: number): Promise<boolean> {
+    let complete = true;
     for (const callId of [...this.unsyncedEnds]) await this.writeEnd(callId);
     for (const id of callIds) {
       const stored = current(id);
@@ -195,10 +197,12 @@ export class RedisCallStateStore implements CallStateStore {
         if (written === 0) this.onCallTakenOver(callId);
         else for (const operation of operations) this.saveOperation(operation, operationsPerCall);
       } catch (err) {
+        complete = false;
         this.refused.add(`settings:${callId}`);
         this.logger.warn({ err, callId }, 'could not write a call to Redis again; trying again shortly');
       }
     }
+    return complete;
   }
 
   /**

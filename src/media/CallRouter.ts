@@ -13,6 +13,7 @@ import type { SpeakerSignal } from '../control/mediaPlane.js';
 import type { CallSpeakers } from './CallSpeakers.js';
 import type { EndpointHooks, MediaEndpoint } from './MediaEndpoint.js';
 import { placeNewcomer } from './Placement.js';
+import { MediaFence } from './MediaFence.js';
 import { ProducerPipes } from './ProducerPipes.js';
 import { RouterOfCall } from './RouterOfCall.js';
 import { RtpEndpoint } from './RtpEndpoint.js';
@@ -90,7 +91,11 @@ export class CallRouter implements CallMedia {
     private readonly listen: MediaListenOptions,
     /** How the call's media is set up (forwarding mode), as the domain asked at openCall. */
     readonly options: CallMediaOptions,
-  ) {}
+    /** The process's media fence (see MediaFence): every endpoint of the call obeys it. */
+    fence: MediaFence,
+  ) {
+    this.hooks = { ...this.endpointHooks, fence };
+  }
 
   /**
    * A call's media with its first router on the least loaded worker. `created` sees the media
@@ -102,8 +107,9 @@ export class CallRouter implements CallMedia {
     listen: MediaListenOptions,
     options: CallMediaOptions = {},
     created?: (media: CallRouter) => void,
+    fence: MediaFence = new MediaFence(),
   ): Promise<CallRouter> {
-    const media = new CallRouter(callId, pool, listen, options);
+    const media = new CallRouter(callId, pool, listen, options, fence);
     const { router, worker } = await pool.createRouter();
     created?.(media);
     media.first = media.adoptRouter(router, worker);
@@ -224,7 +230,10 @@ export class CallRouter implements CallMedia {
     this.forget();
   }
 
-  private readonly hooks: EndpointHooks = {
+  /** What the call's endpoints are given (endpointHooks and the media fence). */
+  private readonly hooks: EndpointHooks;
+
+  private readonly endpointHooks: Omit<EndpointHooks, 'fence'> = {
     onProducer: (ep, producer) =>
       this.wiring.run(async () => {
         await this.fanOut(ep, producer);

@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup';
 import type { ReceivedStream } from '../control/mediaPlane.js';
 import { ConsumerGate } from './ConsumerGate.js';
+import type { Fenced, MediaFence } from './MediaFence.js';
 import { receiveCounters } from './receiveCounters.js';
 
 /** How an endpoint tells its CallRouter about changes that concern the other endpoints. */
@@ -17,6 +18,8 @@ export interface EndpointHooks {
   onClose(endpoint: MediaEndpoint): void;
   /** Kills the worker this endpoint's transports are on (see abandonUnconfirmedPause). */
   killWorker(endpoint: MediaEndpoint): boolean;
+  /** This process's media fence: while it is up, the send stream stays paused whatever the domain asks. */
+  readonly fence: MediaFence;
 }
 
 /**
@@ -24,7 +27,7 @@ export interface EndpointHooks {
  * producer (the participant's voice, which mute pauses), one consumer per other participant,
  * and an explicit close. Subclasses own their transports.
  */
-export abstract class MediaEndpoint {
+export abstract class MediaEndpoint implements Fenced {
   abstract readonly kind: 'rtp' | 'webrtc';
   protected producer: types.Producer | null = null;
   protected readonly consumers = new Map<string, types.Consumer>();
@@ -43,6 +46,8 @@ export abstract class MediaEndpoint {
    * pause, or the packets dropped while muted would no longer be reported at the next unmute.
    */
   private pausesAsked = 0;
+  /** Whether the domain wants the send stream flowing (its latest ask); the fence may hold it paused anyway. */
+  private sendWanted = false;
 
   constructor(
     readonly participantId: string,
@@ -50,6 +55,12 @@ export abstract class MediaEndpoint {
     opts: { receivePaused: boolean },
   ) {
     this.receivePaused = opts.receivePaused;
+    hooks.fence.track(this);
+  }
+
+  /** Whether a producer created now must start paused: the domain asks it, or the fence is up. */
+  protected startsPaused(sendPaused: boolean): boolean {
+    return sendPaused || this.hooks.fence.up;
   }
 
   get currentProducer(): types.Producer | null {
@@ -65,6 +76,7 @@ export abstract class MediaEndpoint {
    */
   async pauseSend(): Promise<void> {
     const producer = this.liveProducer();
+    this.sendWanted = false;
     if (!producer) return;
     this.pausesAsked++;
     // Until its own worker confirms, a pause of the producer is unconfirmed (abandonUnconfirmedPause).
@@ -89,7 +101,13 @@ export abstract class MediaEndpoint {
 
   async resumeSend(): Promise<{ packetsDroppedWhilePaused: number }> {
     const producer = this.liveProducer();
+    this.sendWanted = true;
     if (!producer) return { packetsDroppedWhilePaused: 0 };
+    if (this.hooks.fence.up) {
+      // Carried out when the fence is lifted (releaseSend). The drop count restarts from there.
+      this.pausedAtPacketCount = null;
+      return { packetsDroppedWhilePaused: 0 };
+    }
     // Requests on the worker channel are handled in order: this count is taken before the resume
     // (so nothing forwarded after it is ever counted as dropped). Its answer also comes back
     // before the resume's, so waiting for both below costs no extra round trip, only microtasks.
@@ -148,9 +166,28 @@ export abstract class MediaEndpoint {
     return this.hooks.killWorker(this);
   }
 
+  /**
+   * The fence went up: the send stream is paused in the worker (and in the call's other workers)
+   * whatever the domain wants. A pause is asked even if the producer looks paused: a resume may
+   * be on its way to the worker, and the worker handles requests in order.
+   */
+  async holdSend(): Promise<void> {
+    const producer = this.closed ? null : this.producer;
+    if (!producer || producer.closed) return;
+    await Promise.all([producer.pause(), this.hooks.pauseCopies(this, producer)]);
+  }
+
+  /** The fence was lifted: the send stream flows again if the domain wants it (not muted). */
+  async releaseSend(): Promise<void> {
+    const producer = this.closed ? null : this.producer;
+    if (!producer || producer.closed || !this.sendWanted || this.hooks.fence.up) return;
+    await Promise.all([producer.resume(), this.hooks.resumeCopies(this, producer)]);
+  }
+
   /** Releases the participant's media (idempotent); closing the transports closes producer and consumers in the worker. */
   close(): void {
     if (this.closed) return;
+    this.hooks.fence.untrack(this);
     this.closed = true;
     this.producer = null;
     this.consumers.clear();
@@ -165,9 +202,12 @@ export abstract class MediaEndpoint {
     if (this.producer && this.producer !== producer) this.producer.close();
     this.producer = producer;
     this.pausedAtPacketCount = startedPaused ? Promise.resolve(0) : null;
+    this.sendWanted = !startedPaused;
     producer.observer.once('close', () => {
       if (this.producer === producer) this.producer = null;
     });
+    // Asked of the worker before the fence went up, so created flowing: held now.
+    if (this.hooks.fence.up && !producer.paused) void this.holdSend().catch(() => undefined);
   }
 
   /**

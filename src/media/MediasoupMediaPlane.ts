@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { CallMedia, CallMediaOptions, MediaPlane } from '../control/mediaPlane.js';
 import { CallRouter, type MediaListenOptions } from './CallRouter.js';
 import { CallSpeakers } from './CallSpeakers.js';
+import { MediaFence } from './MediaFence.js';
 import type { WorkerPool } from './WorkerPool.js';
 
 export interface MediasoupMediaPlaneObserverEvents {
@@ -18,6 +19,7 @@ export interface MediasoupMediaPlaneObserverEvents {
  */
 export class MediasoupMediaPlane implements MediaPlane {
   readonly observer = new EventEmitter<MediasoupMediaPlaneObserverEvents>();
+  private readonly fence = new MediaFence();
 
   constructor(
     private readonly pool: WorkerPool,
@@ -30,6 +32,21 @@ export class MediasoupMediaPlane implements MediaPlane {
   }
 
   async openCall(callId: string, options: CallMediaOptions = {}): Promise<CallMedia> {
-    return CallRouter.open(callId, this.pool, this.listen, options, (media) => this.observer.emit('newcall', media));
+    return CallRouter.open(callId, this.pool, this.listen, options, (media) => this.observer.emit('newcall', media), this.fence);
+  }
+
+  /** Whether every send stream is held paused (see MediaFence). */
+  get fenced(): boolean {
+    return this.fence.up;
+  }
+
+  /** Holds every send stream of every call paused; resolves once the workers confirmed. */
+  raiseFence(): Promise<void> {
+    return this.fence.raise();
+  }
+
+  /** Lets the send streams the domain wants flowing flow again. */
+  liftFence(): Promise<void> {
+    return this.fence.lift();
   }
 }

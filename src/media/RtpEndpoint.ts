@@ -57,7 +57,7 @@ export class RtpEndpoint extends MediaEndpoint implements EndpointMedia {
     const created = this.transport.produce({
       kind: 'audio',
       rtpParameters: plainOpusSendParameters(spec.payloadType, spec.ssrc, this.audioLevelExtensionId),
-      paused: opts.sendPaused,
+      paused: this.startsPaused(opts.sendPaused),
       appData: { participantId: this.participantId },
     });
     // The domain bounds the wait for this confirmation (a muted participant's paused producer).

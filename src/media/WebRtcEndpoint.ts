@@ -117,7 +117,7 @@ export class WebRtcEndpoint extends MediaEndpoint implements WebRtcEndpointMedia
     const created = transport.produce({
       kind: 'audio',
       rtpParameters: rtpParameters as types.RtpParameters,
-      paused: opts.sendPaused,
+      paused: this.startsPaused(opts.sendPaused),
       appData: { participantId: this.participantId },
     });
     // The domain bounds the wait for this confirmation (a muted participant's paused producer).

@@ -24,7 +24,7 @@ export interface SocketServerSource {
 
 /** The node's place in a cluster (config cluster.redisUrl), as ClusterNode.health says it. */
 export interface ClusterSource {
-  health(): { redis: 'up' | 'down'; unsyncedStates: number; callsTakenOver: number };
+  health(): { redis: 'up' | 'down'; unsyncedStates: number; callsTakenOver: number; mediaFenced: boolean };
 }
 
 export interface MetricSources {
@@ -180,6 +180,7 @@ function clusterMetrics(registry: Registry, cluster: ClusterSource): void {
     ['mutegate_cluster_redis_up', 'Whether this node is connected to the cluster Redis (1) or not (0: mutes still enforced here, unmutes and new calls 503).', (h) => (h.redis === 'up' ? 1 : 0)],
     ['mutegate_cluster_unsynced_states', 'Moderation states (and ended calls) this node answered while Redis was away or refused writes, not written yet.', (h) => h.unsyncedStates],
     ['mutegate_cluster_calls_taken_over', 'Calls this node took over from nodes that were gone, since it started.', (h) => h.callsTakenOver],
+    ['mutegate_cluster_media_fenced', 'Whether every send stream on this node is held paused because its registration in Redis may have expired (1) or not (0).', (h) => (h.mediaFenced ? 1 : 0)],
   ] as const satisfies readonly (readonly [string, string, (h: ReturnType<ClusterSource['health']>) => number])[];
   for (const [name, help, value] of gauges) {
     new Gauge({

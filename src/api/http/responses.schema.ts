@@ -244,12 +244,16 @@ export const healthResponse = {
     cluster: {
       type: 'object',
       description: 'Only with config cluster.redisUrl.',
-      required: ['nodeId', 'redis', 'unsyncedStates', 'callsTakenOver'],
+      required: ['nodeId', 'redis', 'unsyncedStates', 'callsTakenOver', 'mediaFenced'],
       properties: {
         nodeId: { type: 'string' },
         redis: { type: 'string', enum: ['up', 'down'] },
         unsyncedStates: { type: 'integer', description: 'Moderation states answered while Redis was away and not written yet.' },
         callsTakenOver: { type: 'integer', description: 'Calls this node took over from nodes that were gone.' },
+        mediaFenced: {
+          type: 'boolean',
+          description: "Every send stream on this node is held paused (silence, mute states kept): its registration in Redis may have expired, so another node may own its calls. Lifted once the registration is renewed and the node's calls were checked.",
+        },
       },
     },
   },

@@ -10,17 +10,17 @@ export interface HealthSource {
   /** Live media workers; 0 means no call can be created right now. */
   liveWorkers(): number;
   /** With a cluster: the node's id and its Redis (see ClusterNode.health). */
-  cluster?(): { nodeId: string; redis: 'up' | 'down'; unsyncedStates: number; callsTakenOver: number };
+  cluster?(): { nodeId: string; redis: 'up' | 'down'; unsyncedStates: number; callsTakenOver: number; mediaFenced: boolean };
 }
 
 /** GET /healthz: public (load balancers and orchestrators ask without a token). */
 export function healthRoutes(app: FastifyInstance, health: HealthSource): void {
-  const doc = { tags: [TAG.health], operationId: 'health', summary: 'Liveness: 503 while no media worker is alive; `degraded` (200) while the cluster Redis is away', docResponses: { 200: healthResponse, 503: healthResponse } };
+  const doc = { tags: [TAG.health], operationId: 'health', summary: 'Liveness: 503 while no media worker is alive; `degraded` (200) while the cluster Redis is away or the node holds its media (mediaFenced)', docResponses: { 200: healthResponse, 503: healthResponse } };
   app.get('/healthz', { schema: doc }, async (_request, reply) => {
     const workers = health.liveWorkers();
     const cluster = health.cluster?.();
     // Without Redis the node still enforces every mute (200, `degraded`); without a worker it can do nothing (503).
-    const status = workers > 0 && cluster?.redis !== 'down' ? 'ok' : 'degraded';
+    const status = workers > 0 && cluster?.redis !== 'down' && cluster?.mediaFenced !== true ? 'ok' : 'degraded';
     return reply.status(workers > 0 ? 200 : 503).send({ status, workers, ...(cluster ? { cluster } : {}) });
   });
 }
