@@ -70,9 +70,12 @@ export class CallLocator implements CallHosting {
     // calls are not taken over yet (that would end them on their node, with states newer than
     // what Redis kept), and a call Redis does not hold is not known to be gone.
     const restoring = this.redis.restoring;
+    // A node whose own lease is not held may be taken over itself, and holds its media (the
+    // fence): it takes nothing over until it is registered again.
+    const leaseHeld = this.registry()?.leaseHeld === true;
     let location;
     try {
-      location = await this.store.locate(callId, !restoring);
+      location = await this.store.locate(callId, !restoring && leaseHeld);
     } catch (err) {
       throw unavailable(`call ${callId} is not hosted on this node and the cluster store (Redis) did not answer (${(err as Error).message})`);
     }
@@ -81,6 +84,7 @@ export class CallLocator implements CallHosting {
       return HERE;
     }
     if (location.kind === 'unregistered') {
+      if (!restoring) throw unavailable(`node ${location.nodeId}, which hosted call ${callId}, is gone, but this node cannot take the call over while its own registration in the cluster store (Redis) is not renewed`);
       throw unavailable(`node ${location.nodeId}, which hosted call ${callId}, is not registered in the cluster store (Redis), which this node reached again moments ago: it may still be coming back`);
     }
     if (location.kind === 'elsewhere') return { kind: 'node', nodeId: location.nodeId };

@@ -7,6 +7,7 @@ import type { CallService } from '../control/CallService.js';
 import type { ForwardedKind, NodeLink } from '../api/nodeLink.js';
 import { CallLocator } from './CallLocator.js';
 import { ClusterBus } from './ClusterBus.js';
+import { LeaseWatchdog } from './LeaseWatchdog.js';
 import { NodeRegistry } from './NodeRegistry.js';
 import { RedisCallStateStore } from './RedisCallStateStore.js';
 import { RedisConnection } from './RedisConnection.js';
@@ -30,7 +31,12 @@ export interface ClusterHealth {
 export interface MediaFenceControl {
   raiseFence(): Promise<void>;
   liftFence(): Promise<void>;
+  /** The media worker processes (the lease watchdog kills them if neither the renewal nor the fence came in time). */
+  workerPids(): number[];
 }
+
+/** The watchdog fires nodeTtlMs / 16 before the lease can expire in Redis (after the fence, at ¾, had its chance). */
+const WATCHDOG_GUARD_DIVISOR = 16;
 
 /** How long a node shutting down keeps trying to write what Redis has not taken yet. */
 const LEAVE_FLUSH_MS = 2000;
@@ -56,6 +62,8 @@ export class ClusterNode {
   /** The media fence is up (raised when the lease was lost, lifted once it is held again and the calls were checked). */
   private fenced = false;
   private lifting = false;
+  /** Stops the workers if the lease runs out and nothing in this process held the media (see LeaseWatchdog). */
+  private watchdog: LeaseWatchdog | undefined;
 
   constructor(
     private readonly config: GatewayConfig['cluster'] & { redisUrl: string },
@@ -114,7 +122,9 @@ export class ClusterNode {
       },
       onLeaseLost: () => this.raiseFence(),
       onLeaseRenewed: () => void this.liftFence(registry),
+      onLeaseExtended: () => this.armWatchdog(registry),
     });
+    if (this.media) this.watchdog = new LeaseWatchdog(this.logger);
     this.registry = registry;
     this.redis.on('up', () => {
       registry.renewAfterReconnect();
@@ -138,30 +148,53 @@ export class ClusterNode {
    * (fail closed: the calls go silent, mute states are kept), before the registration can expire.
    */
   private raiseFence(): void {
-    if (!this.media || this.fenced) return;
+    const media = this.media;
+    if (!media || this.fenced) return;
     this.fenced = true;
     this.logger.warn({ nodeId: this.nodeId }, "this node's registration in the cluster Redis may expire (no renewal succeeded): holding every send stream paused until it is renewed");
-    void this.media.raiseFence();
+    // Held (every worker confirmed): the watchdog has nothing left to do. Not confirmed before its
+    // deadline (a stalled worker): it kills the workers.
+    void media.raiseFence().then(() => {
+      if (this.fenced) this.watchdog?.disarm();
+    });
   }
 
   /**
    * The registration is renewed: once every call hosted here was written again (a call another
    * node took over meanwhile ends here instead), the send streams flow again as their mute
-   * states say. Not before: a call taken over must never be heard from here again.
+   * states say. Not before: a call taken over must never be heard from here again. The check
+   * counts only if the lease was held throughout (same epoch, held at the end) and covered every
+   * call hosted here at its end (one taken over or created meanwhile is checked too).
    */
   private async liftFence(registry: NodeRegistry): Promise<void> {
     const service = this.service;
     if (!this.media || !this.fenced || this.lifting || !service) return;
     this.lifting = true;
     try {
-      const complete = await this.store.resync(service.hostedCallIds(), (callId) => service.storedCall(callId), this.operationsPerCall);
-      if (!complete || !registry.leaseHeld || !this.fenced) return; // the next heartbeat tries again
+      const epoch = registry.leaseEpoch;
+      const checked = new Set<string>();
+      for (;;) {
+        const unchecked = service.hostedCallIds().filter((id) => !checked.has(id));
+        if (unchecked.length === 0) break;
+        const complete = await this.store.resync(unchecked, (callId) => service.storedCall(callId), this.operationsPerCall);
+        if (!complete) return; // the next heartbeat tries again
+        for (const id of unchecked) checked.add(id);
+      }
+      if (registry.leaseEpoch !== epoch || !registry.leaseHeld || !this.fenced) return;
       this.fenced = false;
+      this.armWatchdog(registry);
       await this.media.liftFence();
       this.logger.info({ nodeId: this.nodeId }, "this node's registration is renewed and its calls are its own: send streams flow again as their mute states say");
     } finally {
       this.lifting = false;
     }
+  }
+
+  /** The lease watchdog kills the workers shortly before the lease can expire, unless renewed or the fence holds first. */
+  private armWatchdog(registry: NodeRegistry): void {
+    const end = registry.leaseEndsAt;
+    if (!this.watchdog || !this.media || this.fenced || end === undefined) return;
+    this.watchdog.arm(end - BigInt(Math.ceil(this.config.nodeTtlMs / WATCHDOG_GUARD_DIVISOR)) * 1_000_000n, this.media.workerPids());
   }
 
   /**
@@ -215,6 +248,7 @@ export class ClusterNode {
       this.logger.error({ unsyncedStates: this.store.unsyncedStates }, 'leaving the cluster with moderation states Redis has not taken: they are lost with this node');
     }
     await this.registry?.close();
+    this.watchdog?.close();
   }
 
   /** Leaves the cluster: the registration (if still there), the pub/sub and the connection. */

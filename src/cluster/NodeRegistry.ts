@@ -44,6 +44,8 @@ export class NodeRegistry {
       onLeaseLost?: () => void;
       /** A renewal succeeded after the lease was lost. */
       onLeaseRenewed?: () => void;
+      /** Every renewal that extended the lease (see leaseEndsAt). */
+      onLeaseExtended?: () => void;
     },
   ) {}
 
@@ -55,15 +57,33 @@ export class NodeRegistry {
   /**
    * Whether this node's registration is certainly still in Redis for at least leaseMarginMs: a
    * renewal succeeded that was sent less than nodeTtlMs − leaseMarginMs ago (Redis starts its
-   * nodeTtlMs when it receives the renewal, which is after it was sent). Another node takes this
-   * node's calls over only once the registration is gone.
+   * nodeTtlMs when it receives the renewal, which is after it was sent), and it has not been
+   * found gone since. Another node takes this node's calls over only once the registration is gone.
    */
   get leaseHeld(): boolean {
-    return this.leaseLostTimer !== undefined && !this.leaseLost;
+    return !this.leaseLost && performance.now() < this.leaseUntil;
+  }
+
+  /**
+   * How many times the lease was lost so far: a check that began under one epoch and ends under
+   * another may have missed a take-over in between (ClusterNode.liftFence).
+   */
+  get leaseEpoch(): number {
+    return this.leaseLosses;
+  }
+
+  /** When the last successful renewal (by when it was sent) sets the lease to end (process.hrtime.bigint()): what the lease watchdog is armed with. */
+  get leaseEndsAt(): bigint | undefined {
+    return this.leaseEnd;
   }
 
   private leaseLostTimer: NodeJS.Timeout | undefined;
+  /** The lease counts as lost (its timer ran out, or the registration was found gone) until a renewal succeeds in time. */
   private leaseLost = false;
+  private leaseLosses = 0;
+  /** performance.now() at which the lease counts as lost without a newer renewal. */
+  private leaseUntil = -Infinity;
+  private leaseEnd: bigint | undefined;
 
   /** Whether a registration of this node was written since start (and not removed by close()). */
   private registered = false;
@@ -101,6 +121,7 @@ export class NodeRegistry {
     if (this.closed || !this.redis.up || this.options.url() === '') return;
     const registration: NodeRegistration = { nodeId: this.nodeId, url: this.options.url(), ...this.options.load(), heartbeatAt: new Date().toISOString() };
     const sentAt = performance.now();
+    const sentAtHr = process.hrtime.bigint();
     // GET: the registration it replaces; none although this node had registered = it had expired.
     let replies: [Error | null, unknown][] | null;
     try {
@@ -120,18 +141,28 @@ export class NodeRegistry {
     if (setError || this.closed) return;
     const lapsed = this.registered && previous === null;
     this.registered = true;
-    this.renewLease(sentAt);
+    // Gone although the lease was held (evicted, flushed, Redis's clock jumped): another node may
+    // have taken calls over meanwhile; lost like a lease that ran out, so the fence goes up first.
+    if (lapsed) this.loseLease();
+    this.renewLease(sentAt, sentAtHr);
     if (lapsed) this.options.onLapsed?.();
   }
 
   /** A renewal sent at `sentAt` succeeded: the lease runs until sentAt + nodeTtlMs (less the margin). */
-  private renewLease(sentAt: number): void {
-    const lostIn = sentAt + this.options.nodeTtlMs - this.leaseMarginMs - performance.now();
+  private renewLease(sentAt: number, sentAtHr: bigint): void {
+    const until = sentAt + this.options.nodeTtlMs - this.leaseMarginMs;
+    // A late answer to an older renewal never shortens the lease.
+    if (until <= this.leaseUntil) return;
+    this.leaseUntil = until;
+    this.leaseEnd = sentAtHr + BigInt(this.options.nodeTtlMs) * 1_000_000n;
     clearTimeout(this.leaseLostTimer);
+    const lostIn = until - performance.now();
     this.leaseLostTimer = setTimeout(() => this.loseLease(), Math.max(0, lostIn));
     this.leaseLostTimer.unref();
-    // A renewal answered so late that its lease is already over changes nothing.
-    if (lostIn <= 0 || !this.leaseLost) return;
+    // A renewal answered so late that its lease is already over changes nothing more.
+    if (lostIn <= 0) return;
+    this.options.onLeaseExtended?.();
+    if (!this.leaseLost) return;
     this.leaseLost = false;
     this.options.onLeaseRenewed?.();
   }
@@ -139,6 +170,7 @@ export class NodeRegistry {
   private loseLease(): void {
     if (this.closed || this.leaseLost) return;
     this.leaseLost = true;
+    this.leaseLosses++;
     this.options.onLeaseLost?.();
   }
 

@@ -368,6 +368,8 @@ export class CallRouter implements CallMedia {
 
   /** Closes every router of the call and forgets its endpoints (they are closed with their routers). */
   private forget(): void {
+    // The endpoints are not closed (their transports went with the routers): only forgotten, by the fence too.
+    for (const { endpoint } of this.endpoints.values()) this.hooks.fence.untrack(endpoint);
     this.endpoints.clear();
     this.pipes.clear();
     for (const release of this.pendingReservations.values()) release();

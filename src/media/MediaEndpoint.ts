@@ -206,8 +206,10 @@ export abstract class MediaEndpoint implements Fenced {
     producer.observer.once('close', () => {
       if (this.producer === producer) this.producer = null;
     });
-    // Asked of the worker before the fence went up, so created flowing: held now.
+    // Asked of the worker before the fence went up, so created flowing: held now. Asked while it
+    // stood and answered after it was lifted (the lift found no producer to resume): resumed now.
     if (this.hooks.fence.up && !producer.paused) void this.holdSend().catch(() => undefined);
+    else if (!this.hooks.fence.up && this.sendWanted && producer.paused) void this.releaseSend().catch(() => undefined);
   }
 
   /**
