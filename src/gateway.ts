@@ -53,7 +53,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   const { maxSpeakers, silenceDbov, speakersFrom } = config.media.forwarding;
   // More than one node: calls and moderation state in Redis (README "More than one node").
   const { redisUrl } = config.cluster;
-  const cluster = redisUrl === null ? undefined : new ClusterNode({ ...config.cluster, redisUrl }, logger.child({ component: 'cluster' }), { raiseFence: () => mediaPlane.raiseFence(), liftFence: () => mediaPlane.liftFence(), workerPids: () => pool.pids });
+  const cluster =
+    redisUrl === null
+      ? undefined
+      : new ClusterNode({ ...config.cluster, redisUrl }, logger.child({ component: 'cluster' }), { raiseFence: () => mediaPlane.raiseFence(), liftFence: () => mediaPlane.liftFence() });
   const service = new CallService(mediaPlane, {
     operationsPerCall: config.limits.operationsPerCall,
     participantsPerCall: config.limits.participantsPerCall,

@@ -31,8 +31,6 @@ export interface ClusterHealth {
 export interface MediaFenceControl {
   raiseFence(): Promise<void>;
   liftFence(): Promise<void>;
-  /** The media worker processes (the lease watchdog kills them if neither the renewal nor the fence came in time). */
-  workerPids(): number[];
 }
 
 /** The watchdog fires nodeTtlMs / 16 before the lease can expire in Redis (after the fence, at ¾, had its chance). */
@@ -61,6 +59,8 @@ export class ClusterNode {
   private operationsPerCall = 0;
   /** The media fence is up (raised when the lease was lost, lifted once it is held again and the calls were checked). */
   private fenced = false;
+  /** Raises so far: a raise's confirmation disarms the watchdog only if no later raise began. */
+  private raises = 0;
   private lifting = false;
   /** Stops the workers if the lease runs out and nothing in this process held the media (see LeaseWatchdog). */
   private watchdog: LeaseWatchdog | undefined;
@@ -151,11 +151,12 @@ export class ClusterNode {
     const media = this.media;
     if (!media || this.fenced) return;
     this.fenced = true;
+    const raise = ++this.raises;
     this.logger.warn({ nodeId: this.nodeId }, "this node's registration in the cluster Redis may expire (no renewal succeeded): holding every send stream paused until it is renewed");
     // Held (every worker confirmed): the watchdog has nothing left to do. Not confirmed before its
     // deadline (a stalled worker): it kills the workers.
     void media.raiseFence().then(() => {
-      if (this.fenced) this.watchdog?.disarm();
+      if (this.fenced && this.raises === raise) this.watchdog?.disarm();
     });
   }
 
@@ -194,7 +195,7 @@ export class ClusterNode {
   private armWatchdog(registry: NodeRegistry): void {
     const end = registry.leaseEndsAt;
     if (!this.watchdog || !this.media || this.fenced || end === undefined) return;
-    this.watchdog.arm(end - BigInt(Math.ceil(this.config.nodeTtlMs / WATCHDOG_GUARD_DIVISOR)) * 1_000_000n, this.media.workerPids());
+    this.watchdog.arm(end - BigInt(Math.ceil(this.config.nodeTtlMs / WATCHDOG_GUARD_DIVISOR)) * 1_000_000n);
   }
 
   /**
@@ -247,8 +248,9 @@ export class ClusterNode {
     if (this.store.unsyncedStates > 0) {
       this.logger.error({ unsyncedStates: this.store.unsyncedStates }, 'leaving the cluster with moderation states Redis has not taken: they are lost with this node');
     }
-    await this.registry?.close();
+    // The registration goes now and with it the lease: nothing is fenced any more, nothing to kill.
     this.watchdog?.close();
+    await this.registry?.close();
   }
 
   /** Leaves the cluster: the registration (if still there), the pub/sub and the connection. */

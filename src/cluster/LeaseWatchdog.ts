@@ -3,25 +3,39 @@ import type { Logger } from 'pino';
 
 /**
  * The watchdog's program, run by `node -e` so that it needs no file of its own at run time. It
- * reads lines from stdin: `arm <deadline> <pid> <pid>…` (deadline: process.hrtime.bigint() in ns,
- * the machine's CLOCK_MONOTONIC, the same in every process) or `disarm`; at an armed deadline it
- * SIGKILLs the pids and says so on stderr. When stdin ends (the node exited, or closed it) it
- * exits. It does nothing else, so it runs on when the node's event loop does not.
+ * reads lines from stdin: `arm <deadline>` (process.hrtime.bigint() in ns, the machine's
+ * CLOCK_MONOTONIC, the same in every process) or `disarm`. At an armed deadline it SIGKILLs every
+ * mediasoup worker that is a child of the node (its parent) at that moment, found in /proc: also a
+ * worker that replaced another one a moment before and that the node has not even adopted yet,
+ * and never a process that merely reused a dead worker's pid. It says so on stderr. When stdin
+ * ends (the node exited, or closed it) it exits. It does nothing else, so it runs on when the
+ * node's event loop does not.
  */
 const PROGRAM = `
+const fs = require('node:fs');
+const path = require('node:path');
+const node = process.ppid;
 let timer;
 let pending = '';
+const workersOfNode = () => fs.readdirSync('/proc').filter((name) => {
+  if (!/^[0-9]+$/.test(name)) return false;
+  try {
+    const stat = fs.readFileSync('/proc/' + name + '/stat', 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return ppid === node && path.basename(fs.readlinkSync('/proc/' + name + '/exe')) === 'mediasoup-worker';
+  } catch { return false; }
+});
 const apply = (line) => {
   clearTimeout(timer);
-  const [what, deadline, ...pids] = line.trim().split(' ');
+  const [what, deadline] = line.trim().split(' ');
   if (what !== 'arm') return;
   const inMs = Number(BigInt(deadline) - process.hrtime.bigint()) / 1e6;
   timer = setTimeout(() => {
     const killed = [];
-    for (const pid of pids) {
+    for (const pid of workersOfNode()) {
       try { process.kill(Number(pid), 'SIGKILL'); killed.push(pid); } catch {}
     }
-    process.stderr.write(JSON.stringify({ level: 40, msg: 'lease watchdog: the node did not renew its cluster lease or hold its media in time: media workers killed', killed }) + '\\n');
+    process.stderr.write(JSON.stringify({ msg: 'lease watchdog: the node did not renew its cluster lease or hold its media in time: media workers killed', killed }) + '\\n');
   }, Math.max(0, inMs));
 };
 process.stdin.setEncoding('utf8');
@@ -44,25 +58,18 @@ process.stdin.on('end', () => process.exit(0));
  * replaced by the pool, and the calls' media rebuilt behind the fence, as after any crash.
  */
 export class LeaseWatchdog {
-  private readonly child: ChildProcess;
+  private child: ChildProcess | undefined;
   private closed = false;
+  /** The last line sent (an arm or a disarm), sent again to a watchdog started anew. */
+  private last = 'disarm';
 
   constructor(private readonly logger: Logger) {
-    this.child = spawn(process.execPath, ['-e', PROGRAM], { stdio: ['pipe', 'ignore', 'pipe'] });
-    this.child.stderr?.setEncoding('utf8');
-    this.child.stderr?.on('data', (line: string) => this.logger.warn({ watchdog: line.trim() }, 'lease watchdog'));
-    this.child.stdin?.on('error', () => undefined); // the watchdog died: nothing to tell it any more
-    this.child.on('exit', (code, signal) => {
-      if (!this.closed) this.logger.error({ code, signal }, 'the lease watchdog exited: a stalled node will not have its media workers stopped');
-    });
-    this.child.unref();
-    (this.child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-    (this.child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
+    this.start();
   }
 
-  /** Kills `pids` at `deadline` (process.hrtime.bigint()) unless armed again or disarmed before. */
-  arm(deadline: bigint, pids: readonly number[]): void {
-    this.send(`arm ${deadline} ${pids.join(' ')}`);
+  /** Kills the node's workers at `deadline` (process.hrtime.bigint()) unless armed again or disarmed before. */
+  arm(deadline: bigint): void {
+    this.send(`arm ${deadline}`);
   }
 
   disarm(): void {
@@ -73,10 +80,33 @@ export class LeaseWatchdog {
     if (this.closed) return;
     this.closed = true;
     this.send('disarm');
-    this.child.stdin?.end();
+    this.child?.stdin?.end();
+  }
+
+  private start(): void {
+    // Its own process group: a signal to the node's group (Ctrl-C, kill -INT -pgid) leaves it running.
+    const child = spawn(process.execPath, ['-e', PROGRAM], { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
+    this.child = child;
+    child.on('error', (err) => this.logger.error({ err }, 'the lease watchdog could not be started'));
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (line: string) => this.logger.warn({ watchdog: line.trim() }, 'lease watchdog'));
+    child.stdin?.on('error', () => undefined); // it died: told below, started anew
+    child.on('exit', (code, signal) => {
+      if (this.closed || this.child !== child) return;
+      this.logger.error({ code, signal }, 'the lease watchdog exited: starting it again');
+      // Not in a tight loop if it cannot run at all.
+      setTimeout(() => {
+        if (this.closed) return;
+        this.start();
+        this.send(this.last);
+      }, 1000).unref();
+    });
+    child.unref();
+    for (const stream of [child.stdin, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
   }
 
   private send(line: string): void {
-    if (this.child.stdin?.writable) this.child.stdin.write(`${line}\n`);
+    this.last = line;
+    if (this.child?.stdin?.writable) this.child.stdin.write(`${line}\n`);
   }
 }
