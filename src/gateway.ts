@@ -19,7 +19,7 @@ import { ReceiveAddressPolicy } from './control/ReceiveAddressPolicy.js';
 import type { CommandContext } from './commands/context.js';
 import { WebRtcSignaling } from './control/WebRtcSignaling.js';
 import { MediasoupMediaPlane } from './media/MediasoupMediaPlane.js';
-import { WorkerPool } from './media/WorkerPool.js';
+import { WORKER_OWNER_ENV, WorkerPool } from './media/WorkerPool.js';
 import { createMetrics } from './metrics/metrics.js';
 
 /** How long shutdown waits for the HTTP requests already received to be answered. */
@@ -56,7 +56,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   const cluster =
     redisUrl === null
       ? undefined
-      : new ClusterNode({ ...config.cluster, redisUrl }, logger.child({ component: 'cluster' }), { raiseFence: () => mediaPlane.raiseFence(), liftFence: () => mediaPlane.liftFence() });
+      : new ClusterNode({ ...config.cluster, redisUrl }, logger.child({ component: 'cluster' }), {
+          raiseFence: () => mediaPlane.raiseFence(),
+          liftFence: () => mediaPlane.liftFence(),
+          workerMark: `${WORKER_OWNER_ENV}=${pool.owner}`,
+        });
   const service = new CallService(mediaPlane, {
     operationsPerCall: config.limits.operationsPerCall,
     participantsPerCall: config.limits.participantsPerCall,

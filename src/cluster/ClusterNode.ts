@@ -31,6 +31,8 @@ export interface ClusterHealth {
 export interface MediaFenceControl {
   raiseFence(): Promise<void>;
   liftFence(): Promise<void>;
+  /** `NAME=value` in the environment of this node's media workers (and of no other process's): what the lease watchdog kills. */
+  readonly workerMark: string;
 }
 
 /** The watchdog fires nodeTtlMs / 16 before the lease can expire in Redis (after the fence, at ¾, had its chance). */
@@ -124,7 +126,7 @@ export class ClusterNode {
       onLeaseRenewed: () => void this.liftFence(registry),
       onLeaseExtended: () => this.armWatchdog(registry),
     });
-    if (this.media) this.watchdog = new LeaseWatchdog(this.logger);
+    if (this.media) this.watchdog = new LeaseWatchdog(this.logger, this.media.workerMark);
     this.registry = registry;
     this.redis.on('up', () => {
       registry.renewAfterReconnect();

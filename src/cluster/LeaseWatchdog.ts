@@ -5,9 +5,11 @@ import type { Logger } from 'pino';
  * The watchdog's program, run by `node -e` so that it needs no file of its own at run time. It
  * reads lines from stdin: `arm <deadline>` (process.hrtime.bigint() in ns, the machine's
  * CLOCK_MONOTONIC, the same in every process) or `disarm`. At an armed deadline it SIGKILLs every
- * mediasoup worker that is a child of the node (its parent) at that moment, found in /proc: also a
- * worker that replaced another one a moment before and that the node has not even adopted yet,
- * and never a process that merely reused a dead worker's pid. It says so on stderr. When stdin
+ * mediasoup worker that is a child of the node (its parent) and carries the node's pool id in its
+ * environment (argv[1]; see WorkerPool.spawn) at that moment, found in /proc: also a worker that
+ * replaced another one a moment before and that the node has not even adopted yet, never a
+ * process that merely reused a dead worker's pid, nor a worker of another gateway in the same
+ * process (tests run several). It says so on stderr. When stdin
  * ends (the node exited, or closed it) it exits. It does nothing else, so it runs on when the
  * node's event loop does not.
  */
@@ -15,6 +17,7 @@ const PROGRAM = `
 const fs = require('node:fs');
 const path = require('node:path');
 const node = process.ppid;
+const mark = '\\0' + process.argv[1] + '\\0';
 let timer;
 let pending = '';
 const workersOfNode = () => fs.readdirSync('/proc').filter((name) => {
@@ -22,7 +25,8 @@ const workersOfNode = () => fs.readdirSync('/proc').filter((name) => {
   try {
     const stat = fs.readFileSync('/proc/' + name + '/stat', 'utf8');
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return ppid === node && path.basename(fs.readlinkSync('/proc/' + name + '/exe')) === 'mediasoup-worker';
+    if (ppid !== node || path.basename(fs.readlinkSync('/proc/' + name + '/exe')) !== 'mediasoup-worker') return false;
+    return ('\\0' + fs.readFileSync('/proc/' + name + '/environ', 'utf8')).includes(mark);
   } catch { return false; }
 });
 const apply = (line) => {
@@ -63,7 +67,11 @@ export class LeaseWatchdog {
   /** The last line sent (an arm or a disarm), sent again to a watchdog started anew. */
   private last = 'disarm';
 
-  constructor(private readonly logger: Logger) {
+  constructor(
+    private readonly logger: Logger,
+    /** `NAME=id` of the environment entry that marks the node's workers (WorkerPool.spawn). */
+    private readonly workerMark: string,
+  ) {
     this.start();
   }
 
@@ -85,7 +93,7 @@ export class LeaseWatchdog {
 
   private start(): void {
     // Its own process group: a signal to the node's group (Ctrl-C, kill -INT -pgid) leaves it running.
-    const child = spawn(process.execPath, ['-e', PROGRAM], { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
+    const child = spawn(process.execPath, ['-e', PROGRAM, this.workerMark], { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
     this.child = child;
     child.on('error', (err) => this.logger.error({ err }, 'the lease watchdog could not be started'));
     child.stderr?.setEncoding('utf8');

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
@@ -41,6 +42,9 @@ interface Entry extends PoolWorker {
 
 const RESPAWN_DELAYS_MS = [0, 250, 1000, 5000];
 
+/** The environment variable that carries the id of the pool a worker belongs to (see spawn). */
+export const WORKER_OWNER_ENV = 'MUTEGATE_WORKER_OWNER';
+
 /**
  * A fixed number of mediasoup workers, each with its measured load (WorkerLoad). New calls start
  * on the least loaded worker; a call that outgrows its worker gets routers on others (see
@@ -48,6 +52,8 @@ const RESPAWN_DELAYS_MS = [0, 250, 1000, 5000];
  * for good.
  */
 export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
+  /** This pool's id, in the environment of each of its workers (WORKER_OWNER_ENV). */
+  readonly owner = randomUUID();
   private readonly workers: Entry[] = [];
   private closed = false;
 
@@ -110,11 +116,22 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 
   private async spawn(): Promise<types.Worker> {
     const mediasoup = await loadMediasoup();
-    return mediasoup.createWorker({
-      logLevel: this.options.logLevel,
-      rtcMinPort: this.options.rtcMinPort,
-      rtcMaxPort: this.options.rtcMaxPort,
-    });
+    // The worker inherits this process's environment when mediasoup spawns it, synchronously
+    // inside createWorker: marked with this pool's id, it can be told from the workers of another
+    // pool in the same process (tests run several gateways in one) by whatever reads
+    // /proc/<pid>/environ (the cluster's lease watchdog).
+    const before = process.env[WORKER_OWNER_ENV];
+    process.env[WORKER_OWNER_ENV] = this.owner;
+    try {
+      return mediasoup.createWorker({
+        logLevel: this.options.logLevel,
+        rtcMinPort: this.options.rtcMinPort,
+        rtcMaxPort: this.options.rtcMaxPort,
+      });
+    } finally {
+      if (before === undefined) delete process.env[WORKER_OWNER_ENV];
+      else process.env[WORKER_OWNER_ENV] = before;
+    }
   }
 
   private adopt(worker: types.Worker): void {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../../src/gateway.js';
+import type { CallRouter } from '../../../src/media/CallRouter.js';
 import { apiClient, sleep, startTestGateway, waitFor, type ApiResponse } from '../../helpers/gateway.js';
 import { clusterHealthWhen } from '../../helpers/cluster.js';
 import { RedisServer } from '../../helpers/redisServer.js';
@@ -42,7 +43,14 @@ describe('cluster: a node cut off from Redis falls silent before another node ca
 
   /** A call hosted on A with a talker T and a listener L on A's worker, T heard by L. */
   async function callOnA(): Promise<{ callId: string; t: RtpParticipant; l: RtpParticipant }> {
-    const callId = await createGroupCall(apiA());
+    // A new call goes to the least loaded node: an earlier test's call may weigh on A. Calls placed
+    // on B are ended until one lands on A (the loads are renewed with every heartbeat).
+    let callId = await createGroupCall(apiA());
+    for (const deadline = Date.now() + 5000; !nodeA.service.hasCall(callId) && Date.now() < deadline; ) {
+      await apiB().delete(`/communications/calls/${callId}`);
+      await sleep(250);
+      callId = await createGroupCall(apiA());
+    }
     expect(nodeA.service.hasCall(callId), 'the call is hosted on A').toBe(true);
     const t = await joinRtp(apiA(), callId, { userId: 'talker' });
     const l = await joinRtp(apiA(), callId, { userId: 'listener' });
@@ -115,5 +123,37 @@ describe('cluster: a node cut off from Redis falls silent before another node ca
     expect(receivedSince(l.peer, m.peer, mFromLift), 'the muted participant is still muted').toBe(0);
     const state = await apiA().get(`/communications/calls/${callId}/participants/${m.id}`);
     expect(state.body).toMatchObject({ isMuted: true });
+    expect((await apiA().delete(`/communications/calls/${callId}`)).status).toBe(204);
+  }, 30_000);
+
+  it("cut off with its worker stalled (the fence's pause cannot be confirmed): the lease watchdog kills that worker, and only this node's", async () => {
+    const { callId, t, l } = await callOnA();
+    const workerOfA = (nodeA.service.getCall(callId).media as unknown as CallRouter).workerPidOf(t.id) as number;
+    const workersOfB = nodeB.pool.pids;
+    process.kill(workerOfA, 'SIGSTOP');
+    proxy.cut();
+    try {
+      await fencedA();
+      // The fence is up but its pause waits in the stalled worker; the watchdog's deadline comes before the lease can expire.
+      await waitFor(() => !nodeA.pool.pids.includes(workerOfA), TTL_MS * 3, "A's stalled worker killed");
+      for (const pid of workersOfB) expect(() => process.kill(pid, 0), `B's worker ${pid} (same process, another gateway) left alone`).not.toThrow();
+      let muteAll = await apiB().post(`/communications/calls/${callId}/muteAll`, {});
+      for (const deadline = Date.now() + 8000; muteAll.status === 503 && Date.now() < deadline; ) {
+        await sleep(100);
+        muteAll = await apiB().post(`/communications/calls/${callId}/muteAll`, {});
+      }
+      expect(muteAll.status, JSON.stringify(muteAll.body)).toBe(200);
+      const fromMuteAll = t.peer.nextCounter;
+      await sleep(800);
+      expect(receivedSince(l.peer, t.peer, fromMuteAll), 'packets of T forwarded on A after B answered').toBe(0);
+    } finally {
+      try {
+        process.kill(workerOfA, 'SIGCONT'); // a no-op once it is dead
+      } catch {
+        // gone
+      }
+      proxy.heal();
+    }
+    await clusterHealthWhen(apiA(), (cluster) => cluster.redis === 'up' && !(cluster as unknown as { mediaFenced: boolean }).mediaFenced, 8000);
   }, 30_000);
 });
