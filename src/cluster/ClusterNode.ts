@@ -84,7 +84,7 @@ export class ClusterNode {
         logger.warn({ callId }, 'another node hosts this call now (this one was cut off from Redis): it ends here');
         this.service.releaseCall(callId);
       },
-      (callId) => this.resync([callId]),
+      (callId) => void this.resync([callId]),
     );
   }
 
@@ -120,7 +120,7 @@ export class ClusterNode {
         this.logger.error({ err, nodeId: this.nodeId }, 'the cluster Redis refused this node\'s registration (mutegate needs Redis 6.2 or newer): the other nodes count this node as gone'),
       onLapsed: () => {
         this.logger.warn({ nodeId: this.nodeId }, "this node's registration had expired: checking which of its calls other nodes took over");
-        this.resync(service.hostedCallIds());
+        void this.resync(service.hostedCallIds());
       },
       onLeaseLost: () => this.raiseFence(),
       onLeaseRenewed: () => void this.liftFence(registry),
@@ -130,7 +130,7 @@ export class ClusterNode {
     this.registry = registry;
     this.redis.on('up', () => {
       registry.renewAfterReconnect();
-      this.resync(service.hostedCallIds());
+      void this.resync(service.hostedCallIds());
     });
     await this.redis.start(START_WAIT_MS);
     await this.bus.start();
@@ -138,9 +138,10 @@ export class ClusterNode {
     registry.start();
   }
 
-  private resync(callIds: string[]): void {
+  /** Writes these calls to Redis again (see RedisCallStateStore.resync): whether every one was written or found taken over. */
+  private resync(callIds: string[]): Promise<boolean> {
     const service = this.service;
-    if (service) void this.store.resync(callIds, (callId) => service.storedCall(callId), this.operationsPerCall);
+    return service ? this.store.resync(callIds, (callId) => service.storedCall(callId), this.operationsPerCall) : Promise.resolve(false);
   }
 
   /**
@@ -179,7 +180,7 @@ export class ClusterNode {
       for (;;) {
         const unchecked = service.hostedCallIds().filter((id) => !checked.has(id));
         if (unchecked.length === 0) break;
-        const complete = await this.store.resync(unchecked, (callId) => service.storedCall(callId), this.operationsPerCall);
+        const complete = await this.resync(unchecked);
         if (!complete) return; // the next heartbeat tries again
         for (const id of unchecked) checked.add(id);
       }

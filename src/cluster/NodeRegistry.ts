@@ -61,7 +61,7 @@ export class NodeRegistry {
    * found gone since. Another node takes this node's calls over only once the registration is gone.
    */
   get leaseHeld(): boolean {
-    return !this.leaseLost && performance.now() < this.leaseUntil;
+    return !this.leaseLost && this.msUntilLeaseLost() > 0;
   }
 
   /**
@@ -72,17 +72,25 @@ export class NodeRegistry {
     return this.leaseLosses;
   }
 
-  /** When the last successful renewal (by when it was sent) sets the lease to end (process.hrtime.bigint()): what the lease watchdog is armed with. */
+  /**
+   * When the registration can expire in Redis at the earliest: nodeTtlMs after the last
+   * successful renewal was sent (process.hrtime.bigint(), the machine's monotonic clock, which
+   * the lease watchdog shares); undefined before the first one.
+   */
   get leaseEndsAt(): bigint | undefined {
     return this.leaseEnd;
+  }
+
+  /** Until the lease counts as lost: leaseMarginMs before it ends (negative once past; -Infinity before the first renewal). */
+  private msUntilLeaseLost(): number {
+    if (this.leaseEnd === undefined) return -Infinity;
+    return Number(this.leaseEnd - process.hrtime.bigint()) / 1e6 - this.leaseMarginMs;
   }
 
   private leaseLostTimer: NodeJS.Timeout | undefined;
   /** The lease counts as lost (its timer ran out, or the registration was found gone) until a renewal succeeds in time. */
   private leaseLost = false;
   private leaseLosses = 0;
-  /** performance.now() at which the lease counts as lost without a newer renewal. */
-  private leaseUntil = -Infinity;
   private leaseEnd: bigint | undefined;
 
   /** Whether a registration of this node was written since start (and not removed by close()). */
@@ -120,8 +128,7 @@ export class NodeRegistry {
     // never again once it left.
     if (this.closed || !this.redis.up || this.options.url() === '') return;
     const registration: NodeRegistration = { nodeId: this.nodeId, url: this.options.url(), ...this.options.load(), heartbeatAt: new Date().toISOString() };
-    const sentAt = performance.now();
-    const sentAtHr = process.hrtime.bigint();
+    const sentAt = process.hrtime.bigint();
     // GET: the registration it replaces; none although this node had registered = it had expired.
     let replies: [Error | null, unknown][] | null;
     try {
@@ -144,19 +151,18 @@ export class NodeRegistry {
     // Gone although the lease was held (evicted, flushed, Redis's clock jumped): another node may
     // have taken calls over meanwhile; lost like a lease that ran out, so the fence goes up first.
     if (lapsed) this.loseLease();
-    this.renewLease(sentAt, sentAtHr);
+    this.renewLease(sentAt);
     if (lapsed) this.options.onLapsed?.();
   }
 
-  /** A renewal sent at `sentAt` succeeded: the lease runs until sentAt + nodeTtlMs (less the margin). */
-  private renewLease(sentAt: number, sentAtHr: bigint): void {
-    const until = sentAt + this.options.nodeTtlMs - this.leaseMarginMs;
+  /** A renewal sent at `sentAt` (process.hrtime.bigint()) succeeded: the lease ends nodeTtlMs later. */
+  private renewLease(sentAt: bigint): void {
+    const end = sentAt + BigInt(this.options.nodeTtlMs) * 1_000_000n;
     // A late answer to an older renewal never shortens the lease.
-    if (until <= this.leaseUntil) return;
-    this.leaseUntil = until;
-    this.leaseEnd = sentAtHr + BigInt(this.options.nodeTtlMs) * 1_000_000n;
+    if (this.leaseEnd !== undefined && end <= this.leaseEnd) return;
+    this.leaseEnd = end;
     clearTimeout(this.leaseLostTimer);
-    const lostIn = until - performance.now();
+    const lostIn = this.msUntilLeaseLost();
     this.leaseLostTimer = setTimeout(() => this.loseLease(), Math.max(0, lostIn));
     this.leaseLostTimer.unref();
     // A renewal answered so late that its lease is already over changes nothing more.
