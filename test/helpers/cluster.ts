@@ -7,7 +7,11 @@ import { RedisServer } from './redisServer.js';
  * A node's /healthz once its `cluster` part satisfies `ready` (asked every 50 ms), or the last
  * answer after `timeoutMs`: the caller asserts on it, so a node that never got there fails there.
  */
-export async function clusterHealthWhen(api: ReturnType<typeof apiClient>, ready: (cluster: { redis: string; unsyncedStates: number }) => boolean, timeoutMs: number): Promise<ApiResponse> {
+export async function clusterHealthWhen(
+  api: ReturnType<typeof apiClient>,
+  ready: (cluster: { redis: string; unsyncedStates: number; mediaFenced: boolean }) => boolean,
+  timeoutMs: number,
+): Promise<ApiResponse> {
   const deadline = Date.now() + timeoutMs;
   let health = await api.get('/healthz');
   while (!ready(health.body.cluster) && Date.now() < deadline) {
@@ -15,6 +19,17 @@ export async function clusterHealthWhen(api: ReturnType<typeof apiClient>, ready
     health = await api.get('/healthz');
   }
   return health;
+}
+
+/** Retries a request while the cluster answers 503 (a node or Redis coming back, a take-over not possible yet), for up to `ms`. */
+export async function until503Passes(send: () => Promise<ApiResponse>, ms = 8000): Promise<ApiResponse> {
+  const deadline = Date.now() + ms;
+  let res = await send();
+  while (res.status === 503 && Date.now() < deadline) {
+    await sleep(100);
+    res = await send();
+  }
+  return res;
 }
 
 /** A real redis-server and two in-process gateway nodes sharing it (see useTwoNodes). */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../../src/gateway.js';
 import type { CallRouter } from '../../../src/media/CallRouter.js';
 import { apiClient, sleep, startTestGateway, waitFor, type ApiResponse } from '../../helpers/gateway.js';
-import { clusterHealthWhen } from '../../helpers/cluster.js';
+import { clusterHealthWhen, until503Passes } from '../../helpers/cluster.js';
 import { RedisServer } from '../../helpers/redisServer.js';
 import { createGroupCall, joinRtp, receivedSince, type RtpParticipant } from '../../helpers/rtpCall.js';
 import { TcpProxy } from '../../helpers/tcpProxy.js';
@@ -61,7 +61,7 @@ describe('cluster: a node cut off from Redis falls silent before another node ca
   }
 
   async function fencedA(): Promise<ApiResponse> {
-    return clusterHealthWhen(apiA(), (cluster) => (cluster as unknown as { mediaFenced: boolean }).mediaFenced, TTL_MS * 3);
+    return clusterHealthWhen(apiA(), (cluster) => cluster.mediaFenced, TTL_MS * 3);
   }
 
   it('taken over by B: after B answers a muteAll, nothing of T reaches L through A (A fell silent before its registration expired)', async () => {
@@ -76,11 +76,7 @@ describe('cluster: a node cut off from Redis falls silent before another node ca
     const fromFence = t.peer.nextCounter;
 
     // B answers once A's registration has expired: it takes the call over (before that it cannot reach A: 503).
-    let muteAll = await apiB().post(`/communications/calls/${callId}/muteAll`, {});
-    for (const deadline = Date.now() + 8000; muteAll.status === 503 && Date.now() < deadline; ) {
-      await sleep(100);
-      muteAll = await apiB().post(`/communications/calls/${callId}/muteAll`, {});
-    }
+    const muteAll = await until503Passes(() => apiB().post(`/communications/calls/${callId}/muteAll`, {}));
     expect(muteAll.status, JSON.stringify(muteAll.body)).toBe(200);
     expect(nodeB.service.hasCall(callId), 'B took the call over').toBe(true);
     const fromMuteAll = t.peer.nextCounter;
@@ -90,7 +86,7 @@ describe('cluster: a node cut off from Redis falls silent before another node ca
 
     // Back in touch with Redis, A finds the call taken over and ends its copy; its fence comes down.
     proxy.heal();
-    const healed = await clusterHealthWhen(apiA(), (cluster) => cluster.redis === 'up' && !(cluster as unknown as { mediaFenced: boolean }).mediaFenced, 8000);
+    const healed = await clusterHealthWhen(apiA(), (cluster) => cluster.redis === 'up' && !cluster.mediaFenced, 8000);
     expect(healed.body).toMatchObject({ status: 'ok', cluster: { redis: 'up', mediaFenced: false } });
     await waitFor(() => !nodeA.service.hasCall(callId), 3000, 'A ended its copy of the call');
     await sleep(300);
@@ -113,7 +109,7 @@ describe('cluster: a node cut off from Redis falls silent before another node ca
     expect(receivedSince(l.peer, t.peer, fromFence), 'T forwarded while A is fenced').toBe(0);
 
     proxy.heal();
-    const healed = await clusterHealthWhen(apiA(), (cluster) => cluster.redis === 'up' && !(cluster as unknown as { mediaFenced: boolean }).mediaFenced, 8000);
+    const healed = await clusterHealthWhen(apiA(), (cluster) => cluster.redis === 'up' && !cluster.mediaFenced, 8000);
     expect(healed.body).toMatchObject({ status: 'ok', cluster: { mediaFenced: false } });
     expect(nodeA.service.hasCall(callId), 'the call stayed on A').toBe(true);
     const fromLift = t.peer.nextCounter;
@@ -137,11 +133,7 @@ describe('cluster: a node cut off from Redis falls silent before another node ca
       // The fence is up but its pause waits in the stalled worker; the watchdog's deadline comes before the lease can expire.
       await waitFor(() => !nodeA.pool.pids.includes(workerOfA), TTL_MS * 3, "A's stalled worker killed");
       for (const pid of workersOfB) expect(() => process.kill(pid, 0), `B's worker ${pid} (same process, another gateway) left alone`).not.toThrow();
-      let muteAll = await apiB().post(`/communications/calls/${callId}/muteAll`, {});
-      for (const deadline = Date.now() + 8000; muteAll.status === 503 && Date.now() < deadline; ) {
-        await sleep(100);
-        muteAll = await apiB().post(`/communications/calls/${callId}/muteAll`, {});
-      }
+      const muteAll = await until503Passes(() => apiB().post(`/communications/calls/${callId}/muteAll`, {}));
       expect(muteAll.status, JSON.stringify(muteAll.body)).toBe(200);
       const fromMuteAll = t.peer.nextCounter;
       await sleep(800);
@@ -154,6 +146,6 @@ describe('cluster: a node cut off from Redis falls silent before another node ca
       }
       proxy.heal();
     }
-    await clusterHealthWhen(apiA(), (cluster) => cluster.redis === 'up' && !(cluster as unknown as { mediaFenced: boolean }).mediaFenced, 8000);
+    await clusterHealthWhen(apiA(), (cluster) => cluster.redis === 'up' && !cluster.mediaFenced, 8000);
   }, 30_000);
 });

@@ -5,6 +5,7 @@ import { childPids } from '../../../native-bench/lib/procCpu.js';
 import type { Gateway } from '../../../src/gateway.js';
 import { apiClient, sleep, startTestGateway, waitFor } from '../../helpers/gateway.js';
 import { startMainProcess, type MainProcess } from '../../helpers/mainProcess.js';
+import { until503Passes } from '../../helpers/cluster.js';
 import { RedisServer } from '../../helpers/redisServer.js';
 import { createGroupCall, joinRtp } from '../../helpers/rtpCall.js';
 
@@ -50,11 +51,7 @@ describe('cluster: a stalled node’s workers are stopped before another node ta
     await waitFor(() => l.peer.from(t.peer.senderId).length >= 5, 3000, 'T heard by L');
 
     nodeA.child.kill('SIGSTOP');
-    let muteAll = await apiB.post(`/communications/calls/${callId}/muteAll`, {});
-    for (const deadline = Date.now() + 8000; muteAll.status === 503 && Date.now() < deadline; ) {
-      await sleep(100);
-      muteAll = await apiB.post(`/communications/calls/${callId}/muteAll`, {});
-    }
+    const muteAll = await until503Passes(() => apiB.post(`/communications/calls/${callId}/muteAll`, {}));
     expect(muteAll.status, JSON.stringify(muteAll.body)).toBe(200);
     expect(nodeB.service.hasCall(callId), 'B took the call over').toBe(true);
     const fromMuteAll = t.peer.nextCounter;

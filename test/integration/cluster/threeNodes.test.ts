@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import type { RtpPeer } from '../../../native-bench/lib/RtpPeer.js';
 import { apiClient, sleep, waitFor } from '../../helpers/gateway.js';
-import { clusterHealthWhen } from '../../helpers/cluster.js';
+import { clusterHealthWhen, until503Passes } from '../../helpers/cluster.js';
 import { startMainProcess, type MainProcess } from '../../helpers/mainProcess.js';
 import { RedisServer } from '../../helpers/redisServer.js';
 import { RosterClient } from '../../helpers/rosterClient.js';
@@ -12,17 +12,6 @@ import { createGroupCall, joinRtp, receivedSince, type RtpParticipant } from '..
 const CLUSTER_ENV = { MUTEGATE_CLUSTER_NODE_TTL_MS: '1000', MUTEGATE_CLUSTER_HEARTBEAT_MS: '200' };
 
 type Api = ReturnType<typeof apiClient>;
-
-/** Retries a request while the cluster answers 503 (a node or Redis coming back), for up to `ms`. */
-async function until503Passes(send: () => ReturnType<Api['get']>, ms = 8000): ReturnType<Api['get']> {
-  const deadline = Date.now() + ms;
-  let res = await send();
-  while (res.status === 503 && Date.now() < deadline) {
-    await sleep(100);
-    res = await send();
-  }
-  return res;
-}
 
 /**
  * Three gateway processes sharing one real redis-server: A hosts the call and the media (and is
