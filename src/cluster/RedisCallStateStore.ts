@@ -194,9 +194,16 @@ export class RedisCallStateStore implements CallStateStore {
           this.refused.delete(`speaker:${key}`);
         }
         if (this.unsyncedSettings.get(callId) === coveredSettings) this.unsyncedSettings.delete(callId);
-        if (written === 0) this.onCallTakenOver(callId);
-        else for (const operation of operations) this.saveOperation(operation, operationsPerCall);
+        if (written === 0) {
+          // Another node's now: nothing of it is this node's to write any more.
+          this.forgetUnsynced(callId);
+          this.onCallTakenOver(callId);
+        } else for (const operation of operations) this.saveOperation(operation, operationsPerCall);
       } catch (err) {
+        // Only a call still hosted here waits to be written again. One released meanwhile (a
+        // concurrent resync found it taken over) must not stay "refused": no resync would ever
+        // clear that, and the node would refuse new calls and unmutes for good.
+        if (!current(callId)) continue;
         complete = false;
         this.refused.add(`settings:${callId}`);
         this.logger.warn({ err, callId }, 'could not write a call to Redis again; trying again shortly');
