@@ -28,6 +28,8 @@ export class WebRtcEndpoint extends MediaEndpoint implements WebRtcEndpointMedia
   /** A WebRTC participant's SRTP is keyed by DTLS: there are no keys to hand out. */
   readonly srtp = null;
   private readonly transports = new Map<string, { transport: types.WebRtcTransport; direction: 'send' | 'recv'; connected: boolean }>();
+  /** Directions with a transport, or one being created: at most one transport per direction. */
+  private readonly directionsTaken = new Set<'send' | 'recv'>();
   private deviceCapabilities: types.RtpCapabilities | null = null;
   /** Producers to consume once the client asks to start consuming. */
   private readonly waiting = new Map<string, types.Producer>();
@@ -52,16 +54,24 @@ export class WebRtcEndpoint extends MediaEndpoint implements WebRtcEndpointMedia
 
   async createTransport(direction: 'send' | 'recv'): Promise<WebRtcTransportInfo> {
     this.assertOpen();
-    for (const existing of this.transports.values()) {
-      if (existing.direction === direction) throw new InvalidMediaRequest(`participant ${this.participantId} already has a ${direction} transport`);
+    // Taken before the worker is asked, so that a second request at the same time is refused here:
+    // checked against `transports` alone, a burst of requests would each pass before the first
+    // transport exists, and each would take a port of the worker (a client could take them all).
+    if (this.directionsTaken.has(direction)) throw new InvalidMediaRequest(`participant ${this.participantId} already has a ${direction} transport`);
+    this.directionsTaken.add(direction);
+    let transport: types.WebRtcTransport;
+    try {
+      transport = await this.router.createWebRtcTransport({
+        listenInfos: [{ protocol: 'udp', ip: this.listen.listenIp, announcedIp: this.listen.announcedIp }],
+        enableUdp: true,
+        enableTcp: false,
+        preferUdp: true,
+        appData: { participantId: this.participantId, direction },
+      });
+    } catch (err) {
+      this.directionsTaken.delete(direction);
+      throw err;
     }
-    const transport = await this.router.createWebRtcTransport({
-      listenInfos: [{ protocol: 'udp', ip: this.listen.listenIp, announcedIp: this.listen.announcedIp }],
-      enableUdp: true,
-      enableTcp: false,
-      preferUdp: true,
-      appData: { participantId: this.participantId, direction },
-    });
     if (this.closed) {
       transport.close();
       this.assertOpen();
