@@ -9,6 +9,9 @@ import {
   type WebRtcEndpointMedia,
   type WebRtcTransportInfo,
 } from '../control/mediaPlane.js';
+// Not in mediasoup's public API, but the very validator router.canConsume runs (mediasoup 3.13, pinned).
+import { validateRtpCapabilities } from 'mediasoup/node/lib/ortc.js';
+import { OPUS_CHANNELS, OPUS_CLOCK_RATE } from './codecs.js';
 import { ConsumerGate } from './ConsumerGate.js';
 import { MediaEndpoint, type EndpointHooks } from './MediaEndpoint.js';
 
@@ -256,10 +259,19 @@ export function deviceCapabilities(blob: SignalingBlob): types.RtpCapabilities {
     return typeof codec === 'object' && codec !== null && (codec.kind === 'audio' || codec.kind === 'video') && typeof codec.mimeType === 'string' && Number.isInteger(codec.clockRate);
   });
   if (!valid) throw new InvalidMediaRequest('every rtpCapabilities codec needs kind ("audio" or "video"), mimeType and an integer clockRate');
-  const opus = codecs.some((c) => {
-    const codec = c as { kind: string; mimeType: string; clockRate: number };
-    return codec.kind === 'audio' && codec.mimeType.toLowerCase() === 'audio/opus' && codec.clockRate === 48000;
-  });
-  if (!opus) throw new InvalidMediaRequest('the device cannot receive audio/opus at 48000 Hz, the only codec this server forwards');
+  // What mediasoup will check when it creates a consumer for this device (router.canConsume), checked
+  // now on a copy (the validator fills in defaults): capabilities it refuses there would make the
+  // receive transport's answer be followed by a second one, a refusal, for the same request.
+  const validated = structuredClone(caps) as types.RtpCapabilities;
+  try {
+    validateRtpCapabilities(validated);
+  } catch (err) {
+    throw new InvalidMediaRequest(`rtpCapabilities: ${(err as Error).message}`);
+  }
+  // mediasoup matches a codec on its channels too, and reads an audio codec without `channels` as mono.
+  const opus = (validated.codecs ?? []).some(
+    (codec) => codec.kind === 'audio' && codec.mimeType.toLowerCase() === 'audio/opus' && codec.clockRate === OPUS_CLOCK_RATE && codec.channels === OPUS_CHANNELS,
+  );
+  if (!opus) throw new InvalidMediaRequest(`the device cannot receive audio/opus at ${OPUS_CLOCK_RATE} Hz, ${OPUS_CHANNELS} channels, the only codec this server forwards`);
   return caps as types.RtpCapabilities;
 }

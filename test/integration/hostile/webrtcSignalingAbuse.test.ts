@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { useGateway } from '../../helpers/gateway.js';
+import { sleep, useGateway } from '../../helpers/gateway.js';
 import { RosterClient } from '../../helpers/rosterClient.js';
-import { createGroupCall } from '../../helpers/rtpCall.js';
+import { createGroupCall, joinRtp } from '../../helpers/rtpCall.js';
 import { tokenFor } from '../../helpers/tokens.js';
 
 /**
@@ -50,5 +50,34 @@ describe('hostile WebRTC participants: signaling requests out of order, in burst
     expect((await c.answer(c.request({ type: 'connectTransport', callId, participantId, transportId: send.id, dtlsParameters }))).status).toBe(200);
     const rtpParameters = { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 1111 }] };
     expect((await c.answer(c.request({ type: 'produce', callId, participantId, transportId: send.id, kind: 'audio', rtpParameters }))).status).toBe(200);
+  });
+
+  it('capabilities mediasoup cannot consume with are refused at join, not after the receive transport was answered', async () => {
+    const callId = await createGroupCall(fixture.api);
+    // Someone to be offered: the receive transport makes the gateway consume them at once.
+    const source = await joinRtp(fixture.api, callId, { userId: 'source' });
+    const c = await mallory(callId);
+    const opus = { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000 };
+    for (const rtpCapabilities of [
+      { codecs: [opus] }, // no channels: mediasoup reads mono, and matches Opus stereo to nothing
+      { codecs: [{ ...opus, channels: 1 }] },
+      { codecs: [{ ...opus, channels: 2, parameters: { useinbandfec: {} } }] },
+      { codecs: [{ ...opus, channels: 2, rtcpFeedback: [{ type: 7 }] }] },
+      { codecs: [{ ...opus, channels: 2, preferredPayloadType: 'x' }] },
+      { codecs: [{ ...opus, channels: 2 }], headerExtensions: [{ kind: 'audio', uri: 'urn:x', preferredId: 'one' }] },
+    ]) {
+      const join = await c.answer(c.request({ type: 'join', callId, userId: 'mallory', rtpCapabilities }));
+      expect(join, JSON.stringify(rtpCapabilities)).toMatchObject({ type: 'error', status: 400, error: { innerError: expect.objectContaining({ code: 'invalidMediaRequest' }) } });
+    }
+    expect([...fixture.gateway.service.getCall(callId).participants.values()].map((p) => p.id)).toEqual([source.id]);
+
+    // Capabilities as mediasoup-client's device gives them: one answer to the receive transport, and the offer.
+    const join = await c.answer(c.request({ type: 'join', callId, userId: 'mallory', rtpCapabilities: await routerCaps(c, callId) }));
+    const recv = c.request({ type: 'createTransport', callId, participantId: join.body.participantId, direction: 'recv' });
+    expect(await c.answer(recv)).toMatchObject({ type: 'response', status: 200 });
+    await sleep(300);
+    expect(c.answersTo(recv)).toHaveLength(1);
+    expect(c.messages.some((m) => m.type === 'newConsumer' && m.sourceParticipantId === source.id)).toBe(true);
+    source.peer.close();
   });
 });
