@@ -222,6 +222,10 @@ async function asClientMistake<T>(request: Promise<T>): Promise<T> {
     return await request;
   } catch (err) {
     if (err instanceof Error && ['TypeError', 'UnsupportedError', 'InvalidStateError'].includes(err.name)) throw new InvalidMediaRequest(err.message);
+    // A produce naming an SSRC, MID or RID the transport's current producer has: the worker refuses
+    // it with a plain Error (RtpListener::AddProducer), but it is the client's mistake, not a
+    // worker failure worth a retry.
+    if (err instanceof Error && err.message.includes('already exists in RTP listener')) throw new InvalidMediaRequest(err.message);
     throw err;
   }
 }

@@ -27,7 +27,7 @@ describe('hostile WebRTC participants: signaling requests out of order, in burst
     return (await c.answer(c.request({ type: 'getRouterRtpCapabilities', callId }))).body.rtpCapabilities;
   }
 
-  it('a burst of createTransport requests gets one transport per direction, the rest 400 (no port taken for them)', async () => {
+  it('a burst of createTransport requests gets one transport per direction, the rest 400 (no port taken for them); a produce clashing with the current producer is a 400', async () => {
     const callId = await createGroupCall(fixture.api);
     const c = await mallory(callId);
     const join = await c.answer(c.request({ type: 'join', callId, userId: 'mallory', rtpCapabilities: await routerCaps(c, callId) }));
@@ -50,6 +50,18 @@ describe('hostile WebRTC participants: signaling requests out of order, in burst
     expect((await c.answer(c.request({ type: 'connectTransport', callId, participantId, transportId: send.id, dtlsParameters }))).status).toBe(200);
     const rtpParameters = { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 1111 }] };
     expect((await c.answer(c.request({ type: 'produce', callId, participantId, transportId: send.id, kind: 'audio', rtpParameters }))).status).toBe(200);
+
+    // Producing again with the MID, SSRC or RTX SSRC of the current producer: the client's mistake (400), not a 503 to retry.
+    const opus = rtpParameters.codecs;
+    const again = await c.answer(c.request({ type: 'produce', callId, participantId, transportId: send.id, kind: 'audio', rtpParameters: { mid: '0', codecs: opus, encodings: [{ ssrc: 2222 }] } }));
+    expect(again.status, JSON.stringify(again)).toBe(200);
+    for (const clash of [
+      { mid: '0', codecs: opus, encodings: [{ ssrc: 3333 }] },
+      { mid: '1', codecs: opus, encodings: [{ ssrc: 2222 }] },
+    ]) {
+      const produced = await c.answer(c.request({ type: 'produce', callId, participantId, transportId: send.id, kind: 'audio', rtpParameters: clash }));
+      expect(produced, JSON.stringify(clash)).toMatchObject({ status: 400, error: { innerError: expect.objectContaining({ code: 'invalidMediaRequest' }) } });
+    }
   });
 
   it('capabilities mediasoup cannot consume with are refused at join, not after the receive transport was answered', async () => {
