@@ -49,7 +49,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     },
     logger.child({ component: 'media' }),
   );
-  const mediaPlane = new MediasoupMediaPlane(pool, { listenIp: config.media.listenIp, announcedIp: config.media.announcedIp });
+  const mediaPlane = new MediasoupMediaPlane(
+    pool,
+    { listenIp: config.media.listenIp, announcedIp: config.media.announcedIp },
+    { mutedSpeechPollsPerSecond: config.media.mutedSpeechPollsPerSecond },
+  );
   const { maxSpeakers, silenceDbov, speakersFrom } = config.media.forwarding;
   // More than one node: calls and moderation state in Redis (README "More than one node").
   const { redisUrl } = config.cluster;

@@ -52,6 +52,11 @@ export interface GatewayConfigInput {
      */
     muteConfirmTimeoutMs: number;
     /**
+     * Stats requests per second, for all calls together, that read muted producers' counters for
+     * talkingWhileMuted (each muted producer at most every 500 ms); 0 switches the signal off.
+     */
+    mutedSpeechPollsPerSecond: number;
+    /**
      * CIDR blocks a `receive` address (where the SFU sends a plain-RTP participant's audio) must be
      * in. Unspecified, broadcast, multicast, link-local addresses and ports < 1024 are refused whatever this says.
      */
@@ -168,7 +173,7 @@ export const configSchema = {
     media: {
       type: 'object',
       additionalProperties: false,
-      required: ['listenIp', 'announcedIp', 'rtcMinPort', 'rtcMaxPort', 'numWorkers', 'workerLogLevel', 'muteConfirmTimeoutMs', 'receiveNetworks', 'trustedRtpRoles', 'forwarding', 'workerBudget'],
+      required: ['listenIp', 'announcedIp', 'rtcMinPort', 'rtcMaxPort', 'numWorkers', 'workerLogLevel', 'muteConfirmTimeoutMs', 'mutedSpeechPollsPerSecond', 'receiveNetworks', 'trustedRtpRoles', 'forwarding', 'workerBudget'],
       properties: {
         listenIp: { type: 'string', minLength: 1 },
         announcedIp: { type: ['string', 'null'], minLength: 1 },
@@ -183,6 +188,7 @@ export const configSchema = {
         },
         workerLogLevel: { type: 'string', enum: ['debug', 'warn', 'error', 'none'] },
         muteConfirmTimeoutMs: { type: 'integer', minimum: 10, maximum: 60_000 },
+        mutedSpeechPollsPerSecond: { type: 'integer', minimum: 0, maximum: 100_000 },
         receiveNetworks: {
           type: 'array',
           maxItems: 256,

@@ -5,6 +5,7 @@ import type { SpeakerSignal } from '../control/mediaPlane.js';
 import type { CallRouterObserverEvents } from './CallRouter.js';
 import { AUDIO_LEVEL_URI } from './codecs.js';
 import { MutedSpeechDetector } from './MutedSpeechDetector.js';
+import type { MutedSpeechPoller } from './MutedSpeechPoller.js';
 import { SpeakerSelector } from './SpeakerSelector.js';
 
 /** How often the worker re-evaluates the dominant speaker (mediasoup's default). */
@@ -34,6 +35,8 @@ export class CallSpeakers {
   constructor(
     observer: EventEmitter<CallRouterObserverEvents>,
     private readonly forwarding: CallForwarding,
+    /** The gateway's one budget of readings for talking-while-muted (shared by every call). */
+    private readonly mutedSpeech: MutedSpeechPoller,
   ) {
     observer.on('newrouter', ({ router }) => void this.of(router));
     observer.on('newproducer', ({ router, producer, participantId, pipe }) => this.onProducer(router, producer, participantId, pipe));
@@ -54,7 +57,7 @@ export class CallSpeakers {
     if (!entry) {
       const created: RouterSpeakers = {
         selector: new SpeakerSelector(router, this.forwarding),
-        detector: new MutedSpeechDetector((participantId, talking) => this.signal({ kind: 'talkingWhileMuted', participantId, talking })),
+        detector: new MutedSpeechDetector(this.mutedSpeech, (participantId, talking) => this.signal({ kind: 'talkingWhileMuted', participantId, talking })),
       };
       entry = created;
       this.routers.set(router, created);

@@ -3,6 +3,7 @@ import type { CallMedia, CallMediaOptions, MediaPlane } from '../control/mediaPl
 import { CallRouter, type MediaListenOptions } from './CallRouter.js';
 import { CallSpeakers } from './CallSpeakers.js';
 import { MediaFence } from './MediaFence.js';
+import { MutedSpeechPoller } from './MutedSpeechPoller.js';
 import type { WorkerPool } from './WorkerPool.js';
 
 export interface MediasoupMediaPlaneObserverEvents {
@@ -20,14 +21,17 @@ export interface MediasoupMediaPlaneObserverEvents {
 export class MediasoupMediaPlane implements MediaPlane {
   readonly observer = new EventEmitter<MediasoupMediaPlaneObserverEvents>();
   private readonly fence = new MediaFence();
+  private readonly mutedSpeech: MutedSpeechPoller;
 
   constructor(
     private readonly pool: WorkerPool,
     private readonly listen: MediaListenOptions,
+    options: { mutedSpeechPollsPerSecond?: number } = {},
   ) {
+    this.mutedSpeech = new MutedSpeechPoller(options.mutedSpeechPollsPerSecond);
     // Speaker-aware forwarding and speaker signals, per router of each call (see CallSpeakers).
     this.observer.on('newcall', (media) => {
-      media.speakers = new CallSpeakers(media.observer, media.options.forwarding ?? { mode: 'all' });
+      media.speakers = new CallSpeakers(media.observer, media.options.forwarding ?? { mode: 'all' }, this.mutedSpeech);
     });
   }
 

@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup';
+import type { MutedSpeechPoller } from './MutedSpeechPoller.js';
 import { receiveCounters } from './receiveCounters.js';
 
 /**
@@ -20,34 +21,40 @@ import { receiveCounters } from './receiveCounters.js';
  * `talking` turns true at the first such interval and false after TALKING_DECAY_MS without one.
  * A sender streaming full-size frames of silence (constant bitrate, no DTX) reads as talking.
  */
-export const POLL_INTERVAL_MS = 500;
 export const TALKING_DECAY_MS = 1500;
 export const SPEECH_MIN_PACKETS_PER_SECOND = 20;
 export const SPEECH_MIN_PACKET_BYTES = 50;
-/** Stats requests per poll and router at most (a 300-person all-hands is mostly muted people). */
-export const MAX_POLLS_PER_TICK = 100;
 
-interface Watched {
-  participantId: string;
-  producer: types.Producer;
+/** A paused producer being watched, and its place in the MutedSpeechPoller's queue. */
+export interface WatchedProducer {
+  readonly detector: MutedSpeechDetector;
+  readonly participantId: string;
+  readonly producer: types.Producer;
   last: { at: number; packets: number; bytes: number } | null;
   talking: boolean;
   lastSpeechAt: number;
+  /** False once resumed or closed: the poller drops it when it comes to it. */
+  watching: boolean;
+  /** When the poller may read it next (Date.now() time). */
+  dueAt: number;
 }
 
+/**
+ * One call router's muted producers; the readings themselves are scheduled for the whole gateway
+ * by the MutedSpeechPoller it is given (one budget of stats requests for every call).
+ */
 export class MutedSpeechDetector {
-  private readonly watched = new Map<types.Producer, Watched>();
-  /** Runs only while something is watched: a router without muted producers costs no timer. */
-  private timer: NodeJS.Timeout | undefined;
-  /** Round-robin position when more producers are watched than one poll may ask about. */
-  private cursor = 0;
-  private polling = false;
+  private readonly watched = new Map<types.Producer, WatchedProducer>();
   private closed = false;
 
-  constructor(private readonly report: (participantId: string, talking: boolean) => void) {}
+  constructor(
+    private readonly poller: MutedSpeechPoller,
+    private readonly report: (participantId: string, talking: boolean) => void,
+  ) {}
 
   /** A participant's own producer (not a pipe copy): watched while it is paused. */
   addProducer(participantId: string, producer: types.Producer): void {
+    if (!this.poller.enabled) return;
     if (producer.paused) this.watch(participantId, producer);
     producer.observer.on('pause', () => this.watch(participantId, producer));
     producer.observer.on('resume', () => this.unwatch(producer));
@@ -56,50 +63,34 @@ export class MutedSpeechDetector {
 
   close(): void {
     this.closed = true;
-    clearInterval(this.timer);
-    this.timer = undefined;
+    for (const entry of this.watched.values()) entry.watching = false;
     this.watched.clear();
   }
 
   private watch(participantId: string, producer: types.Producer): void {
     if (this.closed || producer.closed || this.watched.has(producer)) return;
-    this.watched.set(producer, { participantId, producer, last: null, talking: false, lastSpeechAt: 0 });
-    this.timer ??= setInterval(() => void this.poll(), POLL_INTERVAL_MS).unref();
+    const entry: WatchedProducer = { detector: this, participantId, producer, last: null, talking: false, lastSpeechAt: 0, watching: true, dueAt: 0 };
+    this.watched.set(producer, entry);
+    this.poller.enqueue(entry);
   }
 
   private unwatch(producer: types.Producer): void {
     const entry = this.watched.get(producer);
     if (!entry) return;
+    entry.watching = false;
     this.watched.delete(producer);
-    if (this.watched.size === 0) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-    }
     if (entry.talking) this.report(entry.participantId, false);
   }
 
-  private async poll(): Promise<void> {
-    // A poll that has not finished (a saturated worker answers late) is not stacked upon.
-    if (this.polling || this.watched.size === 0) return;
-    this.polling = true;
-    try {
-      const all = [...this.watched.values()];
-      const batch = all.length <= MAX_POLLS_PER_TICK ? all : Array.from({ length: MAX_POLLS_PER_TICK }, (_, i) => all[(this.cursor + i) % all.length] as Watched);
-      this.cursor = (this.cursor + batch.length) % Math.max(1, all.length);
-      await Promise.all(batch.map((entry) => this.sample(entry)));
-    } finally {
-      this.polling = false;
-    }
-  }
-
-  private async sample(entry: Watched): Promise<void> {
+  /** One reading of a watched producer's counters (the poller's turn for it). */
+  async sample(entry: WatchedProducer): Promise<void> {
     let counters: { packets: number; bytes: number };
     try {
       counters = await receiveCounters(entry.producer);
     } catch {
       return; // closed meanwhile
     }
-    if (this.watched.get(entry.producer) !== entry) return; // resumed or closed meanwhile
+    if (!entry.watching) return; // resumed or closed meanwhile
     const now = Date.now();
     const { packets, bytes } = counters;
     const last = entry.last;
