@@ -14,9 +14,9 @@ export const DEFAULT_MUTED_SPEECH_POLLS_PER_SECOND = 400;
  *
  * Each reading is a request to the worker and its answer (~0.1 ms of the gateway's CPU on the
  * 2-core VM of the benchmarks, plus the worker's). Read every 500 ms as before, per call, 1000
- * muted participants spread over small calls cost 10–12 % of a core in the gateway alone, without a
- * single API request (native-bench, 2026-12-08); a server whose participants are mostly muted, the
- * usual case, paid for it per participant. With the budget, up to `pollsPerSecond / 2` muted
+ * muted participants in two-person calls cost 9–12 % of a core in the gateway alone, without a
+ * single API request (native-bench/mutedCost.ts, 2026-12-08); a server whose participants are
+ * mostly muted, the usual case, paid for it per participant. With the budget, up to `pollsPerSecond / 2` muted
  * producers are read every 500 ms; beyond that each is read less often, in turn (every
  * `muted / pollsPerSecond` seconds), so the signal comes later but the cost stays fixed.
  *
