@@ -24,8 +24,9 @@ export class Speaker {
   /** Requests of the person itself admitted and not finished (see admitOwnRequest). */
   private ownInFlight = 0;
   /** Token bucket of the person's own requests: tokens left, and when it was last refilled (performance.now()). */
-  private ownTokens = Number.NaN;
-  private ownRefilledAt = 0;
+  private readonly ownRequests = new TokenBucket();
+  /** Token bucket of the person's own media changes (joins, new send streams, WebRTC produces). */
+  private readonly ownMediaChanges = new TokenBucket();
 
   constructor(readonly identityKey: string) {}
 
@@ -36,22 +37,53 @@ export class Speaker {
    * mute, lock and removal of it: unbounded, a person flooding its own queue would hold those off
    * for as long as it liked; and each change it makes is a roster update to every subscriber of
    * the call. Call the returned function once, when the request is finished.
+   *
+   * A media change (the person joining, replacing its send stream, producing again over WebRTC)
+   * is also held to `limits.mediaChangesPerMinute` (a burst of a third of that): each one rebuilds
+   * what every other participant receives of this person (a consumer closed and one created in a
+   * worker for each of them, and their clients told), so its cost grows with the call. At the
+   * per-second rate alone, one participant replacing its stream ten times a second in a call of
+   * 150 tripled the gateway's CPU and the mute p99 of everyone (native-bench, 2026-12-08).
+   * A refused request takes nothing from either allowance.
    */
-  admitOwnRequest(limits: { inFlight: number; perSecond: number }): () => void {
+  admitOwnRequest(limits: { inFlight: number; perSecond: number; mediaChangesPerMinute?: number | undefined }, mediaChange = false): () => void {
     if (this.ownInFlight >= limits.inFlight) {
       throw new DomainError('rateLimited', 'tooManyOwnRequests', `${limits.inFlight} requests of this participant about itself are still running (limits.ownRequestsInFlight); wait for their answers`);
     }
-    const burst = 2 * limits.perSecond;
     const now = performance.now();
-    this.ownTokens = Number.isNaN(this.ownTokens) ? burst : Math.min(burst, this.ownTokens + ((now - this.ownRefilledAt) / 1000) * limits.perSecond);
-    this.ownRefilledAt = now;
-    if (this.ownTokens < 1) {
+    if (!this.ownRequests.has(now, limits.perSecond, 2 * limits.perSecond)) {
       throw new DomainError('rateLimited', 'tooManyOwnRequests', `this participant asks about itself faster than ${limits.perSecond} requests per second (limits.ownRequestsPerSecond); slow down`);
     }
-    this.ownTokens -= 1;
+    const perMinute = limits.mediaChangesPerMinute ?? Infinity;
+    if (mediaChange && !this.ownMediaChanges.has(now, perMinute / 60, Math.max(1, Math.floor(perMinute / 3)))) {
+      throw new DomainError(
+        'rateLimited',
+        'tooManyMediaChanges',
+        `this participant joins or replaces its stream faster than ${perMinute} times a minute (limits.ownMediaChangesPerMinute); each rebuilds what everyone else receives of it; slow down`,
+      );
+    }
+    this.ownRequests.take();
+    if (mediaChange) this.ownMediaChanges.take();
     this.ownInFlight++;
     return () => {
       this.ownInFlight--;
     };
+  }
+}
+
+/** A token bucket: `has` refills it (at `perSecond`, up to `burst`) and says whether a token is there; `take` takes it. */
+class TokenBucket {
+  private tokens = Number.NaN;
+  private refilledAt = 0;
+
+  has(now: number, perSecond: number, burst: number): boolean {
+    if (perSecond === Infinity) return true;
+    this.tokens = Number.isNaN(this.tokens) ? burst : Math.min(burst, this.tokens + ((now - this.refilledAt) / 1000) * perSecond);
+    this.refilledAt = now;
+    return this.tokens >= 1;
+  }
+
+  take(): void {
+    if (!Number.isNaN(this.tokens)) this.tokens -= 1;
   }
 }

@@ -35,7 +35,7 @@ export interface WatchedProducer {
   lastSpeechAt: number;
   /** False once resumed or closed: the poller drops it when it comes to it. */
   watching: boolean;
-  /** When the poller may read it next (Date.now() time). */
+  /** When the poller may read it next (performance.now() time). */
   dueAt: number;
 }
 
@@ -45,6 +45,8 @@ export interface WatchedProducer {
  */
 export class MutedSpeechDetector {
   private readonly watched = new Map<types.Producer, WatchedProducer>();
+  /** When a producer muted again may be read next: muting and unmuting fast reads it no more often. */
+  private readonly nextDue = new WeakMap<types.Producer, number>();
   private closed = false;
 
   constructor(
@@ -69,7 +71,8 @@ export class MutedSpeechDetector {
 
   private watch(participantId: string, producer: types.Producer): void {
     if (this.closed || producer.closed || this.watched.has(producer)) return;
-    const entry: WatchedProducer = { detector: this, participantId, producer, last: null, talking: false, lastSpeechAt: 0, watching: true, dueAt: 0 };
+    const dueAt = this.nextDue.get(producer) ?? 0;
+    const entry: WatchedProducer = { detector: this, participantId, producer, last: null, talking: false, lastSpeechAt: 0, watching: true, dueAt };
     this.watched.set(producer, entry);
     this.poller.enqueue(entry);
   }
@@ -79,6 +82,7 @@ export class MutedSpeechDetector {
     if (!entry) return;
     entry.watching = false;
     this.watched.delete(producer);
+    this.nextDue.set(producer, entry.dueAt);
     if (entry.talking) this.report(entry.participantId, false);
   }
 
@@ -91,7 +95,7 @@ export class MutedSpeechDetector {
       return; // closed meanwhile
     }
     if (!entry.watching) return; // resumed or closed meanwhile
-    const now = Date.now();
+    const now = performance.now();
     const { packets, bytes } = counters;
     const last = entry.last;
     entry.last = { at: now, packets, bytes };

@@ -14,13 +14,14 @@ class FakeProducer {
   closed = false;
   readonly reads: number[] = [];
   private readonly since = Date.now();
-  /** How long the worker takes to answer getStats (a saturated worker: long). */
+  /** How long the worker takes to answer getStats (a saturated worker: long; a stalled one: never). */
   answerAfterMs = 1;
 
   constructor(public paused: boolean) {}
 
   async getStats(): Promise<{ packetCount: number; byteCount: number }[]> {
     this.reads.push(Date.now());
+    if (this.answerAfterMs === Infinity) await new Promise(() => undefined);
     await new Promise((r) => setTimeout(r, this.answerAfterMs));
     const packets = Math.floor(((Date.now() - this.since) * 50) / 1000);
     return [{ packetCount: packets, byteCount: packets * 100 }];
@@ -41,26 +42,28 @@ const asProducer = (p: FakeProducer) => p as unknown as types.Producer;
 
 describe('MutedSpeechPoller: one budget of readings for every call', () => {
   beforeEach(() => {
-    vi.useFakeTimers({ now: 1_000_000 });
+    // performance.now() too: the poller's times are monotonic.
+    vi.useFakeTimers({ now: 1_000_000, toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
   });
   afterEach(() => {
     vi.useRealTimers();
   });
 
-  /** `calls` detectors (one per call) with `perCall` muted producers each. */
-  function muted(poller: MutedSpeechPoller, calls: number, perCall: number) {
+  /** `calls` detectors (one per call router) with `perCall` muted producers each. */
+  function muted(poller: MutedSpeechPoller, calls: number, perCall: number, tag = 'p') {
     const reports: [string, boolean][] = [];
     const producers: FakeProducer[] = [];
     for (let c = 0; c < calls; c++) {
       const detector = new MutedSpeechDetector(poller, (id, talking) => reports.push([id, talking]));
       for (let i = 0; i < perCall; i++) {
         const producer = new FakeProducer(true);
-        detector.addProducer(`p${c}-${i}`, asProducer(producer));
+        detector.addProducer(`${tag}${c}-${i}`, asProducer(producer));
         producers.push(producer);
       }
     }
     return { reports, producers };
   }
+  const readsOf = (producers: FakeProducer[]) => producers.reduce((sum, p) => sum + p.reads.length, 0);
 
   it('reads each muted producer every 500 ms while the budget covers them all, and finds them talking', async () => {
     const poller = new MutedSpeechPoller(400);
@@ -97,13 +100,54 @@ describe('MutedSpeechPoller: one budget of readings for every call', () => {
     expect(new Set(reports.filter(([, t]) => t).map(([id]) => id)).size).toBe(1000);
   });
 
-  it('does not pile requests up on a worker that answers late', async () => {
+  it('keeps small budgets too (a fraction of a reading per tick carries over)', async () => {
+    for (const perSecond of [1, 5, 30, 410]) {
+      const poller = new MutedSpeechPoller(perSecond);
+      const { producers } = muted(poller, 1, 2000);
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(readsOf(producers) / 10, `${perSecond} per second`).toBeLessThanOrEqual(perSecond * 1.05);
+      expect(readsOf(producers) / 10, `${perSecond} per second`).toBeGreaterThanOrEqual(perSecond * 0.9);
+      for (const p of producers) p.resume();
+      await vi.advanceTimersByTimeAsync(TICK_MS);
+    }
+  });
+
+  it("passes over a router whose worker does not answer: other calls are read as usual, nothing piles up", async () => {
     const poller = new MutedSpeechPoller(400);
-    const { producers } = muted(poller, 100, 2);
-    for (const p of producers) p.answerAfterMs = 5000;
-    await vi.advanceTimersByTimeAsync(4000);
-    // One tick's share in flight, no more, until answers come back.
-    expect(producers.reduce((sum, p) => sum + p.reads.length, 0)).toBe((400 * TICK_MS) / 1000);
+    const stalled = muted(poller, 1, 40, 'stalled');
+    for (const p of stalled.producers) p.answerAfterMs = Infinity; // mediasoup's requests have no timeout
+    const slow = muted(poller, 1, 40, 'slow');
+    for (const p of slow.producers) p.answerAfterMs = 400;
+    const healthy = muted(poller, 1, 40, 'healthy');
+    await vi.advanceTimersByTimeAsync(10_000);
+    // The stalled router: one tick's share asked, then passed over (never asked again while unanswered).
+    expect(readsOf(stalled.producers)).toBe((400 * TICK_MS) / 1000);
+    // The healthy one: every producer every 500 ms as if nothing else were there (~20 in 10 s).
+    expect(Math.min(...healthy.producers.map((p) => p.reads.length))).toBeGreaterThanOrEqual(17);
+    expect(new Set(healthy.reports.filter(([, t]) => t).map(([id]) => id)).size).toBe(40);
+    // The slow one: never more than a tick's share unanswered, still read in turn.
+    expect(Math.min(...slow.producers.map((p) => p.reads.length))).toBeGreaterThanOrEqual(3);
+    // Muting and unmuting over and over meanwhile does not grow the queue (unwatched entries are dropped).
+    const churner = healthy.producers[0] as FakeProducer;
+    for (let i = 0; i < 10_000; i++) {
+      churner.resume();
+      churner.pause();
+    }
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(poller.queued).toBeLessThanOrEqual(120);
+    // …nor read the churner more often than every 500 ms.
+    const gaps = churner.reads.slice(1).map((t, i) => t - (churner.reads[i] as number));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(POLL_INTERVAL_MS);
+  });
+
+  it('goes on reading when the wall clock is set back (times are monotonic)', async () => {
+    const poller = new MutedSpeechPoller(400);
+    const { producers } = muted(poller, 1, 10);
+    await vi.advanceTimersByTimeAsync(2000);
+    const before = readsOf(producers);
+    vi.setSystemTime(Date.now() - 3_600_000); // an NTP step back by an hour
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(readsOf(producers) - before).toBeGreaterThanOrEqual(90);
   });
 
   it('stops reading a producer once it is resumed or closed, and its timer once nothing is muted', async () => {
