@@ -70,6 +70,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     participantsPerCall: config.limits.participantsPerCall,
     ownRequestsInFlight: config.limits.ownRequestsInFlight,
     ownRequestsPerSecond: config.limits.ownRequestsPerSecond,
+    ownMediaChangesPerMinute: config.limits.ownMediaChangesPerMinute,
     muteConfirmTimeoutMs: config.media.muteConfirmTimeoutMs,
     // Who hears whom in calls that do not say (README "Who is heard in a large call").
     forwarding: sanitizeForwarding(config.media.forwarding),

@@ -17,7 +17,7 @@ export async function joinRtp(
   const call = callInScope(ctx, principal, callId);
   const role = ctx.policy.requireJoin(principal, call, input.identity.user?.id);
   const media = authorizeRtpMedia(ctx, principal, input.media);
-  const participant = await ctx.service.requestAs(role, () => ctx.service.speakerForJoin(call.id, input.identity), () => ctx.service.addParticipant(call.id, { identity: input.identity, media }));
+  const participant = await ctx.service.requestAs(role, () => ctx.service.speakerForJoin(call.id, input.identity), () => ctx.service.addParticipant(call.id, { identity: input.identity, media }), true);
   // Whoever created the leg gets its media (where to send, the SRTP keys) in the reply.
   return { participant, withMedia: true };
 }
@@ -45,7 +45,7 @@ export async function replaceSendStream(
   const call = callInScope(ctx, principal, callId);
   const target = ctx.service.actionTarget(call.id, participantId);
   const role = ctx.policy.roleFor(principal, call, target, 'change');
-  return view(ctx, principal, await ctx.service.requestAs(role, () => target.speaker, () => ctx.service.replaceParticipantMedia(call.id, participantId, spec)));
+  return view(ctx, principal, await ctx.service.requestAs(role, () => target.speaker, () => ctx.service.replaceParticipantMedia(call.id, participantId, spec), true));
 }
 
 export async function removeParticipant(ctx: CommandContext, principal: Principal, callId: string, participantId: string): Promise<void> {

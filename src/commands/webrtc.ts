@@ -20,5 +20,5 @@ export function routerRtpCapabilities(ctx: CommandContext, principal: Principal,
 export function joinWebRtc(ctx: CommandContext, principal: Principal, callId: string, identity: IdentitySet, rtpCapabilities: SignalingBlob): Promise<Participant> {
   const call = callInScope(ctx, principal, callId);
   const role = ctx.policy.requireJoin(principal, call, identity.user?.id);
-  return ctx.service.requestAs(role, () => ctx.service.speakerForJoin(call.id, identity), () => ctx.signaling.join(call.id, identity, rtpCapabilities));
+  return ctx.service.requestAs(role, () => ctx.service.speakerForJoin(call.id, identity), () => ctx.signaling.join(call.id, identity, rtpCapabilities), true);
 }

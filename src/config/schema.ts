@@ -100,6 +100,11 @@ export interface GatewayConfigInput {
      * ones answer 429. Each of its changes is a roster update to every subscriber of the call.
      */
     ownRequestsPerSecond: number;
+    /**
+     * Joins, new send streams and WebRTC produces a person may make of itself per minute (a burst
+     * of a third of that): each rebuilds what every other participant receives of it.
+     */
+    ownMediaChangesPerMinute: number;
   };
   ws: {
     /** Path of the roster/control WebSocket endpoint. */
@@ -229,12 +234,13 @@ export const configSchema = {
     limits: {
       type: 'object',
       additionalProperties: false,
-      required: ['operationsPerCall', 'participantsPerCall', 'ownRequestsInFlight', 'ownRequestsPerSecond'],
+      required: ['operationsPerCall', 'participantsPerCall', 'ownRequestsInFlight', 'ownRequestsPerSecond', 'ownMediaChangesPerMinute'],
       properties: {
         operationsPerCall: { type: 'integer', minimum: 1, maximum: 1_000_000 },
         participantsPerCall: { type: 'integer', minimum: 1, maximum: 100_000 },
         ownRequestsInFlight: { type: 'integer', minimum: 1, maximum: 1000 },
         ownRequestsPerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 100_000 },
+        ownMediaChangesPerMinute: { type: 'number', exclusiveMinimum: 0, maximum: 6_000_000 },
       },
     },
     ws: {

@@ -105,6 +105,8 @@ export interface CallServiceOptions {
   ownRequestsInFlight?: number;
   /** Requests per second a person may make about its own identity, in a burst of twice that (limits.ownRequestsPerSecond). */
   ownRequestsPerSecond?: number;
+  /** Joins, new send streams and WebRTC produces a person may make of itself per minute (limits.ownMediaChangesPerMinute). */
+  ownMediaChangesPerMinute?: number;
   /** Waits between attempts to get a new router after a worker died (the last one repeats). */
   recoveryRetryDelaysMs?: number[];
   /** Forwarding of calls created without one (config media.forwarding); absent = everyone hears everyone. */
@@ -481,10 +483,19 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
   /**
    * Runs a request a person makes about its own identity (its mute, unmute, hand, send stream,
    * join, leave) within the limit of such requests (Speaker.admitOwnRequest): a moderator's
-   * action on that person then waits behind at most that many of them.
+   * action on that person then waits behind at most that many of them. A `mediaChange` (its join,
+   * a new send stream, a WebRTC produce: each rebuilds what everyone else receives of it) is also
+   * held to limits.ownMediaChangesPerMinute.
    */
-  async ownRequest<T>(speaker: Speaker, run: () => Promise<T>): Promise<T> {
-    const release = speaker.admitOwnRequest({ inFlight: this.options.ownRequestsInFlight ?? Infinity, perSecond: this.options.ownRequestsPerSecond ?? Infinity });
+  async ownRequest<T>(speaker: Speaker, run: () => Promise<T>, mediaChange = false): Promise<T> {
+    const release = speaker.admitOwnRequest(
+      {
+        inFlight: this.options.ownRequestsInFlight ?? Infinity,
+        perSecond: this.options.ownRequestsPerSecond ?? Infinity,
+        mediaChangesPerMinute: this.options.ownMediaChangesPerMinute ?? Infinity,
+      },
+      mediaChange,
+    );
     try {
       return await run();
     } finally {
@@ -496,8 +507,8 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
    * Runs a request as `role` decided it: the person's own (`self`) within the limit of such
    * requests (ownRequest, on the identity `speaker` gives), anyone else's as it is.
    */
-  requestAs<T>(role: ActorRole, speaker: () => Speaker, run: () => Promise<T>): Promise<T> {
-    return role === 'self' ? this.ownRequest(speaker(), run) : run();
+  requestAs<T>(role: ActorRole, speaker: () => Speaker, run: () => Promise<T>, mediaChange = false): Promise<T> {
+    return role === 'self' ? this.ownRequest(speaker(), run, mediaChange) : run();
   }
 
   /** The speaker (the identity's state and queue) a join of `identity` into the call uses. */

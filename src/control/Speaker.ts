@@ -43,7 +43,7 @@ export class Speaker {
    * what every other participant receives of this person (a consumer closed and one created in a
    * worker for each of them, and their clients told), so its cost grows with the call. At the
    * per-second rate alone, one participant replacing its stream ten times a second in a call of
-   * 150 tripled the gateway's CPU and the mute p99 of everyone (native-bench, 2026-12-08).
+   * 150 tripled the gateway's CPU and the mute p99 of everyone (native-bench/streamChurnCost.ts).
    * A refused request takes nothing from either allowance.
    */
   admitOwnRequest(limits: { inFlight: number; perSecond: number; mediaChangesPerMinute?: number | undefined }, mediaChange = false): () => void {

@@ -54,7 +54,7 @@ export class WebRtcSignaling {
    * Always a request of the participant about itself (its own connection's), so within their limit.
    */
   async produce(participant: Participant, transportId: string, rtpParameters: SignalingBlob): Promise<{ producerId: string }> {
-    return this.service.ownRequest(participant.speaker, () => this.queuedProduce(participant, transportId, rtpParameters));
+    return this.service.ownRequest(participant.speaker, () => this.queuedProduce(participant, transportId, rtpParameters), true);
   }
 
   private queuedProduce(participant: Participant, transportId: string, rtpParameters: SignalingBlob): Promise<{ producerId: string }> {

@@ -7,11 +7,16 @@ import { tokenFor } from '../../helpers/tokens.js';
  * A participant that rejoins over and over gets a new participant id each time, so a moderator's
  * roster is always one id behind. Actions are about people: a mute, lock or removal aimed at a
  * leg that a rejoin replaced acts on the same person's current leg, so rejoining dodges nothing.
- * (limits.ownRequestsPerSecond would slow the rejoins down to 10 per second; it is raised here so
+ * (limits.ownRequestsPerSecond would slow the rejoins down to 10 per second, and
+ * limits.ownMediaChangesPerMinute to one every 2 s after a burst of 10; both are raised here so
  * that the rule holds however fast the legs change, e.g. for a backend's legs or several people.)
  */
 describe('hostile participants: rejoining does not dodge a moderator', () => {
-  const fixture = useGateway({ MUTEGATE_AUTH_ALLOW_APP_REMOTE_UNMUTE: 'false', MUTEGATE_LIMITS_OWN_REQUESTS_PER_SECOND: '100000' });
+  const fixture = useGateway({
+    MUTEGATE_AUTH_ALLOW_APP_REMOTE_UNMUTE: 'false',
+    MUTEGATE_LIMITS_OWN_REQUESTS_PER_SECOND: '100000',
+    MUTEGATE_LIMITS_OWN_MEDIA_CHANGES_PER_MINUTE: '6000000',
+  });
   let callId: string;
   let listener: RtpParticipant;
   let malloryToken: string;
