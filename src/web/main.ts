@@ -334,8 +334,10 @@ async function join(): Promise<void> {
     render();
   } catch (err) {
     // Joining again after a drop: the server may still be away; keep trying, unless the server
-    // answered and said no (a refused token, or the call is gone: 404 after it ended).
-    const refused = FINAL_CLOSE_CODES.has(state.lastCloseCode) || (err instanceof MutegateError && err.status >= 400 && err.status < 500);
+    // answered and said no (a refused token, or the call is gone: 404 after it ended). A 429 is
+    // not a no: rejoining too often (limits.ownMediaChangesPerMinute) is refused for a while only.
+    const refused =
+      FINAL_CLOSE_CODES.has(state.lastCloseCode) || (err instanceof MutegateError && err.status >= 400 && err.status < 500 && err.status !== 429);
     if (reconnecting && !refused) return scheduleRejoin(`Could not join again (${(err as Error).message})`, false);
     sessionStorage.removeItem(RECONNECT_KEY);
     setStatus(`Could not join: ${(err as Error).message}`, 'error');
