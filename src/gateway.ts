@@ -14,6 +14,7 @@ import { ClusterNode } from './cluster/ClusterNode.js';
 import { CallService } from './control/CallService.js';
 import { sanitizeForwarding } from './control/forwarding.js';
 import { Moderation } from './control/Moderation.js';
+import { requestRateLimit, rosterReadLimit } from './control/PrincipalRateLimit.js';
 import { Policy } from './control/Policy.js';
 import { ReceiveAddressPolicy } from './control/ReceiveAddressPolicy.js';
 import type { CommandContext } from './commands/context.js';
@@ -101,6 +102,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     moderation,
     signaling,
     receiveAddresses: ReceiveAddressPolicy.forListenIp(config.media.receiveNetworks, config.media.listenIp),
+    rosterReads: rosterReadLimit(config.limits.rosterReadsPerSecond),
+    requests: requestRateLimit(config.limits.requestsPerSecond),
     ...(cluster ? { hosting: cluster.hosting } : {}),
   };
   const presence = new WebRtcPresence(service, config.webrtc.reconnectGraceMs, logger.child({ component: 'webrtc' }));

@@ -35,6 +35,23 @@ export function agentCalls(ctx: CommandContext, principal: Principal): { call: C
     .filter(({ call, participant }) => ctx.policy.mayAccess(principal, call) && ctx.policy.isSelf(principal, participant));
 }
 
+/**
+ * The agent's calls as its API shows them, each with every participant: a whole-roster read
+ * (limits.rosterReadsPerSecond; one per request, however many calls it lists).
+ */
+export function readAgentCalls(ctx: CommandContext, principal: Principal): { call: Call; participant: Participant }[] {
+  const calls = agentCalls(ctx, principal);
+  ctx.rosterReads?.admit(principal);
+  return calls;
+}
+
+/** One of the agent's calls as its API shows it, with every participant: a whole-roster read. */
+export function readAgentCall(ctx: CommandContext, principal: Principal, callId: string): { call: Call; participant: Participant } {
+  const found = agentCall(ctx, principal, callId);
+  ctx.rosterReads?.admit(principal);
+  return found;
+}
+
 /** The agent's own leg in one call (403 outside the token's scope, 404 without a leg). */
 export function agentCall(ctx: CommandContext, principal: Principal, callId: string): { call: Call; participant: Participant } {
   const userId = ctx.policy.agentIdentity(principal, callId);

@@ -2,6 +2,7 @@ import type { CallService } from '../control/CallService.js';
 import type { Moderation } from '../control/Moderation.js';
 import type { Policy } from '../control/Policy.js';
 import type { ReceiveAddressPolicy } from '../control/ReceiveAddressPolicy.js';
+import type { PrincipalRateLimit } from '../control/PrincipalRateLimit.js';
 import type { WebRtcSignaling } from '../control/WebRtcSignaling.js';
 
 /**
@@ -15,6 +16,13 @@ export interface CommandContext {
   readonly moderation: Moderation;
   readonly signaling: WebRtcSignaling;
   readonly receiveAddresses: ReceiveAddressPolicy;
+  /** How often a participant or moderator may read a whole roster (limits.rosterReadsPerSecond); none: unlimited. */
+  readonly rosterReads?: PrincipalRateLimit;
+  /**
+   * How many requests (HTTP requests, WebSocket frames) a participant or moderator may make
+   * (limits.requestsPerSecond); every transport admits each request here first. None: unlimited.
+   */
+  readonly requests?: PrincipalRateLimit;
   /** With a cluster (config cluster.redisUrl): brings a call this node does not host here, if it can be. */
   readonly hosting?: CallHosting;
 }

@@ -22,9 +22,11 @@ export async function joinRtp(
   return { participant, withMedia: true };
 }
 
+/** The call's participants (a whole-roster read: limits.rosterReadsPerSecond). */
 export function listParticipants(ctx: CommandContext, principal: Principal, callId: string): ParticipantView[] {
   const call = callInScope(ctx, principal, callId);
   ctx.policy.requireCallAccess(principal, call);
+  ctx.rosterReads?.admit(principal);
   return [...call.participants.values()].map((participant) => view(ctx, principal, participant));
 }
 

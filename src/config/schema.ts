@@ -105,6 +105,17 @@ export interface GatewayConfigInput {
      * of a third of that): each rebuilds what every other participant receives of it.
      */
     ownMediaChangesPerMinute: number;
+    /**
+     * Whole-roster reads (WebSocket subscribe and resync, the HTTP participant list) per second of
+     * a participant or moderator token, in a burst of four times that; the application is not limited.
+     */
+    rosterReadsPerSecond: number;
+    /**
+     * Requests (HTTP requests and WebSocket frames) per second of a participant or moderator token,
+     * in a burst of ten times that; past it HTTP answers 429 and a WebSocket is closed (1008). The
+     * application is not limited.
+     */
+    requestsPerSecond: number;
   };
   ws: {
     /** Path of the roster/control WebSocket endpoint. */
@@ -234,13 +245,15 @@ export const configSchema = {
     limits: {
       type: 'object',
       additionalProperties: false,
-      required: ['operationsPerCall', 'participantsPerCall', 'ownRequestsInFlight', 'ownRequestsPerSecond', 'ownMediaChangesPerMinute'],
+      required: ['operationsPerCall', 'participantsPerCall', 'ownRequestsInFlight', 'ownRequestsPerSecond', 'ownMediaChangesPerMinute', 'rosterReadsPerSecond', 'requestsPerSecond'],
       properties: {
         operationsPerCall: { type: 'integer', minimum: 1, maximum: 1_000_000 },
         participantsPerCall: { type: 'integer', minimum: 1, maximum: 100_000 },
         ownRequestsInFlight: { type: 'integer', minimum: 1, maximum: 1000 },
         ownRequestsPerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 100_000 },
         ownMediaChangesPerMinute: { type: 'number', exclusiveMinimum: 0, maximum: 6_000_000 },
+        rosterReadsPerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 100_000 },
+        requestsPerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
       },
     },
     ws: {

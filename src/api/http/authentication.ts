@@ -18,6 +18,11 @@ export interface AuthenticationOptions {
   verifier: TokenVerifier | null;
   /** With a cluster: principals of requests other nodes forwarded here (see callHosting.ts). */
   forwarded?: ForwardedPrincipals;
+  /**
+   * Counts each verified request against its principal's request rate (limits.requestsPerSecond),
+   * throwing its 429; a request forwarded by another node was counted there.
+   */
+  admit?: (principal: Principal) => void;
 }
 
 /**
@@ -46,6 +51,7 @@ export function registerAuthenticated(app: FastifyInstance, options: Authenticat
       request.principal = options.verifier
         ? await options.verifier.verify(TokenVerifier.fromAuthorizationHeader(request.headers.authorization))
         : UNAUTHENTICATED_APP;
+      options.admit?.(request.principal);
     });
     routes(scope);
   });

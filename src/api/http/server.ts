@@ -17,6 +17,7 @@ import { genesysRoutes } from './routes/genesys.js';
 import type { NodeLink } from '../nodeLink.js';
 import { hostNamedCalls, serveForwardedHttp } from './callHosting.js';
 import { ForwardedPrincipals } from './forwardedPrincipals.js';
+import type { Principal } from '../../control/Principal.js';
 import { healthRoutes, metricsRoutes, type HealthSource } from './routes/health.js';
 import { moderationRoutes } from './routes/moderation.js';
 import { muteRoutes } from './routes/mute.js';
@@ -158,7 +159,9 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   // Everything else only behind a verified token (or as the application when auth is off).
   // With a cluster: the principals of requests other nodes forward here (verified there).
   const forwarded = options.cluster ? new ForwardedPrincipals() : undefined;
-  registerAuthenticated(app, { verifier: options.verifier, ...(forwarded ? { forwarded } : {}) }, (scope) => {
+  const requestRate = options.commands.requests;
+  const admit = requestRate ? (principal: Principal) => requestRate.admit(principal) : undefined;
+  registerAuthenticated(app, { verifier: options.verifier, ...(forwarded ? { forwarded } : {}), ...(admit ? { admit } : {}) }, (scope) => {
     const context = options.commands;
     hostNamedCalls(scope, context, options.cluster?.link);
     callRoutes(scope, context);

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { DomainError } from '../../control/errors.js';
 import type { ClientRequest } from './protocol.js';
-import type { SocketConnection } from './SocketConnection.js';
+import { CLOSE_TOO_MANY_REQUESTS, type SocketConnection } from './SocketConnection.js';
 
 /** The WebRTC requests: their answers and the events that follow (consumer offers) belong to one connection. */
 const WEBRTC_REQUESTS: ReadonlySet<ClientRequest['type']> = new Set(['getRouterRtpCapabilities', 'join', 'createTransport', 'connectTransport', 'produce', 'resumeConsumer', 'leave']);
@@ -108,8 +108,11 @@ export class NodeRelays {
       throw unreachable(nodeId, 'the client connection closed');
     }
     socket.on('message', (data: Buffer, isBinary) => connection.sendEncoded(isBinary ? new Uint8Array(data) : data.toString()));
-    socket.on('close', () => {
+    socket.on('close', (code, reason) => {
       if (this.relays.get(connection)?.get(nodeId) !== undefined) this.relays.get(connection)?.delete(nodeId);
+      // The hosting node closed the client's relay for too many requests: the client is told the
+      // same way, not left waiting for answers that will not come (its participant there is released).
+      if (code === CLOSE_TOO_MANY_REQUESTS) connection.close(code, reason.toString());
     });
     return socket;
   }

@@ -19,6 +19,10 @@ export const CLOSE_SLOW_SUBSCRIBER = 4008;
 export const CLOSE_UNAUTHENTICATED = 4401;
 export const CLOSE_FORBIDDEN = 4403;
 export const CLOSE_GOING_AWAY = 1001;
+/** RFC 6455 policy violation: more frames than limits.requestsPerSecond allows. */
+export const CLOSE_TOO_MANY_REQUESTS = 1008;
+/** Offers whose resumeConsumer is not counted, at most (a client that never resumes builds no stock of free frames). */
+const MAX_RESUME_CREDITS = 1000;
 
 export interface ConnectionLimits {
   /** Bytes the server may hold unsent for one connection before dropping it as too slow. */
@@ -51,6 +55,8 @@ export class SocketConnection {
   readonly subscriptions = new Map<string, number>();
   /** WebRTC participants joined over this connection; only they can be signaled for here. */
   private readonly participants = new Map<string, Participant>();
+  /** Consumer offers sent and not resumed yet: their resumeConsumer frames are not counted (see onFrame). */
+  private resumeCredits = 0;
   /** Answered a ping since the last keepalive round. */
   alive = true;
   private closing = false;
@@ -94,6 +100,21 @@ export class SocketConnection {
     this.socket.send(frame, { binary: this.codec.binary });
   }
 
+  /**
+   * Counts this frame against its principal's requests (limits.requestsPerSecond); past them the
+   * connection is closed, since answering every frame of a flood would keep its cost.
+   */
+  private admit(): boolean {
+    try {
+      this.commands.requests?.admit(this.principal);
+      return true;
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      this.close(CLOSE_TOO_MANY_REQUESTS, 'too many requests (limits.requestsPerSecond)');
+      return false;
+    }
+  }
+
   send(event: ServerEvent): void {
     this.sendEncoded(this.codec.encode(event));
   }
@@ -122,14 +143,20 @@ export class SocketConnection {
   }
 
   private async onFrame(data: Buffer, isBinary: boolean, receivedAt: bigint): Promise<void> {
+    if (this.closing) return;
     let request: ClientRequest;
     try {
       request = this.codec.decode(data, isBinary);
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
+      if (!this.admit()) return;
       this.send({ type: 'error', requestId: err.requestId, status: 400, code: 'badRequest', innerCode: err.innerCode, message: err.message });
       return;
     }
+    // Resuming a consumer the server offered is the server's doing, one per other participant of
+    // a large call at join: not counted against the client's own requests.
+    if (request.type === 'resumeConsumer' && this.resumeCredits > 0) this.resumeCredits--;
+    else if (!this.admit()) return;
     try {
       await this.handle(request, receivedAt, { data, isBinary });
     } catch (err) {
@@ -250,7 +277,10 @@ export class SocketConnection {
     this.registry.own(participant.id, this);
     const { callId, id: participantId } = participant;
     this.commands.signaling.watch(participant, {
-      consumer: (offer) => this.send({ type: 'consumer', callId, participantId, offer }),
+      consumer: (offer) => {
+        this.resumeCredits = Math.min(this.resumeCredits + 1, MAX_RESUME_CREDITS);
+        this.send({ type: 'consumer', callId, participantId, offer });
+      },
       consumerClosed: (consumerId) => this.send({ type: 'consumerClosed', callId, participantId, consumerId }),
       transportFailed: (reason) => this.presence.release(participant, reason),
     });

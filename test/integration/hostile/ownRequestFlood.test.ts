@@ -13,9 +13,10 @@ import { tokenFor } from '../../helpers/tokens.js';
  * lock waits behind at most those few.
  */
 describe('hostile participants: flooding its own queue to hold off a moderator', () => {
-  // The rate limit (limits.ownRequestsPerSecond) is raised here: what is tested is that the
+  // The rate limits (limits.ownRequestsPerSecond, and limits.requestsPerSecond, which closes a
+  // flooding WebSocket: hostile/requestFlood.test.ts) are raised here: what is tested is that the
   // limit of unfinished requests alone bounds the moderator's wait (the rate is tested below).
-  const fixture = useGateway({ MUTEGATE_LIMITS_OWN_REQUESTS_PER_SECOND: '100000' });
+  const fixture = useGateway({ MUTEGATE_LIMITS_OWN_REQUESTS_PER_SECOND: '100000', MUTEGATE_LIMITS_REQUESTS_PER_SECOND: '100000' });
   let callId: string;
   let bob: RtpParticipant;
   let mallory: RtpParticipant;
@@ -80,7 +81,9 @@ describe('hostile participants: flooding its own queue to hold off a moderator',
  * participant's own requests are held to limits.ownRequestsPerSecond (a burst of twice that).
  */
 describe('hostile participants: toggling its hand as fast as it can', () => {
-  const fixture = useGateway({ MUTEGATE_LIMITS_OWN_REQUESTS_PER_SECOND: '10' });
+  // limits.requestsPerSecond (which would close this WebSocket first) is raised: the per-identity
+  // rate of its own changes is what is tested here.
+  const fixture = useGateway({ MUTEGATE_LIMITS_OWN_REQUESTS_PER_SECOND: '10', MUTEGATE_LIMITS_REQUESTS_PER_SECOND: '100000' });
 
   it('gets 429 past 10 changes per second (burst 20); subscribers hear only those', async () => {
     const callId = await createGroupCall(fixture.api);

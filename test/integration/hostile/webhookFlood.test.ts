@@ -9,8 +9,8 @@ import { WebhookReceiver } from '../../helpers/webhookReceiver.js';
  * loop against a slow webhook receiver used to fill the call's webhook queue, and the backend then
  * never heard of a moderator's mute or of the end of the call. Newer news about a participant now
  * replaces older news about it in the queue. (One participant is now also held to
- * limits.ownRequestsPerSecond, and its rejoins to limits.ownMediaChangesPerMinute, which alone
- * would keep this flood small; the limits are raised here so that the queue's own defence is what
+ * limits.ownRequestsPerSecond, its rejoins to limits.ownMediaChangesPerMinute and all its requests
+ * to limits.requestsPerSecond, which alone would keep this flood small; the limits are raised here so that the queue's own defence is what
  * is tested: many participants, each within the limits, can together cause as much.)
  */
 describe('hostile participants: flooding the webhook queue', () => {
@@ -18,6 +18,7 @@ describe('hostile participants: flooding the webhook queue', () => {
     MUTEGATE_WEBHOOKS_MAX_QUEUE_PER_CALL: '50',
     MUTEGATE_LIMITS_OWN_REQUESTS_PER_SECOND: '100000',
     MUTEGATE_LIMITS_OWN_MEDIA_CHANGES_PER_MINUTE: '6000000',
+    MUTEGATE_LIMITS_REQUESTS_PER_SECOND: '1000000',
   });
   let receiver: WebhookReceiver;
   let callId: string;

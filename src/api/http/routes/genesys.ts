@@ -4,7 +4,7 @@ import { AuthError } from '../../auth/TokenVerifier.js';
 import { principalOf } from '../authentication.js';
 import type { RouteContext } from './context.js';
 import { receivedAt } from './mute.js';
-import { AGENT_OPERATIONS, agentCall, agentCalls, agentOperation } from '../../../commands/agent.js';
+import { AGENT_OPERATIONS, agentOperation, readAgentCall, readAgentCalls } from '../../../commands/agent.js';
 import { genesysCallResource } from '../../genesys/callResource.js';
 import { statusByDomainKind } from '../../graph/errors.js';
 import { genesysCallParamsSchema, genesysOperationSchema } from './genesys.schema.js';
@@ -67,13 +67,13 @@ export function genesysRoutes(app: FastifyInstance, ctx: RouteContext, baseUrl: 
 
     const listDoc = { tags, operationId: 'genesysListCalls', summary: "The agent's calls", docResponses: { 200: genesysCallListResponse } };
     scope.get('/api/v2/me/calls', { schema: listDoc }, async (request) => {
-      const calls = agentCalls(ctx, principalOf(request)).map(({ call, participant }) => genesysCallResource(call, participant, baseUrl()));
+      const calls = readAgentCalls(ctx, principalOf(request)).map(({ call, participant }) => genesysCallResource(call, participant, baseUrl()));
       return { statusCode: GenesysStatus.ok, data: { calls } };
     });
 
     const readDoc = { tags, operationId: 'genesysGetCall', summary: 'One of the agent\'s calls', docResponses: { 200: genesysCallResponse } };
     scope.get<{ Params: { callId: string } }>('/api/v2/me/calls/:callId', { schema: { params: genesysCallParamsSchema, ...readDoc } }, async (request) => {
-      const { call, participant } = agentCall(ctx, principalOf(request), request.params.callId);
+      const { call, participant } = readAgentCall(ctx, principalOf(request), request.params.callId);
       return { statusCode: GenesysStatus.ok, data: { call: genesysCallResource(call, participant, baseUrl()) } };
     });
 
