@@ -13,7 +13,6 @@
  * so that a before/after comparison on a noisy machine shares its noise.
  */
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
@@ -21,7 +20,7 @@ import { mintDevToken } from '../src/api/auth/devTokens.js';
 import { MutegateHttp, MutegateSocket, type WebSocketConstructor } from '../src/client/index.js';
 import { startGatewayProcess } from './lib/gatewayProcess.js';
 import { childPids, processCpuSeconds } from './lib/procCpu.js';
-import { encodeProbe, encodeRtp } from './lib/rtp.js';
+import { joinPlainLegs, loopbackSocket, streamPlainLegs } from './lib/plainLegs.js';
 import { summarize } from './lib/stats.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -56,43 +55,21 @@ async function measure(opts: Options, checkout: string | undefined): Promise<Cos
   );
   const token = await mintDevToken(secret, { role: 'app', subject: 'mute-cost' });
   const http = new MutegateHttp(gateway.url, { token });
-  const sink = createSocket('udp4');
-  await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
-  const sender = createSocket('udp4');
-  await new Promise<void>((r) => sender.bind(0, '127.0.0.1', () => r()));
+  const sink = await loopbackSocket();
+  const sender = await loopbackSocket();
   const subscribers: MutegateSocket[] = [];
   const socket = await MutegateSocket.connect(gateway.url, { token, WebSocket: WebSocket as unknown as WebSocketConstructor, requestTimeoutMs: 60_000 });
   let timer: NodeJS.Timeout | undefined;
   try {
     // Calls of two, as the full bench's background load: each leg streams to one listener.
-    const legs: { callId: string; id: string; ssrc: number; port: number }[] = [];
-    let callId = '';
-    for (let i = 0; i < streams; i++) {
-      if (i % 2 === 0) callId = ((await http.createCall({ subject: `mute cost ${i / 2}` })).body as { id: string }).id;
-      const ssrc = 0x10000 + i;
-      const leg = (await http.joinParticipant(callId, {
-        info: { identity: { user: { id: `talker-${i}` } } },
-        media: { kind: 'rtp', payloadType: 100, ssrc, receive: { ip: '127.0.0.1', port: sink.address().port } },
-      })).body as { id: string; media: { send: { port: number } } };
-      legs.push({ callId, id: leg.id, ssrc, port: leg.media.send.port });
-    }
+    const legs = await joinPlainLegs(http, streams, { perCall: 2, receivePort: sink.address().port, subject: 'mute cost' });
     const call = { id: legs[0]!.callId };
     for (let i = 0; i < opts.subscribers; i++) {
       const s = await MutegateSocket.connect(gateway.url, { token, WebSocket: WebSocket as unknown as WebSocketConstructor });
       await s.subscribe(call.id);
       subscribers.push(s);
     }
-    // Every leg streams at 50 packets/s (20 ms), spread over the interval.
-    let tick = 0;
-    const sent = legs.map(() => 0);
-    timer = setInterval(() => {
-      tick++;
-      for (let i = tick % 4; i < legs.length; i += 4) {
-        const leg = legs[i]!;
-        const n = ++sent[i]!;
-        sender.send(encodeRtp({ payloadType: 100, sequenceNumber: n & 0xffff, timestamp: (n * 960) >>> 0, ssrc: leg.ssrc, marker: false, payload: encodeProbe({ senderId: i, counter: n, sentAtMs: 0 }) }), leg.port, '127.0.0.1');
-      }
-    }, 5);
+    timer = streamPlainLegs(sender, legs);
     await sleep(1000);
     const workers = childPids(gateway.process.pid!);
     const cpu = () => ({ gateway: processCpuSeconds(gateway.process.pid!), workers: workers.reduce((s, p) => s + processCpuSeconds(p), 0) });

@@ -12,7 +12,6 @@
  * node_modules linked in) measured in the same run, alternating with this one round by round.
  */
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
@@ -20,7 +19,7 @@ import { mintDevToken } from '../src/api/auth/devTokens.js';
 import { MutegateHttp, MutegateSocket, type WebSocketConstructor } from '../src/client/index.js';
 import { startGatewayProcess } from './lib/gatewayProcess.js';
 import { childPids, processCpuSeconds } from './lib/procCpu.js';
-import { encodeProbe, encodeRtp } from './lib/rtp.js';
+import { joinPlainLegs, loopbackSocket, streamPlainLegs } from './lib/plainLegs.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -43,38 +42,17 @@ async function measure(opts: Options, checkout: string | undefined): Promise<{ u
     [],
     checkout,
   );
-  const sink = createSocket('udp4');
-  const sender = createSocket('udp4');
+  const sink = await loopbackSocket();
+  const sender = await loopbackSocket();
   let socket: MutegateSocket | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
     const token = await mintDevToken(secret, { role: 'app', subject: 'muted-cost' });
     const http = new MutegateHttp(gateway.url, { token });
-    await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
-    await new Promise<void>((r) => sender.bind(0, '127.0.0.1', () => r()));
-    const legs: { callId: string; id: string; ssrc: number; port: number }[] = [];
-    let callId = '';
-    for (let i = 0; i < opts.streams; i++) {
-      if (i % opts.perCall === 0) callId = ((await http.createCall({ subject: `muted cost ${i}` })).body as { id: string }).id;
-      const ssrc = 0x10000 + i;
-      const leg = (await http.joinParticipant(callId, {
-        info: { identity: { user: { id: `talker-${i}` } } },
-        media: { kind: 'rtp', payloadType: 100, ssrc, receive: { ip: '127.0.0.1', port: sink.address().port } },
-      })).body as { id: string; media: { send: { port: number } } };
-      legs.push({ callId, id: leg.id, ssrc, port: leg.media.send.port });
-    }
+    const legs = await joinPlainLegs(http, opts.streams, { perCall: opts.perCall, receivePort: sink.address().port, subject: 'muted cost' });
     socket = await MutegateSocket.connect(gateway.url, { token, WebSocket: WebSocket as unknown as WebSocketConstructor, requestTimeoutMs: 60_000 });
-    // Every leg streams speech-sized packets at 50 packets/s (20 ms), spread over the interval.
-    let tick = 0;
-    const sent = legs.map(() => 0);
-    timer = setInterval(() => {
-      tick++;
-      for (let i = tick % 4; i < legs.length; i += 4) {
-        const leg = legs[i]!;
-        const n = ++sent[i]!;
-        sender.send(encodeRtp({ payloadType: 100, sequenceNumber: n & 0xffff, timestamp: (n * 960) >>> 0, ssrc: leg.ssrc, marker: false, payload: encodeProbe({ senderId: i, counter: n, sentAtMs: 0 }) }), leg.port, '127.0.0.1');
-      }
-    }, 5);
+    // Speech-sized packets: muted, these legs read as talking (the readings are what this measures).
+    timer = streamPlainLegs(sender, legs);
     const workers = childPids(gateway.process.pid!);
     const window = async (): Promise<Cpu> => {
       await sleep(1500); // settle after what came before (joins, mutes)

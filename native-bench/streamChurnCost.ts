@@ -13,15 +13,13 @@
  *                     [--forwarding speakers|all] [--rounds 2]
  */
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { mintDevToken } from '../src/api/auth/devTokens.js';
 import { MutegateHttp, MutegateSocket, type WebSocketConstructor } from '../src/client/index.js';
-import { audioLevelExtension, encodeRtpWithExtension } from './lib/bigcall/audioLevel.js';
 import { startGatewayProcess } from './lib/gatewayProcess.js';
 import { childPids, processCpuSeconds } from './lib/procCpu.js';
-import { encodeProbe } from './lib/rtp.js';
+import { joinPlainLegs, loopbackSocket, streamPlainLegs } from './lib/plainLegs.js';
 import { summarize } from './lib/stats.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -53,35 +51,18 @@ async function main(): Promise<void> {
     MUTEGATE_AUTH_ALLOW_APP_REMOTE_UNMUTE: 'true',
     MUTEGATE_MEDIA_FORWARDING_MODE: values.forwarding,
   });
-  const sink = createSocket('udp4');
-  const sender = createSocket('udp4');
+  const sink = await loopbackSocket();
+  const sender = await loopbackSocket();
   let socket: MutegateSocket | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
     const token = await mintDevToken(secret, { role: 'app', subject: 'stream-churn-cost' });
     const http = new MutegateHttp(gateway.url, { token });
-    await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
-    await new Promise<void>((r) => sender.bind(0, '127.0.0.1', () => r()));
-    const callId = ((await http.createCall({ subject: 'stream churn cost' })).body as { id: string }).id;
-    const legs: { id: string; port: number; ssrc: number }[] = [];
-    for (let i = 0; i < talkers; i++) {
-      const ssrc = 0x10000 + i;
-      const leg = (await http.joinParticipant(callId, {
-        info: { identity: { user: { id: `talker-${i}` } } },
-        media: { kind: 'rtp', payloadType: 100, ssrc, audioLevelExtensionId: AUDIO_LEVEL_ID, receive: { ip: '127.0.0.1', port: sink.address().port } },
-      })).body as { id: string; media: { send: { port: number } } };
-      legs.push({ id: leg.id, port: leg.media.send.port, ssrc });
-    }
+    const legs = await joinPlainLegs(http, talkers, { perCall: talkers, receivePort: sink.address().port, subject: 'stream churn cost', audioLevelExtensionId: AUDIO_LEVEL_ID });
+    const callId = legs[0]!.callId;
     socket = await MutegateSocket.connect(gateway.url, { token, WebSocket: WebSocket as unknown as WebSocketConstructor, requestTimeoutMs: 60_000 });
-    let n = 0;
-    timer = setInterval(() => {
-      n++;
-      legs.forEach((leg, k) => {
-        const level = audioLevelExtension({ id: AUDIO_LEVEL_ID, levelDbov: k < 3 ? 20 : 127, voice: k < 3 });
-        const packet = { payloadType: 100, sequenceNumber: n & 0xffff, timestamp: (n * 960) >>> 0, ssrc: leg.ssrc, marker: false, payload: encodeProbe({ senderId: k, counter: n, sentAtMs: 0 }) };
-        sender.send(encodeRtpWithExtension(packet, level), leg.port, '127.0.0.1');
-      });
-    }, 20);
+    // 3 loud talkers, the rest silent: speaker-aware forwarding forwards the 3.
+    timer = streamPlainLegs(sender, legs, { extensionId: AUDIO_LEVEL_ID, dbov: (k) => (k < 3 ? 20 : 127) });
     await sleep(1500);
     const workers = childPids(gateway.process.pid!);
     const churner = legs[talkers - 1]!; // a silent one
