@@ -6,6 +6,9 @@
  * silently wrong.
  */
 import { jsonEncoding, type ClientRequestFields, type ConsumerOffer, type RosterParticipant, type ServerFrame, type WireEncoding } from './frames.js';
+
+/** The close code of a connection the server closed for too many requests (RFC 6455 policy violation). */
+export const CLOSE_TOO_MANY_REQUESTS = 1008;
 import { MutegateError, MutegateTimeout } from './MutegateError.js';
 
 /** The subset of the WHATWG WebSocket both the browser's and `ws`'s implement. */
@@ -102,7 +105,13 @@ export class MutegateSocket {
     ws.onclose = (event) => {
       for (const [requestId, p] of this.pending) {
         clearTimeout(p.timer);
-        p.reject(new Error(`connection closed before the answer to ${requestId} (${event.code} ${event.reason})`));
+        // 1008: the server closed it for too many requests (limits.requestsPerSecond): a 429, to
+        // be told from a network failure (slow down, then connect again).
+        p.reject(
+          event.code === CLOSE_TOO_MANY_REQUESTS
+            ? new MutegateError(429, 'tooManyRequests', 'tooManyRequests', `the server closed the connection for too many requests before the answer to ${requestId}: ${event.reason}`)
+            : new Error(`connection closed before the answer to ${requestId} (${event.code} ${event.reason})`),
+        );
       }
       this.pending.clear();
       this.emit('close', event.code, event.reason);

@@ -1,4 +1,6 @@
+import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
+import { MutegateError, MutegateSocket, type WebSocketConstructor } from '../../../src/client/index.js';
 import { apiClient, useGateway, waitFor } from '../../helpers/gateway.js';
 import { RosterClient } from '../../helpers/rosterClient.js';
 import { createGroupCall, joinRtp } from '../../helpers/rtpCall.js';
@@ -51,6 +53,33 @@ describe('hostile participants: flooding the gateway with requests', () => {
       app.close();
       leg.peer.close();
       eve.peer.close();
+    }
+  }, 30_000);
+});
+
+describe('the typed client closed for too many requests', () => {
+  const fixture = useGateway({});
+
+  it('rejects what was pending with a MutegateError 429 tooManyRequests, not a bare network error', async () => {
+    const callId = await createGroupCall(fixture.api);
+    const leg = await joinRtp(fixture.api, callId, { userId: 'mallory' });
+    const socket = await MutegateSocket.connect(fixture.gateway.url, {
+      token: await tokenFor({ role: 'participant', subject: 'mallory', call: callId }),
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+    });
+    try {
+      const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+      const outcomes = await Promise.allSettled(Array.from({ length: 1000 }, () => socket.unsubscribe(callId)));
+      expect(await closed).toBe(1008);
+      const rejected = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+      expect(rejected.length).toBeGreaterThan(0);
+      for (const err of rejected) {
+        expect(err).toBeInstanceOf(MutegateError);
+        expect(err).toMatchObject({ status: 429, innerCode: 'tooManyRequests' });
+      }
+    } finally {
+      socket.close(1000);
+      leg.peer.close();
     }
   }, 30_000);
 });
