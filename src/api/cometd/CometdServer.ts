@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import faye, { type BayeuxMessage, type NodeAdapter } from 'faye';
 import type { Logger } from 'pino';
 import type { Call } from '../../control/Call.js';
+import { DomainError } from '../../control/errors.js';
 import type { RosterChange } from '../../control/CallService.js';
 import type { Principal } from '../../control/Principal.js';
 import { agentLegIn } from '../../commands/agent.js';
@@ -158,8 +159,16 @@ export class CometdServer {
       } catch (err) {
         return { ...message, error: `403::${(err as Error).message} (the handshake names no agent: token "sub", or ext.userId with authentication off)` };
       }
+      const limited = this.overRequestRate(principal);
+      if (limited) return { ...message, error: limited };
       this.principalByHandshake.set(request, principal);
       return message;
+    }
+    // Every other message of a session counts against its token's requests (limits.requestsPerSecond).
+    const sessionPrincipal = message.clientId ? this.principalByClient.get(message.clientId) : undefined;
+    if (sessionPrincipal) {
+      const limited = this.overRequestRate(sessionPrincipal);
+      if (limited) return { ...message, error: limited };
     }
     if (message.channel === '/meta/subscribe' || message.channel === '/meta/unsubscribe') {
       if (message.subscription !== ME_CALLS_CHANNEL) {
@@ -174,7 +183,19 @@ export class CometdServer {
     return message;
   }
 
+  /** A Bayeux error (429) when `principal` is past limits.requestsPerSecond, else null. */
+  private overRequestRate(principal: Principal): string | null {
+    try {
+      this.commands.requests?.admit(principal);
+      return null;
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      return `429::${err.message}`;
+    }
+  }
+
   private outgoing(message: BayeuxMessage, request: IncomingMessage | undefined): BayeuxMessage {
+
     if (message.channel === '/meta/handshake' && message.successful && message.clientId && request) {
       const principal = this.principalByHandshake.get(request);
       if (principal) this.principalByClient.set(message.clientId, principal);

@@ -57,6 +57,39 @@ describe('hostile participants: flooding the gateway with requests', () => {
   }, 30_000);
 });
 
+describe('CometD under the request limit', () => {
+  const fixture = useGateway({});
+
+  it("answers a session's Bayeux messages past the burst with 429 errors", async () => {
+    const callId = await createGroupCall(fixture.api);
+    const leg = await joinRtp(fixture.api, callId, { userId: 'agent-m' });
+    const post = async (messages: unknown[]) => {
+      const res = await fetch(`${fixture.gateway.url}/cometd`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(messages) });
+      return (await res.json()) as { channel: string; successful?: boolean; error?: string; clientId?: string }[];
+    };
+    try {
+      const token = await tokenFor({ role: 'participant', subject: 'agent-m', call: callId });
+      const [hello] = await post([
+        { channel: '/meta/handshake', version: '1.0', supportedConnectionTypes: ['long-polling'], ext: { authorization: `Bearer ${token}` } },
+      ]);
+      expect(hello?.successful, JSON.stringify(hello)).toBe(true);
+      const clientId = hello!.clientId!;
+      // 700 subscriptions in batches of 100 (each message counts): the burst of 500 (less the handshake) pass.
+      const replies: Awaited<ReturnType<typeof post>> = [];
+      for (let batch = 0; batch < 7; batch++) {
+        replies.push(...(await post(Array.from({ length: 100 }, (_, i) => ({ channel: '/meta/subscribe', clientId, subscription: '/v2/me/calls', id: `${batch}-${i}` })))));
+      }
+      const passed = replies.filter((r) => r.successful).length;
+      const limited = replies.filter((r) => r.error?.startsWith('429::')).length;
+      expect(passed + limited, JSON.stringify(replies.find((r) => !r.successful && !r.error?.startsWith('429::')))).toBe(700);
+      expect(passed).toBeGreaterThanOrEqual(450);
+      expect(passed).toBeLessThanOrEqual(520);
+    } finally {
+      leg.peer.close();
+    }
+  }, 30_000);
+});
+
 describe('the typed client closed for too many requests', () => {
   const fixture = useGateway({});
 
