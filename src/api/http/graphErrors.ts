@@ -58,6 +58,9 @@ export function graphErrorHandler(error: FastifyError | DomainError | Error, req
     }
     // A shutdown's 503 is expected, not a fault worth a stack trace per request.
     if (status >= 500 && error.code !== 'shuttingDown') request.log.warn({ err: error }, 'domain operation failed');
+    // Every 429 is a rate (a token bucket refilling within a second or two): say when to come back,
+    // as Graph's throttling does.
+    if (status === 429) void reply.header('Retry-After', '1');
     return reply.status(status).send(graphErrorBody(request, status, error.message, error.code));
   }
   const fastifyError = error as FastifyError;

@@ -42,6 +42,8 @@ describe('hostile participants: flooding the gateway with requests', () => {
       expect(ok + limited, JSON.stringify(reads.find((r) => r.status !== 200 && r.status !== 429)?.body)).toBe(600);
       expect(ok).toBeGreaterThanOrEqual(400);
       expect(ok).toBeLessThanOrEqual(560);
+      // Graph's throttling answer: when to come back.
+      expect(reads.find((r) => r.status === 429)?.headers.get('retry-after')).toBe('1');
 
       // The application's connection takes 2000 frames at once and answers them all.
       const appIds = Array.from({ length: 2000 }, () => app.request({ type: 'unsubscribe', callId }));
