@@ -9,6 +9,8 @@ import { jsonEncoding, type ClientRequestFields, type ConsumerOffer, type Roster
 
 /** The close code of a connection the server closed for too many requests (RFC 6455 policy violation). */
 export const CLOSE_TOO_MANY_REQUESTS = 1008;
+/** How long a resync refused for its rate (429) waits before it is asked again. */
+const RESYNC_RETRY_MS = 1000;
 import { MutegateError, MutegateTimeout } from './MutegateError.js';
 
 /** The subset of the WHATWG WebSocket both the browser's and `ws`'s implement. */
@@ -301,6 +303,33 @@ export class MutegateSocket {
     this.emit('roster', roster, frame);
   }
 
+  /** Asks for the whole roster of a followed call after a gap (see applyDelta). */
+  private askResync(callId: string, followed: Followed, gapAt: number): void {
+    const { roster } = followed;
+    this.send('resync', { callId }, this.requestTimeoutMs).catch((err: unknown) => {
+      if (this.followed.get(callId) !== followed) return;
+      if (err instanceof MutegateError && err.status === 404) {
+        // The call is gone (it ended in the changes that went missing): so is its roster.
+        roster.ended = true;
+        roster.participants.clear();
+        this.followed.delete(callId);
+        this.emit('roster', roster, { type: 'delta', callId, sequence: gapAt, change: 'callEnded', participants: [] });
+        return;
+      }
+      if (err instanceof MutegateError && err.status === 429 && this.open) {
+        // Whole-roster reads are rate-limited (limits.rosterReadsPerSecond): ask again in a second,
+        // not only at the next delta, which a quiet call may not send for a long time.
+        setTimeout(() => {
+          if (this.followed.get(callId) === followed && followed.resyncing && this.open) this.askResync(callId, followed, gapAt);
+        }, RESYNC_RETRY_MS);
+        return;
+      }
+      // No snapshot (timeout, connection trouble): the next delta starts another attempt.
+      followed.resyncing = false;
+      roster.sequence = -1;
+    });
+  }
+
   private applyDelta(frame: Delta): void {
     const followed = this.followed.get(frame.callId);
     if (!followed || followed.resyncing) return;
@@ -310,20 +339,7 @@ export class MutegateSocket {
       // A change went missing: what this client holds may be wrong. Ask for the whole roster.
       followed.resyncing = true;
       this.emit('gap', frame.callId, roster.sequence + 1, frame.sequence);
-      this.send('resync', { callId: frame.callId }, this.requestTimeoutMs).catch((err: unknown) => {
-        if (this.followed.get(frame.callId) !== followed) return;
-        if (err instanceof MutegateError && err.status === 404) {
-          // The call is gone (it ended in the changes that went missing): so is its roster.
-          roster.ended = true;
-          roster.participants.clear();
-          this.followed.delete(frame.callId);
-          this.emit('roster', roster, { type: 'delta', callId: frame.callId, sequence: frame.sequence, change: 'callEnded', participants: [] });
-          return;
-        }
-        // No snapshot (timeout, connection trouble): the next delta starts another attempt.
-        followed.resyncing = false;
-        roster.sequence = -1;
-      });
+      this.askResync(frame.callId, followed, frame.sequence);
       return;
     }
     roster.sequence = frame.sequence;

@@ -162,6 +162,49 @@ describe('typed client: the gap rule', () => {
     }
   });
 
+  it('a resync refused for its rate (429 tooManyRosterReads) is asked again a second later, without waiting for another delta', async () => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const port = (server.address() as { port: number }).port;
+    const frame = (extra: Record<string, unknown>, isMuted: boolean) =>
+      JSON.stringify({
+        '@odata.type': '#microsoft.graph.commsNotifications',
+        '@mutegate.callId': 'call-3',
+        ...extra,
+        value: [{ changeType: 'updated', resourceUrl: '/communications/calls/call-3/participants', resourceData: [{ '@odata.type': '#microsoft.graph.participant', id: 'p1', info: { identity: { user: { id: 'p1' } } }, isMuted }] }],
+      });
+    const resyncs: number[] = [];
+    server.on('connection', (ws) => {
+      ws.on('message', (data) => {
+        const request = JSON.parse(String(data)) as { type: string; requestId: string };
+        if (request.type === 'subscribe') {
+          ws.send(frame({ '@mutegate.kind': 'snapshot', '@mutegate.sequence': 1, '@mutegate.requestId': request.requestId }, false));
+          // 2 is lost, and the call is quiet after 3: no further delta to start another attempt.
+          ws.send(frame({ '@mutegate.kind': 'delta', '@mutegate.sequence': 3, '@mutegate.change': 'updated' }, true));
+        }
+        if (request.type === 'resync') {
+          resyncs.push(Date.now());
+          if (resyncs.length === 1) {
+            ws.send(JSON.stringify({ type: 'error', requestId: request.requestId, status: 429, error: { code: 'tooManyRequests', message: 'too many roster reads', innerError: { code: 'tooManyRosterReads' } } }));
+          } else {
+            ws.send(frame({ '@mutegate.kind': 'snapshot', '@mutegate.sequence': 3, '@mutegate.requestId': request.requestId }, true));
+          }
+        }
+      });
+    });
+    const socket = await MutegateSocket.connect(`http://127.0.0.1:${port}`, { WebSocket: NodeWebSocket });
+    try {
+      const roster = await socket.subscribe('call-3');
+      await waitFor(() => roster.sequence === 3, 4000, 'the second resync applied');
+      expect(resyncs).toHaveLength(2);
+      expect(resyncs[1]! - resyncs[0]!).toBeGreaterThanOrEqual(900);
+      expect(roster.participants.get('p1')?.isMuted).toBe(true);
+    } finally {
+      socket.close();
+      server.close();
+    }
+  });
+
   it('a call that ended in the missing changes: the resync answers 404 and the roster ends (event with callEnded)', async () => {
     const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     await new Promise((resolve) => server.once('listening', resolve));
