@@ -6,12 +6,12 @@
  * silently wrong.
  */
 import { jsonEncoding, type ClientRequestFields, type ConsumerOffer, type RosterParticipant, type ServerFrame, type WireEncoding } from './frames.js';
+import { MutegateError, MutegateTimeout } from './MutegateError.js';
 
 /** The close code of a connection the server closed for too many requests (RFC 6455 policy violation). */
 export const CLOSE_TOO_MANY_REQUESTS = 1008;
 /** How long a resync refused for its rate (429) waits before it is asked again. */
 const RESYNC_RETRY_MS = 1000;
-import { MutegateError, MutegateTimeout } from './MutegateError.js';
 
 /** The subset of the WHATWG WebSocket both the browser's and `ws`'s implement. */
 export interface WebSocketLike {

@@ -19,7 +19,7 @@ export interface CommandContext {
   /** How often a participant or moderator may read a whole roster (limits.rosterReadsPerSecond); none: unlimited. */
   readonly rosterReads?: PrincipalRateLimit;
   /**
-   * How many requests (HTTP requests, WebSocket frames) a participant or moderator may make
+   * How many requests (HTTP requests, WebSocket frames, CometD messages) a participant or moderator may make
    * (limits.requestsPerSecond); every transport admits each request here first. None: unlimited.
    */
   readonly requests?: PrincipalRateLimit;

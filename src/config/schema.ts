@@ -106,14 +106,14 @@ export interface GatewayConfigInput {
      */
     ownMediaChangesPerMinute: number;
     /**
-     * Whole-roster reads (WebSocket subscribe and resync, the HTTP participant list) per second of
+     * Whole-roster reads (WebSocket subscribe and resync, the HTTP participant list, the Genesys call reads) per second of
      * a participant or moderator token, in a burst of four times that; the application is not limited.
      */
     rosterReadsPerSecond: number;
     /**
-     * Requests (HTTP requests and WebSocket frames) per second of a participant or moderator token,
-     * in a burst of ten times that; past it HTTP answers 429 and a WebSocket is closed (1008). The
-     * application is not limited.
+     * Requests (HTTP requests, WebSocket frames, CometD messages) per second of a participant or
+     * moderator token, in a burst of ten times that; past it HTTP answers 429, a WebSocket is closed
+     * (1008) and a CometD message gets a 429 error. The application is not limited.
      */
     requestsPerSecond: number;
   };

@@ -1,5 +1,6 @@
 import { DomainError } from './errors.js';
 import type { Principal } from './Principal.js';
+import { TokenBucket } from './TokenBucket.js';
 
 /** Buckets kept at most before idle ones are forgotten (a full bucket idle for a minute is no state). */
 const SWEEP_ABOVE = 10_000;
@@ -18,31 +19,41 @@ export interface PrincipalRateLimitOptions {
 }
 
 /**
- * A token bucket per participant or moderator principal (a participant: its call and subject; a
- * moderator: its subject), shared by all its connections and transports. The application is
+ * A token bucket per participant or moderator principal (see keyOf), shared by all its
+ * connections and transports to this node. The application is
  * never limited: it is the trusted backend, which may mute at thousands of operations a second
  * over one connection or hold a thousand subscriptions.
  */
 export class PrincipalRateLimit {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly buckets = new Map<string, TokenBucket>();
   private sweptAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: PrincipalRateLimitOptions) {}
 
-  /** Counts one for `principal`, or refuses it: 429 with the options' code. A refusal takes nothing. */
+  /** Counts one for `principal`, or refuses it: throws the 429 (see refusal). */
   admit(principal: Principal): void {
-    const { perSecond, burst } = this.options;
-    if (principal.kind === 'app' || perSecond === Infinity) return;
+    const refused = this.refusal(principal);
+    if (refused) throw refused;
+  }
+
+  /**
+   * Counts one for `principal` and answers null, or answers the 429 it is refused with (a refusal
+   * takes nothing): for transports that do not answer a refusal by throwing (a WebSocket closes).
+   */
+  refusal(principal: Principal): DomainError | null {
+    const { perSecond, burst, code, message } = this.options;
+    if (principal.kind === 'app' || perSecond === Infinity) return null;
     const key = keyOf(principal);
     const now = performance.now();
-    const bucket = this.buckets.get(key);
-    const tokens = bucket ? Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * perSecond) : burst;
-    if (tokens < 1) {
-      if (bucket) Object.assign(bucket, { tokens, at: now });
-      throw new DomainError('rateLimited', this.options.code, this.options.message);
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      if (this.buckets.size >= SWEEP_ABOVE) this.sweep(now);
+      bucket = new TokenBucket();
+      this.buckets.set(key, bucket);
     }
-    if (!bucket && this.buckets.size >= SWEEP_ABOVE) this.sweep(now);
-    this.buckets.set(key, { tokens: tokens - 1, at: now });
+    if (!bucket.has(now, perSecond, burst)) return new DomainError('rateLimited', code, message);
+    bucket.take();
+    return null;
   }
 
   private sweep(now: number): void {
@@ -50,7 +61,7 @@ export class PrincipalRateLimit {
     // would find nothing to forget, again and again.
     if (now - this.sweptAt < SWEEP_EVERY_MS) return;
     this.sweptAt = now;
-    for (const [key, bucket] of this.buckets) if (now - bucket.at > IDLE_MS) this.buckets.delete(key);
+    for (const [key, bucket] of this.buckets) if (now - bucket.lastAskedAt > IDLE_MS) this.buckets.delete(key);
   }
 }
 
@@ -71,9 +82,9 @@ function keyOf(principal: Exclude<Principal, { kind: 'app' }>): string {
  * How often a participant or a moderator may read a call's whole roster: a WebSocket `subscribe`
  * or `resync` (a snapshot frame) or the HTTP participant list (`limits.rosterReadsPerSecond`, a
  * burst of four times that; the Genesys call reads too). A snapshot of a large call is the most
- * expensive answer a request can ask for (a 200-person call: ~100 KB of JSON to encode and write), and a client needs one when
- * it subscribes and after a gap in the deltas, which is rare; the typed client asks again at the
- * next delta when refused.
+ * expensive answer a request can ask for (a 200-person call: ~100 KB of JSON to encode and write),
+ * and a client needs one when it subscribes and after a gap in the deltas, which is rare; the typed
+ * client asks a refused resync again a second later.
  */
 export function rosterReadLimit(perSecond: number): PrincipalRateLimit {
   return new PrincipalRateLimit({
@@ -85,10 +96,10 @@ export function rosterReadLimit(perSecond: number): PrincipalRateLimit {
 }
 
 /**
- * How many requests a participant or moderator may make, whatever they are: HTTP requests and
- * WebSocket frames (`limits.requestsPerSecond`, a burst of ten times that; a WebRTC client's
- * `resumeConsumer` of an offer the server sent it is not counted: see SocketConnection). Each request costs the
- * gateway a wake-up, a parse and an answer even when it is refused: a participant token's
+ * How many requests a participant or moderator may make, whatever they are: HTTP requests,
+ * WebSocket frames and CometD messages (`limits.requestsPerSecond`, a burst of ten times that; a
+ * WebRTC client's `resumeConsumer` of an offer the server sent it is not counted: see
+ * SocketConnection). Each request costs the gateway a wake-up, a parse and an answer even when it is refused: a participant token's
  * WebSocket sending `resync` frames as fast as their answers came back took the gateway from 12 %
  * to 65–75 % of a core (~950 snapshots a second; native-bench/rosterReadCost.ts --limits off,
  * 2026-12-08), and still to 78 % with only the roster-read limit (8000 refusals a second). Over the

@@ -1,5 +1,6 @@
 import { SerialQueue } from '../lib/SerialQueue.js';
 import { DomainError } from './errors.js';
+import { TokenBucket } from './TokenBucket.js';
 
 /**
  * The mute state of one identity in one call, and the queue that serializes everything that
@@ -23,7 +24,7 @@ export class Speaker {
   readonly queue = new SerialQueue();
   /** Requests of the person itself admitted and not finished (see admitOwnRequest). */
   private ownInFlight = 0;
-  /** Token bucket of the person's own requests: tokens left, and when it was last refilled (performance.now()). */
+  /** Token bucket of the person's own requests (limits.ownRequestsPerSecond). */
   private readonly ownRequests = new TokenBucket();
   /** Token bucket of the person's own media changes (joins, new send streams, WebRTC produces). */
   private readonly ownMediaChanges = new TokenBucket();
@@ -68,22 +69,5 @@ export class Speaker {
     return () => {
       this.ownInFlight--;
     };
-  }
-}
-
-/** A token bucket: `has` refills it (at `perSecond`, up to `burst`) and says whether a token is there; `take` takes it. */
-class TokenBucket {
-  private tokens = Number.NaN;
-  private refilledAt = 0;
-
-  has(now: number, perSecond: number, burst: number): boolean {
-    if (perSecond === Infinity) return true;
-    this.tokens = Number.isNaN(this.tokens) ? burst : Math.min(burst, this.tokens + ((now - this.refilledAt) / 1000) * perSecond);
-    this.refilledAt = now;
-    return this.tokens >= 1;
-  }
-
-  take(): void {
-    if (!Number.isNaN(this.tokens)) this.tokens -= 1;
   }
 }

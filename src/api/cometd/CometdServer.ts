@@ -4,7 +4,6 @@ import type { Duplex } from 'node:stream';
 import faye, { type BayeuxMessage, type NodeAdapter } from 'faye';
 import type { Logger } from 'pino';
 import type { Call } from '../../control/Call.js';
-import { DomainError } from '../../control/errors.js';
 import type { RosterChange } from '../../control/CallService.js';
 import type { Principal } from '../../control/Principal.js';
 import { agentLegIn } from '../../commands/agent.js';
@@ -185,17 +184,11 @@ export class CometdServer {
 
   /** A Bayeux error (429) when `principal` is past limits.requestsPerSecond, else null. */
   private overRequestRate(principal: Principal): string | null {
-    try {
-      this.commands.requests?.admit(principal);
-      return null;
-    } catch (err) {
-      if (!(err instanceof DomainError)) throw err;
-      return `429::${err.message}`;
-    }
+    const refused = this.commands.requests?.refusal(principal);
+    return refused ? `429::${refused.message}` : null;
   }
 
   private outgoing(message: BayeuxMessage, request: IncomingMessage | undefined): BayeuxMessage {
-
     if (message.channel === '/meta/handshake' && message.successful && message.clientId && request) {
       const principal = this.principalByHandshake.get(request);
       if (principal) this.principalByClient.set(message.clientId, principal);

@@ -105,14 +105,9 @@ export class SocketConnection {
    * connection is closed, since answering every frame of a flood would keep its cost.
    */
   private admit(): boolean {
-    try {
-      this.commands.requests?.admit(this.principal);
-      return true;
-    } catch (err) {
-      if (!(err instanceof DomainError)) throw err;
-      this.close(CLOSE_TOO_MANY_REQUESTS, 'too many requests (limits.requestsPerSecond)');
-      return false;
-    }
+    if (!this.commands.requests?.refusal(this.principal)) return true;
+    this.close(CLOSE_TOO_MANY_REQUESTS, 'too many requests (limits.requestsPerSecond)');
+    return false;
   }
 
   send(event: ServerEvent): void {
