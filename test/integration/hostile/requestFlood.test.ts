@@ -57,12 +57,8 @@ describe('hostile participants: flooding the gateway with requests', () => {
       eve.peer.close();
     }
   }, 30_000);
-});
 
-describe('CometD under the request limit', () => {
-  const fixture = useGateway({});
-
-  it("answers a session's Bayeux messages past the burst with 429 errors", async () => {
+  it("answers a CometD session's Bayeux messages past the burst with 429 errors", async () => {
     const callId = await createGroupCall(fixture.api);
     const leg = await joinRtp(fixture.api, callId, { userId: 'agent-m' });
     const post = async (messages: unknown[]) => {
@@ -90,12 +86,8 @@ describe('CometD under the request limit', () => {
       leg.peer.close();
     }
   }, 30_000);
-});
 
-describe('the typed client closed for too many requests', () => {
-  const fixture = useGateway({});
-
-  it('rejects what was pending with a MutegateError 429 tooManyRequests, not a bare network error', async () => {
+  it('the typed client rejects what was pending with a MutegateError 429 tooManyRequests, not a bare network error', async () => {
     const callId = await createGroupCall(fixture.api);
     const leg = await joinRtp(fixture.api, callId, { userId: 'mallory' });
     const socket = await MutegateSocket.connect(fixture.gateway.url, {
